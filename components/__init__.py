@@ -1,0 +1,1 @@
+"""One ComponentResource per system, with the pure helpers beside them."""

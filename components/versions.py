@@ -1,0 +1,57 @@
+"""Every pinned version of the platform, in one place.
+
+Operators, Helm charts, container images and connector artifacts are all pinned here and nowhere
+else; components import the constants. The CRD schemas the tests validate against (../shared/crds)
+are of exactly these operator versions.
+"""
+
+from __future__ import annotations
+
+from typing import Final, NamedTuple
+
+
+class Chart(NamedTuple):
+    name: str
+    version: str
+    repo: str
+
+
+# --- Kubernetes -----------------------------------------------------------------------------------
+EKS_VERSION: Final = "1.33"
+
+# --- Operators (Helm charts) ----------------------------------------------------------------------
+STRIMZI: Final = Chart("strimzi-kafka-operator", "1.2.0", "oci://quay.io/strimzi-helm")
+SCYLLA_OPERATOR: Final = Chart("scylla-operator", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable")
+SCYLLA_MANAGER: Final = Chart("scylla-manager", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable")
+CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", "0.28.0", "https://cloudnative-pg.github.io/charts")  # operator 1.30.0
+BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", "0.6.0", "https://cloudnative-pg.github.io/charts")  # plugin v0.14.0
+CERT_MANAGER: Final = Chart("cert-manager", "v1.19.1", "https://charts.jetstack.io")
+KUBE_PROMETHEUS_STACK: Final = Chart("kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts")
+OPENTELEMETRY_OPERATOR: Final = Chart("opentelemetry-operator", "0.99.0", "https://open-telemetry.github.io/opentelemetry-helm-charts")  # operator v0.158.0
+
+# --- Operand versions -----------------------------------------------------------------------------
+SCYLLA_VERSION: Final = "2025.1.5"
+SCYLLA_AGENT_VERSION: Final = "3.5.1"
+KAFKA_VERSION: Final = "4.1.0"
+POSTGRES_MAJOR: Final = 15
+POSTGRES_IMAGE: Final = "ghcr.io/cloudnative-pg/postgresql:15.14"
+
+# --- Kafka Connect plugins (built into the Connect image by Strimzi's `build`) --------------------
+SCYLLA_CDC_SOURCE_CONNECTOR: Final = "2.0.2"  # com.scylladb:scylla-cdc-source-connector
+DEBEZIUM_JDBC_SINK: Final = "3.3.1.Final"  # io.debezium:debezium-connector-jdbc
+CONFLUENT_AVRO_CONVERTER: Final = "7.9.2"  # io.confluent:kafka-connect-avro-converter
+
+# --- Container images -----------------------------------------------------------------------------
+IMAGES: Final = {
+    "scylla": f"docker.io/scylladb/scylla:{SCYLLA_VERSION}",
+    "kafka": "docker.io/apache/kafka:4.1.0",
+    "kafka-connect": "quay.io/strimzi/kafka:1.2.0-kafka-4.1.0",
+    "schema-registry": "docker.io/confluentinc/cp-schema-registry:7.9.2",
+    "postgres": "docker.io/library/postgres:15.14-bookworm",
+    "prometheus": "quay.io/prometheus/prometheus:v3.7.3",
+    "alertmanager": "quay.io/prometheus/alertmanager:v0.28.1",
+    "grafana": "docker.io/grafana/grafana:11.6.7",
+    "jaeger": "docker.io/jaegertracing/jaeger:2.11.0",
+    "otel-collector": "docker.io/otel/opentelemetry-collector-contrib:0.138.0",
+    "node-exporter": "quay.io/prometheus/node-exporter:v1.10.2",
+}

@@ -1,0 +1,1 @@
+"""Stack settings (typed, validated) and the composition of each stack role."""

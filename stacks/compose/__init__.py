@@ -1,0 +1,1 @@
+"""Composition of each stack role from the components (one module per area)."""

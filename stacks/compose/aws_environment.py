@@ -1,0 +1,33 @@
+"""An AWS environment stack (staging, prod, prod-dr): foundation, data plane, observability, and the
+fleets, traffic switch or DR failover the stack's settings ask for."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from stacks.contract import ENVIRONMENT_OUTPUTS
+from stacks.settings import StackSettings
+
+
+def build_aws_environment(settings: StackSettings) -> dict[str, Any]:
+    from stacks.compose.aws_infra import build_aws_infra
+    from stacks.compose.data_plane import build_data_plane
+    from stacks.compose.observability import build_observability
+
+    infra = build_aws_infra(settings)
+    outputs: dict[str, Any] = {}
+    outputs |= build_data_plane(settings, infra.kube, infra.backups)
+    observability = build_observability(settings, infra.kube)
+    outputs |= observability
+    network = dataclasses.replace(infra.network, otlp_endpoint=observability["otlp_endpoint"])
+    outputs |= {name: getattr(network, name) for name in ENVIRONMENT_OUTPUTS}
+    if settings.fleets is not None:
+        from stacks.compose.fleets import build_fleets
+
+        outputs |= build_fleets(settings, network)
+    if settings.traffic is not None or settings.dr is not None:
+        from stacks.compose.traffic import build_traffic
+
+        outputs |= build_traffic(settings, infra)
+    return outputs

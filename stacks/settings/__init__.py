@@ -1,0 +1,224 @@
+"""Typed, validated stack settings.
+
+`load_settings` turns a stack's Pulumi config (the flat `namespace:key -> value` map the engine hands
+the program, or the parsed stack file) into a `StackSettings`, or raises `SettingsError`: one line
+naming the stack file, the key path and what is allowed. Nothing is registered before this succeeds.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import typing
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from components.capacity import load_plan
+
+from .base import MODULES, PROJECT
+from .stack import ALERTING_SECRETS, FORBIDDEN, REQUIRED, StackSettings
+
+__all__ = ["PROJECT", "MODULES", "SettingsError", "StackSettings", "load_settings", "OFFLINE_SECRET"]
+
+# Namespaces of provider configuration a stack file may carry beside the project's own keys.
+PROVIDER_NAMESPACES = ("aws", "kubernetes", "docker", "random", "pulumi")
+# Stands in for a secret the offline plan cannot decrypt or that is not set on this machine.
+OFFLINE_SECRET = "offline-placeholder-secret"
+_SECRET_FIELDS = {
+    name for name, f in StackSettings.model_fields.items()
+    if f.annotation is not None and SecretStr in typing.get_args(f.annotation)
+} | {"kubernetes"}
+
+
+class SettingsError(Exception):
+    """A stack configuration that cannot be deployed. str() is the one line shown to the user."""
+
+    def __init__(self, source: str, key: str, message: str) -> None:
+        super().__init__(f"{source}: {key}: {message}")
+        self.source, self.key, self.message = source, key, message
+
+
+def _parse(value: Any) -> Any:
+    # The engine hands structured values to the program as JSON text; a parsed stack file has them
+    # already. Scalars stay as they are (pydantic coerces "3" to 3 where an int is wanted).
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return f"{PROJECT}:<stack>"
+    head, rest = loc[0], loc[1:]
+    out = "aws:region" if head == "region" else f"{PROJECT}:{head}"
+    for part in rest:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The settings model a location points into (to list the keys allowed there)."""
+    model: Any = StackSettings
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        model = _unwrap(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    for arg in (annotation, *typing.get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        for inner in typing.get_args(arg):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return annotation
+
+
+def _allowed_keys(model: type[BaseModel] | None) -> str:
+    if model is None:
+        return ""
+    names = [n for n in model.model_fields if not (model is StackSettings and n == "region")]
+    return "allowed: " + ", ".join(names)
+
+
+def _describe(err: Mapping[str, Any]) -> tuple[str, str]:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return _key(loc), f"unknown key; {_allowed_keys(_model_at(loc[:-1]))}"
+    if kind == "missing":
+        return _key(loc), "required key is missing"
+    msg = err["msg"]
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    msg = msg.replace("Input should be", "must be").replace("input should be", "must be")
+    if kind == "literal_error":
+        msg = f"must be one of {err['ctx']['expected']}"
+    value = err.get("input")
+    secret = loc and loc[0] in _SECRET_FIELDS
+    if not secret and not isinstance(value, dict | list) and value is not None:
+        msg += f" (got {value!r})"
+    return _key(loc), msg
+
+
+def load_settings(
+    config: Mapping[str, Any],
+    *,
+    source: str,
+    secret_keys: Collection[str] = (),
+    offline: bool = False,
+) -> StackSettings:
+    """Validate a stack's configuration. `offline` (the plan) stands placeholders in for secrets."""
+    values: dict[str, Any] = {}
+    for full_key in sorted(config):
+        namespace, sep, name = full_key.partition(":")
+        if not sep:
+            raise SettingsError(source, full_key, f"config keys are namespaced, such as {PROJECT}:role")
+        if namespace == PROJECT:
+            if name not in StackSettings.model_fields or name == "region":
+                raise SettingsError(source, full_key, f"unknown key; {_allowed_keys(StackSettings)}")
+            if name in _SECRET_FIELDS and full_key not in secret_keys:
+                raise SettingsError(
+                    source, full_key,
+                    f"must be a Pulumi secret, never plain text: pulumi config set --secret {full_key} <value>",
+                )
+            values[name] = _parse(config[full_key])
+        elif full_key == "aws:region":
+            values["region"] = config[full_key]
+        elif namespace not in PROVIDER_NAMESPACES:
+            raise SettingsError(
+                source, full_key,
+                f"unknown namespace {namespace!r}; allowed: {PROJECT}, {', '.join(PROVIDER_NAMESPACES)}",
+            )
+    try:
+        settings = StackSettings.model_validate(values)
+    except ValidationError as exc:
+        errors = exc.errors()
+        key, message = _describe(errors[0])
+        if len(errors) > 1:
+            message += f" (+{len(errors) - 1} more)"
+        raise SettingsError(source, key, message) from None
+    _check_combination(settings, source)
+    return _fill_secrets(settings, source, offline)
+
+
+def _check_combination(s: StackSettings, source: str) -> None:
+    combo = (s.role, s.target)
+    if combo not in REQUIRED:
+        raise SettingsError(
+            source, f"{PROJECT}:target",
+            f"a {s.role} stack runs on target aws only (got {s.target!r})",
+        )
+    for name in REQUIRED[combo]:
+        if getattr(s, name) is None:
+            raise SettingsError(source, _key((name,)), f"required in a stack of role {s.role} on target {s.target}")
+    for name in FORBIDDEN[combo]:
+        if getattr(s, name) is not None:
+            raise SettingsError(source, _key((name,)), f"not allowed in a stack of role {s.role} on target {s.target}")
+    if s.fleets is not None and s.capacity is None:
+        raise SettingsError(source, _key(("capacity",)), "required when fleets are declared")
+    if s.traffic is not None and s.fleets is not None:
+        raise SettingsError(
+            source, _key(("traffic",)),
+            "the traffic switch lives in an environment whose fleets are separate colour stacks; "
+            "remove fleets or traffic",
+        )
+    if s.dr is not None and s.network is not None:
+        ours, peer = ipaddress.ip_network(s.network.cidr), ipaddress.ip_network(s.dr.peer_cidr)
+        if ours.overlaps(peer):
+            raise SettingsError(
+                source, _key(("dr", "peer_cidr")),
+                f"{peer} overlaps this stack's network.cidr {ours}; peered VPCs need disjoint CIDRs",
+            )
+        if s.dr.peer_region == s.region:
+            raise SettingsError(source, _key(("dr", "peer_region")), "must be another region than aws:region")
+    if s.dr is not None and s.dr.promotion_token is not None and s.dr.role != "primary":
+        raise SettingsError(source, _key(("dr", "promotion_token")), "only used with dr.role primary")
+    if s.fleets is not None and s.capacity is not None:
+        _check_fleets(s, source)
+
+
+def _check_fleets(s: StackSettings, source: str) -> None:
+    from components.capacity import size_module
+
+    assert s.fleets is not None and s.capacity is not None
+    plan = load_plan()
+    for module, override in s.fleets.overrides.items():
+        key = ("fleets", "overrides", module)
+        if module not in s.fleets.modules:
+            raise SettingsError(source, _key(key), f"module {module} is not in fleets.modules {s.fleets.modules}")
+        sized = size_module(module, profile=s.capacity.profile, horizon_months=s.capacity.horizon_months,
+                            growth_factor=s.capacity.growth_factor)
+        lo = override.min if override.min is not None else sized.min
+        want = override.desired if override.desired is not None else sized.desired
+        hi = override.max if override.max is not None else sized.max
+        baseline = plan.modules[module].reserved_baseline
+        if s.capacity.profile == "production" and lo < baseline:
+            raise SettingsError(
+                source, _key((*key, "min")),
+                f"must be at least the reserved baseline {baseline} of capacity-plan.yaml (got {lo})",
+            )
+        if not lo <= want <= hi:
+            raise SettingsError(source, _key(key), f"needs min <= desired <= max (got {lo}/{want}/{hi})")
+
+
+def _fill_secrets(s: StackSettings, source: str, offline: bool) -> StackSettings:
+    if (s.role, s.target) != ("environment", "aws"):
+        return s
+    missing = [name for name in ALERTING_SECRETS if getattr(s, name) is None]
+    if missing and not offline:
+        key = f"{PROJECT}:{missing[0]}"
+        raise SettingsError(
+            source, key, f"required secret is not set: pulumi config set --secret {key} <value>"
+        )
+    return s.model_copy(update={name: SecretStr(OFFLINE_SECRET) for name in missing})
+

@@ -1,0 +1,32 @@
+"""Shared pieces of the settings models."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+# The Pulumi project name: every project key of a stack file lives under this namespace.
+PROJECT = "pipeline-infra"
+
+MODULES = ("alpha", "beta", "gamma")
+
+
+class Strict(BaseModel):
+    """Base of every settings model: unknown keys are errors (typos must not pass), values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"must be an IPv4 network in CIDR notation such as 10.0.0.0/16 ({exc})") from None
+    if net.version != 4:
+        raise ValueError("must be an IPv4 network in CIDR notation such as 10.0.0.0/16")
+    return str(net)
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]

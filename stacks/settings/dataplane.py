@@ -1,0 +1,110 @@
+"""Data plane settings: ScyllaDB, PostgreSQL, Kafka, Kafka Connect, Schema Registry (seed 000)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import Strict
+
+_IDENT = r"^[a-z][a-z0-9_]{0,47}$"
+Quantity = str  # Kubernetes quantity such as "4", "500m", "16Gi"
+_QTY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$"
+
+
+class Resources(Strict):
+    cpu: str = Field(pattern=_QTY)
+    memory: str = Field(pattern=_QTY)
+
+
+class CdcTable(Strict):
+    name: str = Field(pattern=_IDENT)
+    primary_key: list[str] = Field(min_length=1)
+    columns: dict[str, str] = Field(min_length=1, description="column -> CQL type")
+
+    @model_validator(mode="after")
+    def _pk(self) -> CdcTable:
+        missing = [c for c in self.primary_key if c not in self.columns]
+        if missing:
+            raise ValueError(f"primary_key columns {missing} are not in columns")
+        return self
+
+
+def _default_tables() -> list[CdcTable]:
+    # seed 000: the runbook's examples replicate app_data.users (cdc.scylla.users-value subject).
+    return [
+        CdcTable(
+            name="users",
+            primary_key=["user_id"],
+            columns={"user_id": "uuid", "email": "text", "name": "text", "created_at": "timestamp"},
+        ),
+        CdcTable(
+            name="orders",
+            primary_key=["order_id"],
+            columns={"order_id": "uuid", "user_id": "uuid", "amount": "decimal", "status": "text",
+                     "created_at": "timestamp"},
+        ),
+    ]
+
+
+class ScyllaSettings(Strict):
+    members_per_rack: int = Field(1, ge=1, le=32)
+    storage_gib: int = Field(500, ge=10, le=65536)
+    resources: Resources = Field(default_factory=lambda: Resources(cpu="4", memory="16Gi"))
+    keyspace: str = Field("app_data", pattern=_IDENT)
+    replication_factor: int = Field(3, ge=1, le=5)
+    tables: list[CdcTable] = Field(default_factory=_default_tables, min_length=1)
+    # 003 Backup Schedules: DB full daily; Scylla Manager keeps 30 days of daily snapshots.
+    backup_cron: str = "0 1 * * *"
+    backup_retention: int = Field(30, ge=1, le=365)
+    repair_cron: str = "0 2 * * 0"  # 003 Backup Schedules: weekly window Sunday 02:00
+
+
+class PostgresSettings(Strict):
+    instances: int = Field(3, ge=1, le=9)
+    # 003 Storage Capacity: database total capacity 1 TB.
+    storage_gib: int = Field(1024, ge=1, le=65536)
+    resources: Resources = Field(default_factory=lambda: Resources(cpu="4", memory="16Gi"))
+    # 003 Backup Schedules: DB full daily 01:00; Backup Classifications: 30 days full retention.
+    backup_schedule: str = "0 0 1 * * *"  # CloudNativePG uses six-field cron (seconds first)
+    backup_retention_days: int = Field(30, ge=1, le=3650)
+
+
+class KafkaSettings(Strict):
+    controllers: int = Field(3, ge=1, le=9)
+    brokers: int = Field(3, ge=1, le=64)
+    storage_gib: int = Field(500, ge=1, le=65536)
+    resources: Resources = Field(default_factory=lambda: Resources(cpu="2", memory="8Gi"))
+    replication_factor: int = Field(3, ge=1, le=5)
+    min_insync_replicas: int = Field(2, ge=1, le=5)
+    topic_partitions: int = Field(12, ge=1, le=1000)
+    retention_hours: int = Field(168, ge=1, le=87600)
+    dlq_retention_hours: int = Field(336, ge=1, le=87600)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KafkaSettings:
+        if self.replication_factor > self.brokers:
+            raise ValueError(f"replication_factor {self.replication_factor} exceeds brokers {self.brokers}")
+        if self.min_insync_replicas > self.replication_factor:
+            raise ValueError("min_insync_replicas must not exceed replication_factor")
+        return self
+
+
+class ConnectSettings(Strict):
+    replicas: int = Field(3, ge=1, le=32)
+    # seed 000 Scaling > Vertical: KAFKA_HEAP_OPTS "-Xms2G -Xmx4G".
+    heap_min: str = Field("2g", pattern=r"^[0-9]+[mg]$")
+    heap_max: str = Field("4g", pattern=r"^[0-9]+[mg]$")
+    resources: Resources = Field(default_factory=lambda: Resources(cpu="2", memory="6Gi"))
+    topic_prefix: str = Field("cdc.scylla", pattern=r"^[a-z][a-z0-9._-]*$")
+    # seed 000 Step 4 expected output: "RUNNING (4/4 tasks)"; High Replication Lag: tasks.max 8.
+    source_tasks: int = Field(4, ge=1, le=64)
+    sink_tasks: int = Field(4, ge=1, le=64)
+
+
+class SchemaRegistrySettings(Strict):
+    replicas: int = Field(2, ge=1, le=9)
+    compatibility: Literal[
+        "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"
+    ] = "BACKWARD"

@@ -1,0 +1,65 @@
+"""Network and cluster settings (AWS targets)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import Cidr, Strict
+
+
+class NetworkSettings(Strict):
+    """The stack's VPC. CIDRs of all stacks must not overlap (peering prod <-> prod-dr)."""
+
+    cidr: Cidr
+    az_count: int = Field(3, ge=2, le=6, description="availability zones the VPC spans")
+    nat: Literal["per-az", "single"] = Field("per-az", description="one NAT gateway per AZ, or one")
+    # 003 Module Alpha Step 1: sources reach the adapters on their ports.
+    source_cidrs: list[Cidr] = Field(default_factory=list, description="networks of the data sources")
+    source_ports: list[int] = Field(default_factory=lambda: [8443], description="source adapter ports")
+    # 003 Module Beta Step 1: egress to enrichment sources; Gamma Step 1: egress to destinations.
+    enrichment_cidrs: list[Cidr] = Field(default_factory=list)
+    destination_cidrs: list[Cidr] = Field(default_factory=list)
+    public_ingest: bool = Field(False, description="a public listener for sources on the internet")
+    flow_logs_retention_days: int = Field(90, ge=1, le=3653)
+
+    @model_validator(mode="after")
+    def _ports(self) -> NetworkSettings:
+        for port in self.source_ports:
+            if not 1 <= port <= 65535:
+                raise ValueError(f"source_ports: {port} is not a TCP port (1-65535)")
+        return self
+
+
+class NodeGroupSettings(Strict):
+    instance_type: str = Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+    min: int = Field(ge=0, le=100)
+    desired: int = Field(ge=0, le=100)
+    max: int = Field(ge=1, le=100)
+    disk_gib: int = Field(100, ge=20, le=16384)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeGroupSettings:
+        if not self.min <= self.desired <= self.max:
+            raise ValueError(f"needs min <= desired <= max (got {self.min}/{self.desired}/{self.max})")
+        return self
+
+
+def _default_node_groups() -> dict[str, NodeGroupSettings]:
+    return {
+        "scylla": NodeGroupSettings(instance_type="i4i.2xlarge", min=3, desired=3, max=6),
+        "kafka": NodeGroupSettings(instance_type="r6i.xlarge", min=3, desired=3, max=6),
+        "postgres": NodeGroupSettings(instance_type="r6i.xlarge", min=3, desired=3, max=4),
+        "platform": NodeGroupSettings(instance_type="m7i.xlarge", min=2, desired=3, max=6),
+    }
+
+
+class ClusterSettings(Strict):
+    """The EKS cluster the data plane runs on, or an existing one (secret kubernetes.kubeconfig)."""
+
+    version: str | None = Field(None, pattern=r"^1\.\d{2}$", description="overrides the pinned EKS version")
+    node_groups: dict[Literal["scylla", "kafka", "postgres", "platform"], NodeGroupSettings] = Field(
+        default_factory=_default_node_groups
+    )
+    endpoint_public: bool = False

@@ -1,0 +1,133 @@
+"""The whole settings of one stack, and the checks that span sections."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+
+from .base import Cidr, Strict
+from .dataplane import (
+    ConnectSettings,
+    KafkaSettings,
+    PostgresSettings,
+    SchemaRegistrySettings,
+    ScyllaSettings,
+)
+from .fleets import BackupSettings, CapacitySettings, FleetSettings
+from .network import ClusterSettings, NetworkSettings
+from .observability import ObservabilitySettings
+
+Colour = Literal["blue", "green"]
+_REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
+
+
+class TrafficSettings(Strict):
+    """Blue-green traffic switch of 003 Blue-Green Deployment > Cutover Phase (prod only)."""
+
+    active: Colour
+    weights: dict[Colour, int] | None = Field(None, description="optional weighted split, summing to 100")
+    domain: str = Field("ingest.pipeline.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    zone_name: str = Field("pipeline.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    colour_stacks: dict[Colour, str] = Field(
+        default_factory=lambda: {"blue": "prod-blue", "green": "prod-green"},
+        description="stack names of the fleet colours (StackReference)",
+    )
+
+    @model_validator(mode="after")
+    def _weights(self) -> TrafficSettings:
+        if self.weights is not None:
+            if any(not 0 <= w <= 100 for w in self.weights.values()):
+                raise ValueError("weights: each weight must be from 0 to 100")
+            if sum(self.weights.values()) != 100:
+                raise ValueError(f"weights: must sum to 100 (got {sum(self.weights.values())})")
+            if self.weights.get(self.active, 0) == 0:
+                raise ValueError(f"weights: the active colour {self.active} must have a weight above 0")
+        return self
+
+
+class DrSettings(Strict):
+    """Disaster recovery (003 Disaster Recovery; 004 RTO < 5 min / RPO < 1 min)."""
+
+    site: Literal["primary", "dr"]
+    role: Literal["standby", "primary"] = Field("standby", description="the DR site's role; promotion")
+    peer_stack: str = Field(pattern=r"^[A-Za-z0-9_.\-/]+$", description="stack of the other site")
+    peer_region: str = Field(pattern=_REGION)
+    peer_cidr: Cidr
+    promotion_token: str | None = Field(
+        None, description="CloudNativePG promotion token for a controlled switchover during drills"
+    )
+
+    @model_validator(mode="after")
+    def _role(self) -> DrSettings:
+        if self.site == "primary" and self.role != "standby":
+            raise ValueError("role: only a dr site is promoted; the primary site keeps role standby")
+        return self
+
+
+class KubernetesSettings(Strict):
+    kubeconfig: SecretStr | None = None
+
+
+class StackSettings(Strict):
+    """Everything a stack file may set under the pipeline-infra namespace (plus aws:region)."""
+
+    role: Literal["environment", "fleet-colour"]
+    target: Literal["docker", "aws"]
+    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{1,19}$", description="Environment tag")
+    region: str | None = Field(None, pattern=_REGION, description="aws:region")
+
+    network: NetworkSettings | None = None
+    cluster: ClusterSettings | None = None
+    kubernetes: KubernetesSettings | None = None
+    capacity: CapacitySettings | None = None
+    fleets: FleetSettings | None = None
+    backups: BackupSettings | None = None
+    scylla: ScyllaSettings | None = None
+    postgres: PostgresSettings | None = None
+    kafka: KafkaSettings | None = None
+    connect: ConnectSettings | None = None
+    schema_registry: SchemaRegistrySettings | None = None
+    observability: ObservabilitySettings | None = None
+    traffic: TrafficSettings | None = None
+    dr: DrSettings | None = None
+    # fleet-colour stacks: the environment stack they attach to (StackReference).
+    environment_stack: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-/]+$")
+
+    # Secrets (Pulumi secrets only: `pulumi config set --secret pipeline-infra:<key> ...`).
+    pagerduty_critical_key: SecretStr | None = None
+    pagerduty_high_key: SecretStr | None = None
+    slack_webhook_url: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+
+    @property
+    def data_plane(self) -> bool:
+        return self.role == "environment"
+
+    @property
+    def colour(self) -> str | None:
+        return self.fleets.colour if self.fleets else None
+
+
+# Sections a stack must have, per (role, target); and those it must not have.
+REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("environment", "docker"): ("scylla", "postgres", "kafka", "connect", "schema_registry", "observability"),
+    ("environment", "aws"): (
+        "region", "network", "cluster", "scylla", "postgres", "kafka", "connect", "schema_registry",
+        "observability", "backups",
+    ),
+    ("fleet-colour", "aws"): ("region", "capacity", "fleets", "environment_stack"),
+}
+FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
+    ("environment", "docker"): (
+        "region", "network", "cluster", "kubernetes", "capacity", "fleets", "backups", "traffic", "dr",
+        "environment_stack",
+    ),
+    ("environment", "aws"): ("environment_stack",),
+    ("fleet-colour", "aws"): (
+        "network", "cluster", "kubernetes", "backups", "scylla", "postgres", "kafka", "connect",
+        "schema_registry", "observability", "traffic",
+    ),
+}
+# Secrets an AWS environment needs for its Alertmanager receivers (003 Alert Routing).
+ALERTING_SECRETS = ("pagerduty_critical_key", "pagerduty_high_key", "slack_webhook_url", "smtp_password")
