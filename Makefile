@@ -1,0 +1,48 @@
+# pipeline-infra: offline plan and tests. Every target creates the virtualenv when missing.
+#   make plan STACK=prod [FORMAT=json] [SET='dr.role=primary'] [CONFIG=path] [RENDER=dir]
+#   make plan-diff STACK=prod-dr SET='dr.role=primary' [FORMAT=json]
+#   make plan-all | make test | make lint
+
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+STACK   ?= local
+FORMAT  ?= text
+SET     ?=
+CONFIG  ?=
+RENDER  ?=
+PYTEST_ARGS ?=
+
+PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
+            $(if $(RENDER),--render "$(RENDER)")
+
+.PHONY: plan plan-all plan-diff test lint engines venv clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+plan: $(VENV)/.installed
+	@$(PY) -m planner plan $(PLAN_ARGS)
+
+plan-all: $(VENV)/.installed
+	@$(PY) -m planner plan-all
+
+plan-diff: $(VENV)/.installed
+	@$(PY) -m planner diff --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)")
+
+# The real engines the rendered artifacts are checked with (promtool, amtool, PostgreSQL 15, ...).
+engines:
+	@bash scripts/install-engines.sh
+
+test: $(VENV)/.installed engines
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	@$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache render

@@ -1,0 +1,159 @@
+"""Human and JSON forms of a plan, and the diff of two plans."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from planner.runtime import REPO, Plan, read_stack_file
+from policies.rules import check_all
+from stacks.settings import load_settings
+from stacks.sizing import fleet_sizing
+
+CAPACITY_FIELDS = ("min", "desired", "max", "instance_type", "vcpu", "memory_gib", "data_volume_gib",
+                   "required_exact", "growth_factor", "projected_peak_rps", "per_az", "az_loss_headroom_pct",
+                   "monthly_cost", "monthly_cost_reserved", "profile")
+
+
+def capacity(plan: Plan) -> dict[str, Any]:
+    """The capacity table: the stack's own fleets, or for an environment with a traffic switch, the
+    fleets of its active colour stack."""
+    settings = plan.settings
+    note = None
+    if settings.fleets is None and settings.traffic is not None:
+        colour_stack = settings.traffic.colour_stacks[settings.traffic.active]
+        path = REPO / f"Pulumi.{colour_stack}.yaml"
+        if path.is_file():
+            settings = load_settings(read_stack_file(path, path.name), source=path.name, offline=True)
+            note = f"fleets of the active colour ({path.name})"
+    sized = fleet_sizing(settings)
+    table = {m: {k: getattr(s, k) for k in CAPACITY_FIELDS} for m, s in sized.items()}
+    for row in table.values():
+        row["per_az"] = list(row["per_az"])
+    if note and table:
+        plan.extra["capacity_note"] = note
+    return table
+
+
+def to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "stack": plan.stack,
+        "source": plan.source,
+        "resources": [r.to_json() for r in plan.resources],
+        "outputs": plan.outputs,
+        "capacity": capacity(plan),
+        "policy": {"violations": check_all(plan.resources)},
+    }
+
+
+def to_text(plan: Plan) -> str:
+    lines: list[str] = []
+    s = plan.settings
+    lines.append(f"stack {plan.stack} ({plan.source}): role {s.role}, target {s.target}, environment "
+                 f"{s.environment}" + (f", region {s.region}" if s.region else ""))
+    lines.append(f"{len(plan.resources)} resources (offline plan: the program under Pulumi's mock runtime; "
+                 "nothing was deployed)")
+    lines.append("")
+    lines.append("Resource tree")
+    children: dict[str | None, list] = {}
+    for r in plan.resources:
+        children.setdefault(r.parent, []).append(r)
+
+    def walk(parent: str | None, depth: int) -> None:
+        for r in children.get(parent, []):
+            lines.append(f"{'  ' * depth}{'+' if r.custom else '*'} {r.name}  [{r.type}]")
+            walk(r.urn, depth + 1)
+
+    walk(plan.stack_urn or None, 1)
+    orphans = [r for r in plan.resources if r.parent and r.parent != plan.stack_urn
+               and r.parent not in {x.urn for x in plan.resources}]
+    for r in orphans:
+        lines.append(f"  ? {r.name}  [{r.type}] (parent {r.parent})")
+    lines.append("")
+    lines.append("Counts by type")
+    for typ, n in sorted(Counter(r.type for r in plan.resources).items()):
+        lines.append(f"  {n:4d}  {typ}")
+    table = capacity(plan)
+    lines.append("")
+    lines.append("Capacity" + (f" ({plan.extra['capacity_note']})" if plan.extra.get("capacity_note") else ""))
+    if not table:
+        lines.append("  (no module fleets in this stack)")
+    else:
+        head = (f"  {'module':6} {'profile':12} {'min':>3} {'des':>3} {'max':>3} {'type':13} {'vCPU':>4} {'GiB':>4} "
+                f"{'exact':>6} {'per AZ':9} {'AZ-loss %':>9} {'$/month':>10} {'$/mo rsvd':>10}")
+        lines.append(head)
+        for m, row in table.items():
+            per_az = "/".join(str(x) for x in row["per_az"])
+            lines.append(
+                f"  {m:6} {row['profile']:12} {row['min']:>3} {row['desired']:>3} {row['max']:>3} "
+                f"{row['instance_type']:13} {row['vcpu']:>4} {row['memory_gib']:>4} {row['required_exact']:>6} "
+                f"{per_az:9} {row['az_loss_headroom_pct']:>9} {row['monthly_cost']:>10,.2f} "
+                f"{row['monthly_cost_reserved']:>10,.2f}")
+    violations = check_all(plan.resources)
+    lines.append("")
+    lines.append(f"Policy: {len(violations)} violation(s)")
+    for v in violations:
+        lines.append(f"  [{v['enforcement']}] {v['policy']}: {v['urn'].split('::')[-1]}: {v['message']}")
+    lines.append("")
+    lines.append("Outputs")
+    for k, v in plan.outputs.items():
+        lines.append(f"  {k}: {v}")
+    return "\n".join(lines) + "\n"
+
+
+def _paths(a: Any, b: Any, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for k in sorted(set(a) | set(b)):
+            p = f"{prefix}.{k}" if prefix else str(k)
+            if k not in a or k not in b:
+                out.append(p)
+            else:
+                out.extend(_paths(a[k], b[k], p))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            out.extend(_paths(x, y, f"{prefix}[{i}]"))
+        return out
+    return [] if a == b else [prefix or "(value)"]
+
+
+def diff(base: Plan, other: Plan) -> dict[str, Any]:
+    """What `other` would create, delete and change against `base`, with the differing property paths."""
+    a = {r.urn: r for r in base.resources}
+    b = {r.urn: r for r in other.resources}
+    changed = []
+    for urn in sorted(set(a) & set(b)):
+        paths = _paths(a[urn].inputs, b[urn].inputs)
+        if paths:
+            changed.append({"urn": urn, "type": b[urn].type, "name": b[urn].name, "paths": paths})
+    return {
+        "stack": base.stack,
+        "created": [{"urn": u, "type": b[u].type, "name": b[u].name} for u in sorted(set(b) - set(a))],
+        "deleted": [{"urn": u, "type": a[u].type, "name": a[u].name} for u in sorted(set(a) - set(b))],
+        "changed": changed,
+        "outputs_changed": sorted(k for k in set(base.outputs) | set(other.outputs)
+                                  if base.outputs.get(k) != other.outputs.get(k)),
+    }
+
+
+def diff_text(d: dict[str, Any]) -> str:
+    lines = [f"stack {d['stack']}: {len(d['created'])} to create, {len(d['deleted'])} to delete, "
+             f"{len(d['changed'])} to change"]
+    for r in d["created"]:
+        lines.append(f"  + {r['name']}  [{r['type']}]")
+    for r in d["deleted"]:
+        lines.append(f"  - {r['name']}  [{r['type']}]")
+    for r in d["changed"]:
+        lines.append(f"  ~ {r['name']}  [{r['type']}]")
+        for p in r["paths"]:
+            lines.append(f"      {p}")
+    if d["outputs_changed"]:
+        lines.append("  outputs changed: " + ", ".join(d["outputs_changed"]))
+    return "\n".join(lines) + "\n"
+
+
+def stack_names() -> list[str]:
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in Path(REPO).glob("Pulumi.*.yaml"))
