@@ -54,4 +54,7 @@ IMAGES: Final = {
     "jaeger": "docker.io/jaegertracing/jaeger:2.11.0",
     "otel-collector": "docker.io/otel/opentelemetry-collector-contrib:0.138.0",
     "node-exporter": "quay.io/prometheus/node-exporter:v1.10.2",
+    # local stack only: Kafka Connect base (Debezium JDBC sink included) and the connector registrar
+    "debezium-connect": "quay.io/debezium/connect:3.3.1.Final",
+    "curl": "docker.io/curlimages/curl:8.17.0",
 }
