@@ -232,6 +232,7 @@ def run_plan(
     overrides: dict[str, Any] | None = None,
     *,
     config_path: str | Path | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> Plan:
     """Evaluate a stack (or any stack file) offline. Raises SettingsError for invalid configuration,
     before any resource is registered."""
@@ -248,7 +249,7 @@ def run_plan(
     flat, secret_keys = to_runtime_config(config)
     region = flat.get("aws:region") or "us-east-1"
 
-    monitor = RecordingMonitor(PlanMocks(region=region))
+    monitor = monitor or RecordingMonitor(PlanMocks(region=region))
     runtime_settings.ROOT.set(None)
     runtime_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     runtime_config.set_all_config(flat, secret_keys)
