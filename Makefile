@@ -35,7 +35,15 @@ plan-diff: $(VENV)/.installed
 	@$(PY) -m planner diff --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)")
 
 # The real engines the rendered artifacts are checked with (promtool, amtool, PostgreSQL 15, ...).
-engines:
+# checkov lives in its own virtualenv: its pins clash with pulumi's.
+CHECKOV_VENV ?= .venv-checkov
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+engines: $(CHECKOV_VENV)/.installed
 	@bash scripts/install-engines.sh
 
 test: $(VENV)/.installed engines
