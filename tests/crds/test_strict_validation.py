@@ -1,0 +1,48 @@
+"""The strict CRD validator itself: it must reject what a cluster would prune or refuse, or every
+custom-resource test built on it proves nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.crds import known_kinds, schema_errors, validate_custom_resource
+
+TOPIC = {
+    "apiVersion": "kafka.strimzi.io/v1",
+    "kind": "KafkaTopic",
+    "metadata": {"name": "cdc.scylla.app_data.users", "labels": {"strimzi.io/cluster": "pipeline"}},
+    "spec": {"partitions": 12, "replicas": 3, "config": {"retention.ms": 604800000}},
+}
+
+
+def test_a_valid_resource_passes():
+    validate_custom_resource(TOPIC)
+
+
+def test_an_unknown_field_is_an_error():
+    bad = {**TOPIC, "spec": {**TOPIC["spec"], "partitons": 12}}
+    errors = schema_errors(bad)
+    assert any("partitons" in e for e in errors), errors
+
+
+def test_a_wrong_type_is_an_error():
+    bad = {**TOPIC, "spec": {**TOPIC["spec"], "partitions": "twelve"}}
+    assert any(e.startswith("spec.partitions") for e in schema_errors(bad))
+
+
+def test_free_form_maps_stay_open():
+    # KafkaTopic spec.config is x-kubernetes-preserve-unknown-fields: any broker config key is allowed.
+    ok = {**TOPIC, "spec": {**TOPIC["spec"], "config": {"cleanup.policy": "compact", "min.insync.replicas": 2}}}
+    assert schema_errors(ok) == []
+
+
+def test_an_unknown_kind_or_version_is_an_error():
+    with pytest.raises(AssertionError, match="no CRD schema"):
+        validate_custom_resource({**TOPIC, "apiVersion": "kafka.strimzi.io/v1beta2"})
+
+
+def test_the_pinned_operators_are_all_there():
+    kinds = {kind for _, kind in known_kinds()}
+    assert {"Kafka", "KafkaNodePool", "KafkaConnect", "KafkaConnector", "KafkaTopic", "KafkaUser",
+            "KafkaMirrorMaker2", "ScyllaCluster", "Cluster", "ScheduledBackup", "ObjectStore",
+            "PrometheusRule", "PodMonitor", "ServiceMonitor", "OpenTelemetryCollector"} <= kinds
