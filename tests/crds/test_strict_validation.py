@@ -46,3 +46,19 @@ def test_the_pinned_operators_are_all_there():
     assert {"Kafka", "KafkaNodePool", "KafkaConnect", "KafkaConnector", "KafkaTopic", "KafkaUser",
             "KafkaMirrorMaker2", "ScyllaCluster", "Cluster", "ScheduledBackup", "ObjectStore",
             "PrometheusRule", "PodMonitor", "ServiceMonitor", "OpenTelemetryCollector"} <= kinds
+
+
+def test_the_lock_file_blob_ids_match_the_crd_files():
+    # scripts/fetch-crds.sh trusts tests/crds/crds.lock; the lock must match the folder the tests use.
+    import subprocess
+    from pathlib import Path
+
+    from tests.support.crds import crds_dir
+
+    lock = Path(__file__).with_name("crds.lock")
+    rows = [line.split() for line in lock.read_text().splitlines() if line and not line.startswith("#")]
+    folder = crds_dir()
+    for file, _repo, _commit, _path, blob in rows:
+        got = subprocess.run(["git", "hash-object", str(folder / file)], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        assert got == blob, file
