@@ -75,6 +75,9 @@ class KafkaSettings(Strict):
     controllers: int = Field(3, ge=1, le=9)
     brokers: int = Field(3, ge=1, le=64)
     storage_gib: int = Field(500, ge=1, le=65536)
+    # KRaft controllers keep only the metadata log: a small volume each.
+    controller_storage_gib: int = Field(20, ge=1, le=1024)
+    controller_resources: Resources = Field(default_factory=lambda: Resources(cpu="500m", memory="2Gi"))
     resources: Resources = Field(default_factory=lambda: Resources(cpu="2", memory="8Gi"))
     replication_factor: int = Field(3, ge=1, le=5)
     min_insync_replicas: int = Field(2, ge=1, le=5)
@@ -101,6 +104,20 @@ class ConnectSettings(Strict):
     # seed 000 Step 4 expected output: "RUNNING (4/4 tasks)"; High Replication Lag: tasks.max 8.
     source_tasks: int = Field(4, ge=1, le=64)
     sink_tasks: int = Field(4, ge=1, le=64)
+    # Where Strimzi's `build` pushes the Connect image with the plugins. Unset on AWS: an ECR repository
+    # of the stack, pushed to by the build pod's IAM role (IRSA). Set: any registry, with
+    # `push_secret` naming a kubernetes.io/dockerconfigjson Secret in the kafka namespace.
+    image_repository: str | None = Field(
+        None, pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)+$",
+        description="registry/repository of the built Connect image, without tag",
+    )
+    push_secret: str | None = Field(None, pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
+
+    @model_validator(mode="after")
+    def _registry(self) -> ConnectSettings:
+        if self.push_secret is not None and self.image_repository is None:
+            raise ValueError("push_secret is only used with image_repository")
+        return self
 
 
 class SchemaRegistrySettings(Strict):
