@@ -1,0 +1,508 @@
+"""cloud-init of a module instance, rendered by pure functions (no Pulumi, no I/O).
+
+The user data is a `#cloud-config` document that stages files under /var/lib/pipeline-bootstrap and
+runs one script, `bootstrap.sh all`, whose steps are:
+
+  user       the `pipeline` system user and group
+  volume     the data volume (device name /dev/sdf, NVMe on Nitro) formatted if blank, mounted on
+             /opt/pipeline/<module>/data (fstab by UUID, nofail); beta's cache/ and gamma's dlq/ are
+             bind mounts of directories on it
+  layout     /opt/pipeline/<module>/{bin,config,lib,logs,data,...} with seed 003's permissions, the
+             module's config, helper scripts and systemd units. Honours PIPELINE_ROOT (a filesystem
+             prefix) so that the tree can be laid out and checked under a temporary root.
+  artifact   download from the artifact bucket, sha256 verification (seed 003 Artifact
+             Verification), install; a mismatch stops the bootstrap and nothing is started
+  exporter   node exporter from the release tarball, checked against the release's checksums
+  services   systemd: the module service, node exporter, the 4-hourly state backup timer
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from components.fleet.profile import HEALTH_PATH, STATE_BACKUP_CALENDAR, profile
+
+STAGE = "/var/lib/pipeline-bootstrap"
+DATA_DEVICE = "/dev/sdf"
+SERVICE_USER = "pipeline"
+# EC2 accepts at most 16 KiB of user data.
+USER_DATA_LIMIT = 16384
+# Directories on the data volume that other module directories bind-mount (the volume's purpose
+# in capacity-plan.yaml: beta cache, gamma DLQ).
+VOLUME_BINDS: dict[str, tuple[str, ...]] = {"alpha": (), "beta": ("cache",), "gamma": ("dlq",)}
+
+
+@dataclass(frozen=True)
+class CloudInitSpec:
+    """Everything the user data of one module's instances depends on (resolved values)."""
+
+    module: str
+    environment: str
+    colour: str
+    region: str
+    params: dict[str, int | float]
+    artifact_bucket: str
+    artifact_version: str
+    backup_bucket: str
+    otlp_endpoint: str
+    listen_ports: tuple[int, ...]
+    health_port: int
+    metrics_port: int
+    drain_seconds: int
+    node_exporter_version: str
+    artifact_sha256: str | None = None
+    handoff_target: str | None = None  # host:port of the downstream module's load balancer
+    kafka_bootstrap_servers: str | None = None
+    postgres_host: str | None = None
+    node_exporter_sha256: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        p = profile(self.module)  # raises on an unknown module
+        if self.artifact_sha256 is not None and (
+            len(self.artifact_sha256) != 64 or any(c not in "0123456789abcdef" for c in self.artifact_sha256)
+        ):
+            raise ValueError("artifact_sha256 must be 64 lowercase hex characters")
+        if not self.listen_ports:
+            raise ValueError("listen_ports: at least one port")
+        if self.drain_seconds < 1:
+            raise ValueError("drain_seconds must be positive")
+        if p.downstream is not None and not self.handoff_target:
+            raise ValueError(f"{self.module} hands records to {p.downstream}: handoff_target is required")
+
+    @property
+    def base(self) -> str:
+        return f"/opt/pipeline/{self.module}"
+
+
+def module_config(spec: CloudInitSpec) -> dict[str, Any]:
+    """<module>.yaml: the seed's environment parameters (003 Step 3) and the endpoints. No secret:
+    credentials are references the application resolves at run time (003 Step 3, credential
+    reference setup)."""
+    p = profile(spec.module)
+    doc: dict[str, Any] = {
+        "module": spec.module,
+        "role": p.role,
+        "environment": spec.environment,
+        "colour": spec.colour,
+        "version": spec.artifact_version,
+        **{k: spec.params[k] for k in sorted(spec.params)},
+        "listen": {"ports": list(spec.listen_ports), "health_port": spec.health_port,
+                   "health_path": HEALTH_PATH, "metrics_path": "/metrics"},
+        "drain_timeout_seconds": spec.drain_seconds,
+        "paths": {d: f"{spec.base}/{d}" for d in ("data", "logs", *p.extra_dirs)},
+        "telemetry": {"otlp_endpoint": spec.otlp_endpoint, "service_name": f"pipeline-{spec.module}"},
+    }
+    if p.downstream is not None:
+        doc["handoff"] = {"module": p.downstream, "target": spec.handoff_target}
+    if p.uses_kafka and spec.kafka_bootstrap_servers:
+        doc["kafka"] = {"bootstrap_servers": spec.kafka_bootstrap_servers}
+    if p.uses_postgres:
+        db: dict[str, Any] = {"name": "pipeline_db",
+                              "credentials_ref": f"ssm:/pipeline/{spec.environment}/{spec.module}/postgres"}
+        if spec.postgres_host:
+            db["host"] = spec.postgres_host
+        doc["database"] = db
+    return doc
+
+
+def module_yaml(spec: CloudInitSpec) -> str:
+    header = f"# {spec.module}.yaml: rendered by pipeline-infra (seed 003 Module {spec.module.title()} Step 3)\n"
+    return header + yaml.safe_dump(module_config(spec), sort_keys=False, default_flow_style=False)
+
+
+# --- systemd units ------------------------------------------------------------------------------
+def service_unit(spec: CloudInitSpec) -> str:
+    p = profile(spec.module)
+    base = spec.base
+    rw = " ".join(f"{base}/{d}" for d in ("data", "logs", *(d for d in p.extra_dirs if d != "templates")))
+    return f"""[Unit]
+Description=Pipeline module {spec.module} ({p.role})
+Wants=network-online.target
+After=network-online.target
+RequiresMountsFor={base}/data
+
+[Service]
+Type=simple
+User={SERVICE_USER}
+Group={SERVICE_USER}
+WorkingDirectory={base}
+ExecStartPre={base}/bin/pipeline-verify-artifact
+ExecStart={base}/bin/{spec.module} --config {base}/config/{spec.module}.yaml
+ExecStop={base}/bin/pipeline-drain $MAINPID
+TimeoutStopSec={spec.drain_seconds + 30}
+KillMode=mixed
+Restart=on-failure
+RestartSec=5s
+LimitNOFILE=65536
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictSUIDSGID=yes
+RestrictRealtime=yes
+RestrictNamespaces=yes
+LockPersonality=yes
+MemoryDenyWriteExecute=no
+CapabilityBoundingSet=
+AmbientCapabilities=
+SystemCallArchitectures=native
+UMask=0027
+ReadWritePaths={rw}
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def backup_service_unit(spec: CloudInitSpec) -> str:
+    return f"""[Unit]
+Description=State backup of pipeline module {spec.module} to s3://{spec.backup_bucket}/state/{spec.module}/
+Wants=network-online.target
+After=network-online.target
+RequiresMountsFor={spec.base}/data
+
+[Service]
+Type=oneshot
+ExecStart={spec.base}/bin/pipeline-state-backup
+Nice=10
+IOSchedulingClass=idle
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectHome=yes
+"""
+
+
+def backup_timer_unit(spec: CloudInitSpec) -> str:
+    return f"""[Unit]
+Description=Every 4 hours at :00: state backup of pipeline module {spec.module} (seed 003 Backup Schedules)
+
+[Timer]
+OnCalendar={STATE_BACKUP_CALENDAR}
+Persistent=true
+Unit=pipeline-{spec.module}-state-backup.service
+
+[Install]
+WantedBy=timers.target
+"""
+
+
+def node_exporter_unit(spec: CloudInitSpec) -> str:
+    return f"""[Unit]
+Description=Prometheus node exporter {spec.node_exporter_version}
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=simple
+DynamicUser=yes
+ExecStart=/usr/local/bin/node_exporter --web.listen-address=:{spec.metrics_port} --collector.systemd
+Restart=on-failure
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def units(spec: CloudInitSpec) -> dict[str, str]:
+    m = spec.module
+    return {
+        f"pipeline-{m}.service": service_unit(spec),
+        f"pipeline-{m}-state-backup.service": backup_service_unit(spec),
+        f"pipeline-{m}-state-backup.timer": backup_timer_unit(spec),
+        "node_exporter.service": node_exporter_unit(spec),
+    }
+
+
+# --- helper scripts installed in bin/ -------------------------------------------------------------
+def drain_script(spec: CloudInitSpec) -> str:
+    ports = " ".join(str(p) for p in spec.listen_ports)
+    return f"""#!/bin/bash
+# Drain {spec.module} before stop (seed 003 Rolling Update: stop taking records, let in-flight work
+# finish, at most {spec.drain_seconds} s, then verify no data flow remains).
+set -u
+curl -fsS -m 5 -X POST http://127.0.0.1:{spec.health_port}/admin/drain >/dev/null 2>&1 || true
+deadline=$((SECONDS + {spec.drain_seconds}))
+while [ "$SECONDS" -lt "$deadline" ]; do
+  open=0
+  for port in {ports}; do
+    n=$(ss -Htn state established "( sport = :$port )" 2>/dev/null | wc -l)
+    open=$((open + n))
+  done
+  [ "$open" -eq 0 ] && exit 0
+  sleep 2
+done
+echo "drain: connections still open after {spec.drain_seconds} s" >&2
+exit 0
+"""
+
+
+def verify_script(spec: CloudInitSpec) -> str:
+    return f"""#!/bin/bash
+# Refuse to start {spec.module} unless the installed artifact matches its sha256 (seed 003 Artifact
+# Verification) and the installed files match the manifest written at installation.
+set -euo pipefail
+BASE="${{PIPELINE_ROOT:-}}{spec.base}"
+cd "$BASE/lib/artifact"
+sha256sum --quiet --strict -c "$BASE/config/artifact.sha256"
+cd "$BASE"
+sha256sum --quiet --strict -c "$BASE/config/installed.sha256"
+"""
+
+
+def state_backup_script(spec: CloudInitSpec) -> str:
+    """003 Backup Procedures > State Backup, per module; uploads to s3://<backup>/state/<module>/."""
+    m, base, admin = spec.module, spec.base, f"http://127.0.0.1:{spec.health_port}/admin"
+    dest = f"s3://{spec.backup_bucket}/state/{m}/$HOST/"
+    lines = [
+        "#!/bin/bash",
+        f"# 4-hourly state backup of {m} (seed 003 Backup Procedures > State Backup).",
+        "set -euo pipefail",
+        "STAMP=$(date -u +%Y%m%d-%H%M%S)",
+        "TOKEN=$(curl -fsS -m 2 -X PUT http://169.254.169.254/latest/api/token "
+        "-H 'X-aws-ec2-metadata-token-ttl-seconds: 60' || true)",
+        "HOST=$(curl -fsS -m 2 -H \"X-aws-ec2-metadata-token: $TOKEN\" "
+        "http://169.254.169.254/latest/meta-data/instance-id || hostname)",
+        "WORK=$(mktemp -d)",
+        "trap 'rm -rf \"$WORK\"' EXIT",
+    ]
+    if m == "alpha":
+        lines += [
+            f"curl -fsS -X POST {admin}/pause",
+            "trap 'curl -fsS -X POST " + admin + "/resume; rm -rf \"$WORK\"' EXIT",
+            f"tar -czf \"$WORK/alpha-state-$STAMP.tar.gz\" -C {base} data",
+            f"curl -fsS -X POST {admin}/resume",
+        ]
+    elif m == "beta":
+        lines += [
+            f"curl -fsS -X POST {admin}/drain",
+            f"curl -fsS {admin}/cache/export > \"$WORK/beta-cache-$STAMP.json\"",
+            f"tar -czf \"$WORK/beta-state-$STAMP.tar.gz\" -C {base} data",
+            f"curl -fsS -X POST {admin}/resume || true",
+        ]
+    else:
+        lines += [
+            f"tar -czf \"$WORK/gamma-dlq-$STAMP.tar.gz\" -C {base} dlq",
+            f"tar -czf \"$WORK/gamma-state-$STAMP.tar.gz\" -C {base} data",
+        ]
+    lines += [
+        f"aws s3 cp --only-show-errors --region {spec.region} --recursive \"$WORK/\" \"{dest}\"",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- bootstrap ------------------------------------------------------------------------------------
+def bootstrap_script(spec: CloudInitSpec) -> str:
+    p = profile(spec.module)
+    m = spec.module
+    pipeline_dirs = " ".join(d for d in ("data", "logs", *p.extra_dirs) if d != "templates")
+    root_group_dirs = "config" + (" templates" if "templates" in p.extra_dirs else "")
+    binds = " ".join(VOLUME_BINDS[m])
+    sha = spec.artifact_sha256 or ""
+    ne_sha = spec.node_exporter_sha256 or ""
+    key = f"artifacts/{m}/{spec.artifact_version}/{m}-{spec.artifact_version}.tar.gz"
+    q = shlex.quote
+    return f"""#!/bin/bash
+# Bootstrap of a pipeline module {m} instance. Steps: user volume layout artifact exporter services
+# (`all` runs them in that order). PIPELINE_ROOT prefixes every path the layout step writes.
+set -euo pipefail
+umask 027
+ROOT="${{PIPELINE_ROOT:-}}"
+MODULE={m}
+BASE="$ROOT/opt/pipeline/$MODULE"
+STAGE="$ROOT{STAGE}"
+USR={SERVICE_USER}
+REGION={q(spec.region)}
+ARTIFACT_URL={q(f"s3://{spec.artifact_bucket}/{key}")}
+ARTIFACT_FILE={q(f"{m}-{spec.artifact_version}.tar.gz")}
+ARTIFACT_SHA256={q(sha)}
+DATA_DEVICE={DATA_DEVICE}
+NE_VERSION={q(spec.node_exporter_version)}
+NE_SHA256={q(ne_sha)}
+
+log() {{ echo "pipeline-bootstrap[$MODULE]: $*" >&2; }}
+
+step_user() {{
+  getent group "$USR" >/dev/null || groupadd --system "$USR"
+  id -u "$USR" >/dev/null 2>&1 || useradd --system --gid "$USR" --no-create-home \\
+    --home-dir /opt/pipeline --shell /sbin/nologin "$USR"
+}}
+
+dir() {{ # dir MODE OWNER GROUP PATH...
+  local mode=$1 owner=$2 group=$3; shift 3
+  (umask 022; mkdir -p "$@"); chown "$owner:$group" "$@"; chmod "$mode" "$@"
+}}
+
+step_layout() {{
+  dir 0755 root root "$ROOT/opt/pipeline"
+  dir 0755 root "$USR" "$BASE"
+  dir 0755 root root "$BASE/bin" "$BASE/lib" "$BASE/lib/artifact"
+  for d in {root_group_dirs}; do dir 0750 root "$USR" "$BASE/$d"; done
+  for d in {pipeline_dirs}; do dir 0750 "$USR" "$USR" "$BASE/$d"; done
+  install -m 0640 -o root -g "$USR" "$STAGE/$MODULE.yaml" "$BASE/config/$MODULE.yaml"
+  for s in pipeline-drain pipeline-verify-artifact pipeline-state-backup; do
+    install -m 0755 -o root -g root "$STAGE/$s" "$BASE/bin/$s"
+  done
+  dir 0755 root root "$ROOT/etc/systemd/system"
+  for u in "$STAGE"/units/*; do install -m 0644 -o root -g root "$u" "$ROOT/etc/systemd/system/"; done
+}}
+
+find_device() {{
+  # Nitro instances show EBS volumes as NVMe disks; the device name of the launch template (sdf)
+  # is in the controller's vendor data (ebsnvme-id), and Amazon Linux links /dev/sdf to it.
+  local want=${{DATA_DEVICE#/dev/}} i dev
+  for i in $(seq 60); do
+    for dev in "$DATA_DEVICE" /dev/xvdf; do [ -b "$dev" ] && {{ readlink -f "$dev"; return 0; }}; done
+    for dev in /dev/nvme*n1; do
+      [ -b "$dev" ] || continue
+      if command -v ebsnvme-id >/dev/null && [ "$(ebsnvme-id -b "$dev" 2>/dev/null | sed 's#^/dev/##')" = "$want" ]; then
+        echo "$dev"; return 0
+      fi
+    done
+    sleep 2
+  done
+  return 1
+}}
+
+step_volume() {{
+  local dev uuid b
+  dev=$(find_device) || {{ log "data volume $DATA_DEVICE not found"; return 1; }}
+  blkid -p "$dev" >/dev/null 2>&1 || mkfs.xfs -q -L "$MODULE-data" "$dev"
+  uuid=$(blkid -s UUID -o value "$dev")
+  mkdir -p "$BASE/data"
+  grep -q "UUID=$uuid" /etc/fstab || \\
+    echo "UUID=$uuid $BASE/data xfs defaults,noatime,nofail,x-systemd.device-timeout=60s 0 2" >> /etc/fstab
+  mountpoint -q "$BASE/data" || mount "$BASE/data"
+  for b in {binds}; do
+    mkdir -p "$BASE/data/$b" "$BASE/$b"
+    grep -q " $BASE/$b none bind" /etc/fstab || \\
+      echo "$BASE/data/$b $BASE/$b none bind,nofail,x-systemd.requires-mounts-for=$BASE/data 0 0" >> /etc/fstab
+    mountpoint -q "$BASE/$b" || mount "$BASE/$b"
+  done
+}}
+
+step_artifact() {{
+  local work expected
+  work=$(mktemp -d); trap 'rm -rf "$work"' RETURN
+  aws s3 cp --only-show-errors --region "$REGION" "$ARTIFACT_URL" "$work/$ARTIFACT_FILE"
+  expected=$ARTIFACT_SHA256
+  if [ -z "$expected" ]; then  # no pinned digest: the checksum published beside the artifact
+    aws s3 cp --only-show-errors --region "$REGION" "$ARTIFACT_URL.sha256" "$work/published.sha256"
+    expected=$(cut -d' ' -f1 "$work/published.sha256")
+  fi
+  echo "$expected  $ARTIFACT_FILE" > "$work/artifact.sha256"
+  if ! (cd "$work" && sha256sum --quiet --strict -c artifact.sha256); then
+    log "sha256 of $ARTIFACT_URL does not match $expected: refusing to install or start"
+    return 1
+  fi
+  mkdir "$work/x"
+  tar -xzf "$work/$ARTIFACT_FILE" -C "$work/x" --no-same-owner
+  for d in bin lib templates; do
+    [ -d "$work/x/$d" ] && [ -d "$BASE/$d" ] && cp -R "$work/x/$d/." "$BASE/$d/"
+  done
+  [ -d "$work/x/config" ] && cp -Rn "$work/x/config/." "$BASE/config/"
+  chown -R root:root "$BASE/bin" "$BASE/lib"; chmod -R u=rwX,go=rX "$BASE/lib"; chmod 0755 "$BASE"/bin/*
+  chown -R root:"$USR" "$BASE/config"
+  find "$BASE/config" -type f -exec chmod 0640 {{}} +
+  find "$BASE/config" -mindepth 1 -type d -exec chmod 0750 {{}} +
+  rm -f "$BASE"/lib/artifact/*
+  install -m 0644 "$work/$ARTIFACT_FILE" "$BASE/lib/artifact/$ARTIFACT_FILE"
+  install -m 0640 -g "$USR" "$work/artifact.sha256" "$BASE/config/artifact.sha256"
+  (cd "$BASE" && find bin lib -type f ! -path 'lib/artifact/*' -print0 | sort -z | xargs -0 sha256sum) \\
+    > "$work/installed.sha256"
+  install -m 0640 -g "$USR" "$work/installed.sha256" "$BASE/config/installed.sha256"
+}}
+
+step_exporter() {{
+  local work name=node_exporter-$NE_VERSION.linux-amd64
+  local url=https://github.com/prometheus/node_exporter/releases/download/v$NE_VERSION
+  work=$(mktemp -d); trap 'rm -rf "$work"' RETURN
+  curl -fsSL --retry 5 -o "$work/$name.tar.gz" "$url/$name.tar.gz"
+  curl -fsSL --retry 5 -o "$work/sha256sums.txt" "$url/sha256sums.txt"
+  (cd "$work" && grep " $name.tar.gz\\$" sha256sums.txt | sha256sum --strict -c -)
+  if [ -n "$NE_SHA256" ]; then echo "$NE_SHA256  $work/$name.tar.gz" | sha256sum --strict -c -; fi
+  tar -xzf "$work/$name.tar.gz" -C "$work" --no-same-owner
+  install -m 0755 -o root -g root "$work/$name/node_exporter" /usr/local/bin/node_exporter
+}}
+
+step_services() {{
+  systemctl daemon-reload
+  systemctl enable --now node_exporter.service "pipeline-$MODULE-state-backup.timer"
+  systemctl enable --now "pipeline-$MODULE.service"
+}}
+
+main() {{
+  local s
+  [ $# -gt 0 ] || set -- all
+  [ "$1" = all ] && set -- user volume layout artifact exporter services
+  for s in "$@"; do
+    case $s in
+      user|volume|layout|artifact|exporter|services) log "step $s"; "step_$s" ;;
+      *) log "unknown step $s (user volume layout artifact exporter services all)"; exit 2 ;;
+    esac
+  done
+}}
+main "$@"
+"""
+
+
+def staged_files(spec: CloudInitSpec) -> dict[str, tuple[str, str]]:
+    """path -> (permissions, content) of every file the user data writes."""
+    m = spec.module
+    files: dict[str, tuple[str, str]] = {
+        f"{STAGE}/bootstrap.sh": ("0700", bootstrap_script(spec)),
+        f"{STAGE}/{m}.yaml": ("0600", module_yaml(spec)),
+        f"{STAGE}/pipeline-drain": ("0700", drain_script(spec)),
+        f"{STAGE}/pipeline-verify-artifact": ("0700", verify_script(spec)),
+        f"{STAGE}/pipeline-state-backup": ("0700", state_backup_script(spec)),
+    }
+    for name, text in units(spec).items():
+        files[f"{STAGE}/units/{name}"] = ("0600", text)
+    return files
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def cloud_config(spec: CloudInitSpec) -> dict[str, Any]:
+    return {
+        "write_files": [
+            {"path": path, "owner": "root:root", "permissions": perms, "content": content}
+            for path, (perms, content) in staged_files(spec).items()
+        ],
+        "runcmd": [[f"{STAGE}/bootstrap.sh", "all"]],
+    }
+
+
+def render_cloud_init(spec: CloudInitSpec) -> str:
+    """The user data (plain text; the launch template base64-encodes it)."""
+    head = (f"#cloud-config\n# pipeline module {spec.module} ({profile(spec.module).role}), environment "
+            f"{spec.environment}, colour {spec.colour}, artifact {spec.artifact_version}\n")
+    text = head + yaml.dump(cloud_config(spec), Dumper=_Dumper, sort_keys=False, width=1000)
+    if len(text.encode()) > USER_DATA_LIMIT:
+        raise ValueError(f"user data of {spec.module} is {len(text.encode())} bytes; EC2 allows {USER_DATA_LIMIT}")
+    return text
