@@ -1,0 +1,86 @@
+"""Prometheus alert rules rendered from the rule data (alerts.yaml). No Pulumi import: the local stack
+mounts render_rule_file() into its Prometheus, the AWS stacks wrap rule_groups() in PrometheusRule
+objects, and Alertmanager's inhibit rules come from the same data (inhibit_pairs())."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA = Path(__file__).with_name("alerts.yaml")
+
+# seed 003 Monitoring and Alerting > Alert Configuration > Alert Severity Levels
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+_DURATION = re.compile(r"^[0-9]+[smhd]$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REQUIRED = ("alert", "expr", "for", "severity", "module", "summary", "runbook", "source")
+_OPTIONAL = ("seed_condition", "inhibits")
+
+
+@functools.cache
+def alert_groups() -> tuple[dict[str, Any], ...]:
+    """The rule data, checked: every rule has every field, a known severity, a valid duration, a unique
+    name, and inhibits only an alert that exists."""
+    doc = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    groups = doc["groups"]
+    names: set[str] = set()
+    for group in groups:
+        for rule in group["rules"]:
+            missing = [f for f in _REQUIRED if not rule.get(f)]
+            unknown = sorted(set(rule) - set(_REQUIRED) - set(_OPTIONAL))
+            where = f"{DATA.name}: group {group['name']} rule {rule.get('alert')}"
+            if missing or unknown:
+                raise ValueError(f"{where}: missing {missing}, unknown {unknown}")
+            if not _NAME.match(rule["alert"]) or rule["alert"] in names:
+                raise ValueError(f"{where}: alert name invalid or not unique")
+            if rule["severity"] not in SEVERITIES:
+                raise ValueError(f"{where}: severity must be one of {SEVERITIES}")
+            if not _DURATION.match(str(rule["for"])):
+                raise ValueError(f"{where}: for must be a duration like 5m")
+            names.add(rule["alert"])
+    for group in groups:
+        for rule in group["rules"]:
+            target = (rule.get("inhibits") or {}).get("alert")
+            if target is not None and target not in names:
+                raise ValueError(f"{DATA.name}: {rule['alert']} inhibits unknown alert {target}")
+    return tuple(groups)
+
+
+def alerts() -> list[dict[str, Any]]:
+    """Every alert of the rule data, in order."""
+    return [rule for group in alert_groups() for rule in group["rules"]]
+
+
+def _rule(rule: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "alert": rule["alert"],
+        "expr": " ".join(str(rule["expr"]).split()),
+        "for": rule["for"],
+        "labels": {"severity": rule["severity"], "module": rule["module"]},
+        "annotations": {
+            "summary": rule["summary"],
+            "runbook": rule["runbook"],
+            "source": rule["source"],
+        },
+    }
+
+
+def rule_groups() -> list[dict[str, Any]]:
+    """Prometheus rule groups (the `groups:` list of a rule file and of a PrometheusRule spec)."""
+    return [{"name": g["name"], "rules": [_rule(r) for r in g["rules"]]} for g in alert_groups()]
+
+
+def render_rule_file() -> str:
+    """The Prometheus rule file with every group."""
+    header = "# Generated from components/observability/alerts.yaml; do not edit.\n"
+    return header + yaml.safe_dump({"groups": rule_groups()}, sort_keys=False, width=1000)
+
+
+def inhibit_pairs() -> list[tuple[str, str, list[str]]]:
+    """(source alert, target alert, equal labels) for every `inhibits` of the rule data."""
+    return [(r["alert"], r["inhibits"]["alert"], list(r["inhibits"].get("equal") or []))
+            for r in alerts() if r.get("inhibits")]

@@ -1,0 +1,87 @@
+"""Builds one `promtool test rules` file from alert_cases.yaml and the rule data, so that every alert
+is tested firing at/above its threshold after its `for`, silent before, and silent just below."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.observability import rules
+
+CASES = Path(__file__).with_name("alert_cases.yaml")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_TEMPLATE = re.compile(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def seconds(duration: str) -> int:
+    return int(duration[:-1]) * _UNITS[duration[-1]]
+
+
+def _dur(secs: int) -> str:
+    return f"{secs // 60}m" if secs % 60 == 0 else f"{secs}s"
+
+
+def expand(template: str, labels: dict[str, str]) -> str:
+    """Prometheus' expansion of `{{ $labels.x }}` (the only template the rule data uses)."""
+    return _TEMPLATE.sub(lambda m: labels.get(m.group(1), ""), template)
+
+
+def load_cases() -> dict[str, Any]:
+    return yaml.safe_load(CASES.read_text(encoding="utf-8"))
+
+
+def _series(case: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"series": s, "values": v} for s, v in case["series"].items()]
+
+
+def _expected(rule: dict[str, Any], alert_labels: dict[str, Any]) -> dict[str, Any]:
+    labels = {k: str(v) for k, v in alert_labels.items()}
+    labels["severity"] = rule["severity"]
+    labels["module"] = expand(rule["module"], labels)
+    return {
+        "exp_labels": labels,
+        "exp_annotations": {
+            "summary": expand(rule["summary"], labels),
+            "runbook": rule["runbook"],
+            "source": rule["source"],
+        },
+    }
+
+
+def build(rule_file: str) -> dict[str, Any]:
+    cases = load_cases()
+    tests: list[dict[str, Any]] = []
+    for rule in rules.alerts():
+        name, case = rule["alert"], cases[rule["alert"]]
+        fire, quiet = case["fire"], case["quiet"]
+        at, hold = seconds(fire["at"]), seconds(str(rule["for"]))
+        expr = " ".join(str(rule["expr"]).split())
+        tests.append({
+            "name": f"{name} fires at/above its threshold after {rule['for']}",
+            "interval": "1m",
+            "input_series": _series(fire),
+            "alert_rule_test": [
+                {"eval_time": _dur(at), "alertname": name,
+                 "exp_alerts": [_expected(rule, labels) for labels in fire["alerts"]]},
+                # one evaluation earlier it is still pending: `at` is its first firing evaluation
+                {"eval_time": _dur(at - 60), "alertname": name, "exp_alerts": []},
+            ],
+            # ... and its condition already holds at `at - for`: it fires exactly after its `for`.
+            "promql_expr_test": [
+                {"expr": f"count({expr})", "eval_time": _dur(at - hold),
+                 "exp_samples": [{"labels": "{}", "value": len(fire["alerts"])}]},
+            ],
+        })
+        tests.append({
+            "name": f"{name} stays silent just below its threshold",
+            "interval": "1m",
+            "input_series": _series(quiet),
+            "alert_rule_test": [
+                {"eval_time": _dur(at), "alertname": name, "exp_alerts": []},
+                {"eval_time": _dur(at + hold), "alertname": name, "exp_alerts": []},
+            ],
+        })
+    return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
