@@ -18,6 +18,9 @@ class Chart(NamedTuple):
 
 # --- Kubernetes -----------------------------------------------------------------------------------
 EKS_VERSION: Final = "1.33"
+# EKS managed add-on of the EBS CSI driver (`aws eks describe-addon-versions --addon-name aws-ebs-csi-driver
+# --kubernetes-version 1.33` lists what a region offers).
+EBS_CSI_ADDON_VERSION: Final = "v1.48.0-eksbuild.1"
 
 # --- Operators (Helm charts) ----------------------------------------------------------------------
 STRIMZI: Final = Chart("strimzi-kafka-operator", "1.2.0", "oci://quay.io/strimzi-helm")

@@ -40,7 +40,7 @@ def _service(typ: str) -> str:
 
 def fake_stack_outputs(stack_name: str, region: str) -> dict[str, Any]:
     """What a referenced stack's outputs look like: every name of the stacks/contract.py contract."""
-    from stacks.contract import ENVIRONMENT_OUTPUTS, FLEET_OUTPUTS, PRIMARY_SITE_OUTPUTS
+    from stacks.contract import ENVIRONMENT_OUTPUTS, FLEET_OUTPUTS, PEERING_OUTPUTS, PRIMARY_SITE_OUTPUTS
 
     short = stack_name.rsplit("/", 1)[-1]
     h = _h(stack_name, n=8)
@@ -56,6 +56,9 @@ def fake_stack_outputs(stack_name: str, region: str) -> dict[str, Any]:
         "kms_key_arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{h}-mock",
         "data_plane_security_group_id": f"sg-{h}dp",
         "otlp_endpoint": f"http://otlp.{short}.internal:4317",
+        "fleet_security_group_ids": {m: f"sg-{h}{m}" for m in ("alpha", "beta", "gamma")},
+        "ingest_lb_security_group_id": f"sg-{h}lb",
+        "private_route_table_ids": [f"rtb-{h}{i}" for i in range(3)],
         "colour": "blue" if "blue" in short else "green",
         "ingest_lb_dns_name": f"{short}-ingest-{h}.elb.{region}.amazonaws.com",
         "ingest_lb_zone_id": "Z26RNL4JYFTOTI",
@@ -66,7 +69,7 @@ def fake_stack_outputs(stack_name: str, region: str) -> dict[str, Any]:
         "backup_bucket_region": region,
         "ingest_health_check_fqdn": f"ingest.{short}.pipeline.example.com",
     }
-    names = set(ENVIRONMENT_OUTPUTS) | set(FLEET_OUTPUTS) | set(PRIMARY_SITE_OUTPUTS)
+    names = set(ENVIRONMENT_OUTPUTS) | set(FLEET_OUTPUTS) | set(PRIMARY_SITE_OUTPUTS) | set(PEERING_OUTPUTS)
     return {k: values.get(k, f"mock-{k}") for k in sorted(names)}
 
 
@@ -146,6 +149,11 @@ class PlanMocks(pulumi.runtime.Mocks):
                          arnSuffix=f"net/{name}/{_h(name, n=16)}")
         elif typ in ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup"):
             state.update(arnSuffix=f"targetgroup/{name}/{_h(name, n=16)}")
+        elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            if inputs.get("vpcEndpointType") == "Gateway":
+                state.setdefault("prefixListId", f"pl-{_h(name, n=8)}")
+        elif typ == "aws:eks/nodeGroup:NodeGroup":
+            state.setdefault("nodeGroupName", inputs.get("nodeGroupName") or name)
         elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state.update(latestVersion=1, defaultVersion=1)
         elif typ == "aws:route53/healthCheck:HealthCheck":

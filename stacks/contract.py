@@ -26,7 +26,11 @@ ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
     "kms_key_arn",
     "data_plane_security_group_id",
     "otlp_endpoint",
+    "fleet_security_group_ids",
+    "ingest_lb_security_group_id",
 )
+# Outputs every AWS environment stack exports for the other site of a DR pair (VPC peering routes).
+PEERING_OUTPUTS: tuple[str, ...] = ("private_route_table_ids",)
 # Outputs a fleet-colour stack exports for the traffic switch of its environment.
 FLEET_OUTPUTS: tuple[str, ...] = (
     "colour",
@@ -108,6 +112,10 @@ class FleetNetwork:
     kms_key_arn: pulumi.Input[str]
     data_plane_security_group_id: pulumi.Input[str]
     otlp_endpoint: pulumi.Input[str]
+    # The module security groups ({"alpha": sg, "beta": sg, "gamma": sg}) and the ingest load
+    # balancer's, carrying seed 003's flows (components/network/flows.py).
+    fleet_security_group_ids: pulumi.Input[dict[str, str]] = None  # type: ignore[assignment]
+    ingest_lb_security_group_id: pulumi.Input[str] = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

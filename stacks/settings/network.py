@@ -23,12 +23,34 @@ class NetworkSettings(Strict):
     destination_cidrs: list[Cidr] = Field(default_factory=list)
     public_ingest: bool = Field(False, description="a public listener for sources on the internet")
     flow_logs_retention_days: int = Field(90, ge=1, le=3653)
+    # TCP ports beta reaches enrichment sources on and gamma reaches destinations on (HTTPS unless set).
+    enrichment_ports: list[int] = Field(default_factory=lambda: [443], min_length=1)
+    destination_ports: list[int] = Field(default_factory=lambda: [443], min_length=1)
 
     @model_validator(mode="after")
     def _ports(self) -> NetworkSettings:
-        for port in self.source_ports:
-            if not 1 <= port <= 65535:
-                raise ValueError(f"source_ports: {port} is not a TCP port (1-65535)")
+        for key in ("source_ports", "enrichment_ports", "destination_ports"):
+            for port in getattr(self, key):
+                if not 1 <= port <= 65535:
+                    raise ValueError(f"{key}: {port} is not a TCP port (1-65535)")
+        return self
+
+    @model_validator(mode="after")
+    def _networks(self) -> NetworkSettings:
+        import ipaddress
+
+        prefix = ipaddress.ip_network(self.cidr).prefixlen
+        if not 16 <= prefix <= 20:
+            raise ValueError(f"cidr: a VPC network from /16 to /20 is needed (got /{prefix})")
+        for key in ("source_cidrs", "enrichment_cidrs", "destination_cidrs"):
+            for cidr in getattr(self, key):
+                if ipaddress.ip_network(cidr).prefixlen == 0:
+                    raise ValueError(
+                        f"{key}: {cidr} is the whole internet; name the networks "
+                        "(sources on the internet: public_ingest: true)"
+                    )
+                if ipaddress.ip_network(cidr).overlaps(ipaddress.ip_network(self.cidr)):
+                    raise ValueError(f"{key}: {cidr} overlaps the VPC's own cidr {self.cidr}")
         return self
 
 

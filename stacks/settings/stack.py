@@ -67,6 +67,8 @@ class DrSettings(Strict):
 
 class KubernetesSettings(Strict):
     kubeconfig: SecretStr | None = None
+    # An existing cluster (kubeconfig set): the storage class the data plane's volumes use there.
+    storage_class: str = Field("gp3-encrypted", pattern=r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$")
 
 
 class StackSettings(Strict):

@@ -1,0 +1,150 @@
+"""Layout and retention of the backup buckets (seed 003 Backup and Recovery). Pure: no Pulumi.
+
+Backup bucket prefixes (writers get a role for their prefix only, BackupTarget.irsa_role):
+- ``state/``                module state backups of the fleets, every 4 hours, kept 7 days
+- ``database/full/``        database full backups (daily), kept 30 days
+- ``database/incremental/`` database incremental backups / WAL (hourly), kept 7 days
+Audit logs live in their own bucket, under S3 Object Lock in compliance mode for 7 years: a
+bucket's default lock retention applies to every object in it, so the short-lived backups above
+must not share the audit bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from stacks.settings.fleets import BackupSettings
+
+STATE_PREFIX = "state"
+DATABASE_FULL_PREFIX = "database/full"
+DATABASE_INCREMENTAL_PREFIX = "database/incremental"
+# Noncurrent (overwritten or deleted) versions stay this long: a window to undo a mistaken delete.
+NONCURRENT_DAYS = 7
+ABORT_MULTIPART_DAYS = 7
+# seed 003 Log Aggregation > Log Retention, Audit: hot 30 days, warm 90 days, cold 7 years.
+AUDIT_WARM_AFTER_DAYS = 30
+AUDIT_COLD_AFTER_DAYS = 90
+
+_PREFIX = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$")
+
+
+def years_in_days(years: int) -> int:
+    """Calendar years as lifecycle days, leap days included (never shorter than the lock)."""
+    return math.ceil(years * 365.25)
+
+
+def _housekeeping() -> dict[str, Any]:
+    return {
+        "id": "housekeeping",
+        "status": "Enabled",
+        "filter": {},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
+        "expiration": {"expired_object_delete_marker": True},
+    }
+
+
+def backup_lifecycle_rules(b: BackupSettings) -> list[dict[str, Any]]:
+    """Lifecycle rules of the backup bucket (aws.s3.BucketLifecycleConfiguration `rules`)."""
+    rules = []
+    for rule_id, prefix, days in (
+        ("module-state", STATE_PREFIX, b.state_retention_days),
+        ("database-full", DATABASE_FULL_PREFIX, b.db_full_retention_days),
+        ("database-incremental", DATABASE_INCREMENTAL_PREFIX, b.db_incremental_retention_days),
+    ):
+        rules.append({
+            "id": rule_id,
+            "status": "Enabled",
+            "filter": {"prefix": f"{prefix}/"},
+            "expiration": {"days": days},
+            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_DAYS},
+        })
+    return [*rules, _housekeeping()]
+
+
+def audit_lifecycle_rules(b: BackupSettings) -> list[dict[str, Any]]:
+    """Audit bucket: warm after 30 days, cold after 90, expire when the compliance lock has ended."""
+    return [
+        {
+            "id": "audit-logs",
+            "status": "Enabled",
+            "filter": {},
+            "transitions": [
+                {"days": AUDIT_WARM_AFTER_DAYS, "storage_class": "STANDARD_IA"},
+                {"days": AUDIT_COLD_AFTER_DAYS, "storage_class": "GLACIER"},
+            ],
+            "expiration": {"days": years_in_days(b.audit_retention_years)},
+            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_DAYS},
+        },
+        {
+            "id": "housekeeping",
+            "status": "Enabled",
+            "filter": {},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
+        },
+    ]
+
+
+def artifact_lifecycle_rules() -> list[dict[str, Any]]:
+    return [{**_housekeeping(), "noncurrent_version_expiration": {"noncurrent_days": 90}}]
+
+
+def check_prefix(prefix: str) -> str:
+    if not _PREFIX.match(prefix):
+        raise ValueError(f"backup prefix {prefix!r}: lowercase path segments without leading or trailing '/'")
+    return prefix
+
+
+def prefix_access_policy(*, bucket_arn: str, prefix: str, key_arn: str) -> str:
+    """Read and write s3://bucket/<prefix>/* only (list only under the prefix), with the bucket's key."""
+    check_prefix(prefix)
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ListPrefix", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
+             "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}}},
+            {"Sid": "Locate", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn},
+            {"Sid": "ObjectsUnderPrefix", "Effect": "Allow",
+             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+                        "s3:ListMultipartUploadParts"],
+             "Resource": f"{bucket_arn}/{prefix}/*"},
+            {"Sid": "BucketKey", "Effect": "Allow",
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+             "Resource": key_arn},
+        ],
+    }, sort_keys=True)
+
+
+def tls_only_policy(bucket_arn: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }],
+    }, sort_keys=True)
+
+
+def replication_policy(*, sources: list[str], destinations: list[str], source_key: str,
+                       destination_key: str) -> str:
+    """What S3 replication needs: read versions (and their locks) at the sources, replicate into the
+    destinations, decrypt with the source key and encrypt with the destination key."""
+    bucket_arns = list(sources)
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+             "Resource": bucket_arns},
+            {"Effect": "Allow",
+             "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging",
+                        "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
+             "Resource": [f"{arn}/*" for arn in bucket_arns]},
+            {"Effect": "Allow", "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+             "Resource": [f"{arn}/*" for arn in destinations]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": source_key},
+            {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"], "Resource": destination_key},
+        ],
+    }, sort_keys=True)

@@ -1,0 +1,179 @@
+"""The network flows of an AWS environment, as data. Pure: no Pulumi.
+
+Every security-group rule the Network component declares comes from `intended_flows`: one `Flow`
+per (security group, direction, peer, port range). The component turns each into one
+`aws.vpc.SecurityGroupIngressRule` / `SecurityGroupEgressRule`; the tests compare what the program
+declares with the flows seed 003 asks for.
+
+Security groups (keys of `SECURITY_GROUPS`):
+- ``alpha``, ``beta``, ``gamma``: the module fleets (seed 003 Module Alpha/Beta/Gamma Deployment,
+  Fresh Installation, Step 1: Infrastructure Preparation);
+- ``ingest-lb``: the ingest load balancer in front of alpha (source listener, health checks);
+- ``data-plane``: carried by the EKS nodes (Kafka, PostgreSQL, ScyllaDB, Schema Registry, the OTLP
+  collector and Prometheus run there);
+- ``endpoints``: the interface VPC endpoints (SSM, CloudWatch) the fleets reach over HTTPS.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+
+from stacks.settings.fleets import FleetSettings
+
+SECURITY_GROUPS: tuple[str, ...] = ("alpha", "beta", "gamma", "ingest-lb", "data-plane", "endpoints")
+FLEET_MODULES: tuple[str, ...] = ("alpha", "beta", "gamma")
+WORLD = "0.0.0.0/0"
+
+# Ports of the data plane the fleets use (seed 000 architecture; DESIGN.md components).
+DATA_PLANE_PORTS: dict[str, tuple[int, ...]] = {
+    "kafka": (9092, 9093),  # plain (in-cluster clients) and TLS listeners
+    "postgresql": (5432,),
+    "scylla-cql": (9042,),
+    "otlp": (4317, 4318),  # gRPC and HTTP
+    "schema-registry": (8081,),
+}
+# Ports the two sites of a DR pair use between their data planes: Scylla inter-DC gossip/streaming
+# (7000, TLS 7001) and CQL, Kafka (MirrorMaker 2), PostgreSQL streaming replication.
+REPLICATION_PORTS: dict[str, tuple[int, ...]] = {
+    "scylla-internode": (7000, 7001),
+    "scylla-cql": (9042,),
+    "kafka": (9092, 9093),
+    "postgresql": (5432,),
+}
+# Interface endpoints the fleets use instead of the internet (SSM agent, CloudWatch logs/metrics).
+INTERFACE_ENDPOINTS: tuple[str, ...] = ("ssm", "ssmmessages", "ec2messages", "logs", "monitoring")
+HTTPS = 443
+
+
+@dataclass(frozen=True)
+class FleetPorts:
+    handoff: int
+    health: int
+    metrics: int
+
+
+def fleet_ports(fleets: FleetSettings | None) -> FleetPorts:
+    """The fleets' ports: from the stack's fleets section, or FleetSettings' defaults where the fleets
+    are separate colour stacks (prod). One place, so that the security groups and the fleets agree."""
+    if fleets is not None:
+        return FleetPorts(fleets.handoff_port, fleets.health_port, fleets.metrics_port)
+    fields = FleetSettings.model_fields
+    return FleetPorts(
+        int(fields["handoff_port"].default),
+        int(fields["health_port"].default),
+        int(fields["metrics_port"].default),
+    )
+
+
+@dataclass(frozen=True, order=True)
+class Flow:
+    """One allowed flow: on security group `group`, `direction` traffic to/from `peer` on TCP
+    `from_port`..`to_port`. `peer` is ("sg", name), ("cidr", cidr) or ("prefix-list", "s3")."""
+
+    group: str
+    direction: Literal["ingress", "egress"]
+    peer_kind: Literal["sg", "cidr", "prefix-list"]
+    peer: str
+    from_port: int
+    to_port: int
+    description: str
+
+    @property
+    def key(self) -> tuple[str, str, str, str, int, int]:
+        return (self.group, self.direction, self.peer_kind, self.peer, self.from_port, self.to_port)
+
+
+def _pair(group: str, peer_group: str, port: int, what: str) -> list[Flow]:
+    """group -> peer_group on port: egress on the source, ingress on the destination."""
+    return [
+        Flow(group, "egress", "sg", peer_group, port, port, f"{what} ({group} -> {peer_group})"),
+        Flow(peer_group, "ingress", "sg", group, port, port, f"{what} ({group} -> {peer_group})"),
+    ]
+
+
+def intended_flows(
+    *,
+    ports: FleetPorts,
+    source_cidrs: list[str],
+    source_ports: list[int],
+    enrichment_cidrs: list[str],
+    enrichment_ports: list[int],
+    destination_cidrs: list[str],
+    destination_ports: list[int],
+    public_ingest: bool,
+    peer_cidr: str | None = None,
+) -> list[Flow]:
+    """Every rule of the environment's security groups."""
+    flows: list[Flow] = []
+    # Sources -> ingest listener -> alpha (003 Module Alpha Step 1: inbound on the source adapter ports).
+    for port in source_ports:
+        for cidr in source_cidrs:
+            flows.append(Flow("ingest-lb", "ingress", "cidr", cidr, port, port, f"sources {cidr} -> ingest listener"))
+            flows.append(Flow("alpha", "ingress", "cidr", cidr, port, port, f"sources {cidr} -> alpha adapters"))
+        if public_ingest:
+            flows.append(Flow("ingest-lb", "ingress", "cidr", WORLD, port, port,
+                              "public ingest listener for sources on the internet"))
+        flows += _pair("ingest-lb", "alpha", port, "ingest listener forwards sources")
+    # Load-balancer health checks on the health endpoint (003 Step 1 of each module; Step 4 health check).
+    for module in FLEET_MODULES:
+        flows += _pair("ingest-lb", module, ports.health, "load balancer health check")
+    # Handoff: alpha -> beta, beta -> gamma (003 Module Beta/Gamma Step 1).
+    flows += _pair("alpha", "beta", ports.handoff, "record handoff")
+    flows += _pair("beta", "gamma", ports.handoff, "record handoff")
+    # Prometheus on the EKS nodes scrapes every fleet's metrics port (003 Monitoring Architecture).
+    for module in FLEET_MODULES:
+        flows += _pair("data-plane", module, ports.metrics, "Prometheus scrape")
+    # Beta -> enrichment sources; gamma -> delivery destinations (003 Module Beta/Gamma Step 1).
+    for cidr in enrichment_cidrs:
+        for port in enrichment_ports:
+            flows.append(Flow("beta", "egress", "cidr", cidr, port, port, f"enrichment source {cidr}"))
+    for cidr in destination_cidrs:
+        for port in destination_ports:
+            flows.append(Flow("gamma", "egress", "cidr", cidr, port, port, f"delivery destination {cidr}"))
+    # Fleets -> data plane (Kafka, PostgreSQL, ScyllaDB, OTLP telemetry and logs, Schema Registry).
+    for module in FLEET_MODULES:
+        for service, service_ports in DATA_PLANE_PORTS.items():
+            for port in service_ports:
+                flows += _pair(module, "data-plane", port, f"{service}")
+        # Artifacts and state backups in S3 through the gateway endpoint; SSM/CloudWatch endpoints.
+        flows.append(Flow(module, "egress", "prefix-list", "s3", HTTPS, HTTPS, "S3 via the gateway endpoint"))
+        flows += _pair(module, "endpoints", HTTPS, "SSM and CloudWatch interface endpoints")
+    flows += _pair("data-plane", "endpoints", HTTPS, "SSM and CloudWatch interface endpoints")
+    # DR pair: the data planes of both sites replicate to each other over the peering.
+    if peer_cidr is not None:
+        for service, service_ports in REPLICATION_PORTS.items():
+            for port in service_ports:
+                for direction in ("ingress", "egress"):
+                    flows.append(Flow("data-plane", direction, "cidr", peer_cidr, port, port,
+                                      f"DR replication {service} with the peer site"))
+    unique = {f.key: f for f in flows}
+    return sorted(unique.values())
+
+
+# --- subnets --------------------------------------------------------------------------------------
+def subnet_plan(cidr: str, az_count: int) -> tuple[list[str], list[str]]:
+    """(private, public) subnet CIDRs per AZ. The VPC is cut into eighths: one per AZ for the private
+    subnets (EKS pods take VPC addresses), the last eighth cut into eight small public subnets."""
+    net = ipaddress.ip_network(cidr)
+    if not 1 <= az_count <= 6:
+        raise ValueError(f"az_count {az_count} is not in 1..6")
+    if net.prefixlen > 20:
+        raise ValueError(f"{cidr}: the VPC needs a /20 or larger network")
+    eighths = list(net.subnets(prefixlen_diff=3))
+    private = [str(eighths[i]) for i in range(az_count)]
+    public_pool = list(eighths[7].subnets(prefixlen_diff=3))
+    public = [str(public_pool[i]) for i in range(az_count)]
+    return private, public
+
+
+def overlapping(cidrs: dict[str, str]) -> list[tuple[str, str]]:
+    """Pairs of names whose networks overlap (stacks must not: peering, routing between sites)."""
+    items = sorted((name, ipaddress.ip_network(c)) for name, c in cidrs.items())
+    out = []
+    for i, (a, na) in enumerate(items):
+        for b, nb in items[i + 1:]:
+            if na.overlaps(nb):
+                out.append((a, b))
+    return out

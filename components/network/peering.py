@@ -1,0 +1,75 @@
+"""VPC peering between the two sites of a DR pair, declared by the DR site (the requester).
+
+Both sites are in one account: the DR site requests the peering in its region, accepts it in the
+primary's region through a second provider, and routes the other site's CIDR over it on the private
+route tables of both VPCs. The primary reads nothing from the DR site, so the primary deploys first
+and the DR site after it (the DR site reads the primary's `vpc_id` and `private_route_table_ids`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws.ec2 as ec2
+from pulumi_aws.provider import Provider as AwsProvider
+
+
+@dataclass(frozen=True)
+class VpcPeeringArgs:
+    environment: str
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    route_table_ids: Sequence[pulumi.Input[str]]
+    peer_stack: str
+    peer_region: str
+    peer_cidr: str
+    account_id: pulumi.Input[str]
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        import ipaddress
+
+        if ipaddress.ip_network(self.vpc_cidr).overlaps(ipaddress.ip_network(self.peer_cidr)):
+            raise ValueError(f"peer_cidr {self.peer_cidr} overlaps {self.vpc_cidr}")
+        if not self.route_table_ids:
+            raise ValueError("route_table_ids: the private route tables to route the peer over")
+
+
+class VpcPeering(pulumi.ComponentResource):
+    def __init__(self, name: str, args: VpcPeeringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:network:VpcPeering", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {"Environment": args.environment, "Name": name, **args.tags}
+        self.peer = pulumi.StackReference(f"{name}-peer-stack", stack_name=args.peer_stack, opts=child)
+        peer_provider = AwsProvider(f"{name}-peer-region", region=args.peer_region, opts=child)
+        in_peer = pulumi.ResourceOptions(parent=self, provider=peer_provider)
+
+        self.connection = ec2.VpcPeeringConnection(
+            f"{name}-request", vpc_id=args.vpc_id, peer_vpc_id=self.peer.require_output("vpc_id"),
+            peer_region=args.peer_region, peer_owner_id=args.account_id,
+            auto_accept=False,  # cross-region: accepted by the accepter resource in the peer region
+            tags=tags, opts=child)
+        self.accepter = ec2.VpcPeeringConnectionAccepter(
+            f"{name}-accept", vpc_peering_connection_id=self.connection.id, auto_accept=True, tags=tags,
+            opts=in_peer)
+
+        after_accept = pulumi.ResourceOptions(parent=self, depends_on=[self.accepter])
+        for i, table in enumerate(args.route_table_ids):
+            ec2.Route(f"{name}-to-peer-{i}", route_table_id=table, destination_cidr_block=args.peer_cidr,
+                      vpc_peering_connection_id=self.connection.id, opts=after_accept)
+
+        # The peer's private route tables: their count is the peer stack's, read from its outputs (known
+        # at preview time: stack references are read before the plan).
+        def peer_routes(table_ids: list[str]) -> list[str]:
+            for i, table in enumerate(table_ids):
+                ec2.Route(f"{name}-from-peer-{i}", route_table_id=table, destination_cidr_block=args.vpc_cidr,
+                          vpc_peering_connection_id=self.connection.id,
+                          opts=pulumi.ResourceOptions(parent=self, provider=peer_provider,
+                                                      depends_on=[self.accepter]))
+            return table_ids
+
+        self.peer_route_tables = self.peer.require_output("private_route_table_ids").apply(peer_routes)
+        self.register_outputs({"vpc_peering_connection_id": self.connection.id,
+                               "peer_route_tables": self.peer_route_tables})

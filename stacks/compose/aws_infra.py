@@ -1,0 +1,112 @@
+"""The foundation of an AWS environment stack (staging, prod, prod-dr): network, EKS cluster (or an
+existing cluster from a secret kubeconfig), backup and artifact buckets, and the DR peering."""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_aws.get_availability_zones import get_availability_zones
+from pulumi_aws.get_caller_identity import get_caller_identity
+
+from components.backups.backups import Backups, BackupsArgs
+from components.network.flows import FLEET_MODULES, fleet_ports
+from components.network.network import Network, NetworkArgs
+from stacks.contract import AwsInfra, BackupTarget, FleetNetwork, KubeTarget
+from stacks.settings import PROJECT, SettingsError, StackSettings
+
+
+def _zones(settings: StackSettings) -> tuple[str, ...]:
+    """The first az_count availability zones of the region (zones that need no opt-in)."""
+    assert settings.network is not None
+    found = get_availability_zones(
+        state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    ).names
+    wanted = settings.network.az_count
+    if len(found) < wanted:
+        raise SettingsError(
+            f"Pulumi.{pulumi.get_stack()}.yaml", f"{PROJECT}:network.az_count",
+            f"region {settings.region} offers {len(found)} availability zones ({', '.join(found)}); "
+            f"az_count must be at most {len(found)} (got {wanted})",
+        )
+    return tuple(sorted(found)[:wanted])
+
+
+def build_aws_infra(settings: StackSettings) -> AwsInfra:
+    net_settings, cluster_settings, backup_settings = settings.network, settings.cluster, settings.backups
+    if net_settings is None or cluster_settings is None or backup_settings is None or settings.region is None:
+        raise ValueError("an AWS environment needs region, network, cluster and backups settings")
+    env, region = settings.environment, settings.region
+    zones = _zones(settings)
+    dr = settings.dr
+
+    network = Network(f"{env}-network", NetworkArgs(
+        settings=net_settings, environment=env, region=region, zones=zones, ports=fleet_ports(settings.fleets),
+        peer_cidr=dr.peer_cidr if dr is not None else None,
+    ))
+    data_plane_sg = network.security_group_ids["data-plane"]
+    resources: dict[str, pulumi.Resource] = {"network": network}
+
+    existing = settings.kubernetes.kubeconfig if settings.kubernetes is not None else None
+    if existing is not None:
+        # An existing cluster: only a provider from the secret kubeconfig; no IRSA.
+        from pulumi_kubernetes.provider import Provider as KubernetesProvider
+
+        assert settings.kubernetes is not None
+        provider = KubernetesProvider(f"{env}-k8s", kubeconfig=pulumi.Output.secret(existing.get_secret_value()))
+        kube = KubeTarget(provider=provider, storage_class=settings.kubernetes.storage_class, zones=zones,
+                          region=region)
+    else:
+        from components.cluster.eks import EksCluster, EksClusterArgs
+        from components.cluster.spec import STORAGE_CLASS
+
+        cluster = EksCluster(f"{env}-cluster", EksClusterArgs(
+            settings=cluster_settings, environment=env, region=region, vpc_id=network.vpc.id,
+            private_subnet_ids=network.private_subnet_ids, data_plane_security_group_id=data_plane_sg,
+            log_retention_days=net_settings.flow_logs_retention_days,
+        ))
+        resources["cluster"] = cluster
+        kube = KubeTarget(
+            provider=cluster.provider, storage_class=STORAGE_CLASS, zones=zones, region=region,
+            depends_on=(*cluster.node_groups.values(), cluster.ebs_csi, cluster.storage_class),
+            irsa_role=cluster.irsa_role,
+        )
+        pulumi.export("cluster_name", cluster.cluster.name)
+
+    backups = Backups(f"{env}-backups", BackupsArgs(settings=backup_settings, environment=env, region=region))
+    resources["backups"] = backups
+    backup_target = BackupTarget(bucket=backups.backup_bucket, region=region,
+                                 irsa_role=backups.prefix_role_factory(kube.irsa_role))
+
+    if dr is not None and dr.site == "dr":
+        from components.network.peering import VpcPeering, VpcPeeringArgs
+
+        peering = VpcPeering(f"{env}-peering", VpcPeeringArgs(
+            environment=env, vpc_id=network.vpc.id, vpc_cidr=net_settings.cidr,
+            route_table_ids=[t.id for t in network.private_route_tables], peer_stack=dr.peer_stack,
+            peer_region=dr.peer_region, peer_cidr=dr.peer_cidr, account_id=get_caller_identity().account_id,
+        ))
+        resources["peering"] = peering
+        pulumi.export("vpc_peering_connection_id", peering.connection.id)
+
+    # Beside the contract's ENVIRONMENT_OUTPUTS (exported by the composition from FleetNetwork).
+    pulumi.export("private_route_table_ids", network.private_route_table_ids)
+    pulumi.export("backup_bucket_region", region)
+    pulumi.export("audit_bucket", backups.audit_bucket)
+    if backups.replica_region is not None:
+        pulumi.export("backup_replica_region", backups.replica_region)
+
+    fleet_network = FleetNetwork(
+        environment=env,
+        region=region,
+        vpc_id=network.vpc.id,
+        vpc_cidr=network.vpc.cidr_block,
+        private_subnet_ids=network.private_subnet_ids,
+        public_subnet_ids=network.public_subnet_ids,
+        artifact_bucket=backups.artifact_bucket,
+        backup_bucket=backups.backup_bucket,
+        kms_key_arn=backups.key.arn,
+        data_plane_security_group_id=data_plane_sg,
+        otlp_endpoint="",  # the observability composition fills it in
+        fleet_security_group_ids={m: network.security_group_ids[m] for m in FLEET_MODULES},
+        ingest_lb_security_group_id=network.security_group_ids["ingest-lb"],
+    )
+    return AwsInfra(network=fleet_network, kube=kube, backups=backup_target, resources=resources)
