@@ -1,0 +1,104 @@
+"""The operators of the data plane as pinned Helm releases, and the namespaces they and their
+custom resources live in. Every custom resource `depends_on` its operator's release (exposed here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.helm.v3 as helm
+import pulumi_kubernetes.meta.v1 as meta
+
+from components import versions
+from components.operators import values
+from stacks.contract import NAMESPACES, KubeTarget
+
+# Namespaces this component creates (observability belongs to the observability area).
+DATA_PLANE_NAMESPACES = ("operators", "cert-manager", "scylla", "scylla-manager", "postgres", "kafka")
+
+
+@dataclass(frozen=True)
+class OperatorsArgs:
+    kube: KubeTarget
+    # Install Scylla Manager (backups and repairs of ScyllaCluster spec.backups/spec.repairs).
+    scylla_manager: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.kube.storage_class:
+            raise ValueError("kube.storage_class: Scylla Manager's own ScyllaDB needs a storage class")
+
+
+def _release(name: str, chart: versions.Chart, namespace: str, chart_values: dict, opts: pulumi.ResourceOptions,
+             release_name: str) -> helm.Release:
+    oci = chart.repo.startswith("oci://")
+    return helm.Release(
+        name,
+        helm.ReleaseArgs(
+            name=release_name,
+            chart=f"{chart.repo}/{chart.name}" if oci else chart.name,
+            version=chart.version,
+            repository_opts=None if oci else helm.RepositoryOptsArgs(repo=chart.repo),
+            namespace=namespace,
+            create_namespace=False,
+            values=chart_values,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,
+            max_history=10,
+        ),
+        opts=opts,
+    )
+
+
+class Operators(pulumi.ComponentResource):
+    """cert-manager, Strimzi, Scylla Operator (+ Scylla Manager), CloudNativePG (+ barman-cloud plugin)."""
+
+    def __init__(self, name: str, args: OperatorsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:dataplane:Operators", name, None, opts)
+        kube = args.kube
+        base = pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=list(kube.depends_on))
+
+        self.namespaces: dict[str, core.Namespace] = {}
+        for key in DATA_PLANE_NAMESPACES:
+            ns = NAMESPACES[key]
+            self.namespaces[key] = core.Namespace(
+                f"{name}-ns-{key}",
+                metadata=meta.ObjectMetaArgs(name=ns, labels={"app.kubernetes.io/part-of": "pipeline-infra"}),
+                opts=base,
+            )
+
+        def opts_for(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, provider=kube.provider,
+                                          depends_on=[*kube.depends_on, *deps])
+
+        ops_ns = self.namespaces["operators"]
+        self.cert_manager = _release(f"{name}-cert-manager", versions.CERT_MANAGER, NAMESPACES["cert-manager"],
+                                     values.cert_manager_values(), opts_for(self.namespaces["cert-manager"]),
+                                     "cert-manager")
+        self.strimzi = _release(f"{name}-strimzi", versions.STRIMZI, NAMESPACES["operators"],
+                                values.strimzi_values(), opts_for(ops_ns, self.namespaces["kafka"]), "strimzi")
+        self.scylla_operator = _release(f"{name}-scylla-operator", versions.SCYLLA_OPERATOR, NAMESPACES["operators"],
+                                        values.scylla_operator_values(), opts_for(ops_ns, self.cert_manager),
+                                        "scylla-operator")
+        self.scylla_manager: helm.Release | None = None
+        if args.scylla_manager:
+            self.scylla_manager = _release(
+                f"{name}-scylla-manager", versions.SCYLLA_MANAGER, NAMESPACES["scylla-manager"],
+                values.scylla_manager_values(kube.storage_class),
+                opts_for(self.namespaces["scylla-manager"], self.scylla_operator), "scylla-manager")
+        self.cloudnative_pg = _release(f"{name}-cloudnative-pg", versions.CLOUDNATIVE_PG, NAMESPACES["operators"],
+                                       values.cloudnative_pg_values(), opts_for(ops_ns), "cloudnative-pg")
+        self.barman_cloud = _release(f"{name}-barman-cloud", versions.BARMAN_CLOUD_PLUGIN, NAMESPACES["operators"],
+                                     values.barman_cloud_values(), opts_for(self.cloudnative_pg, self.cert_manager),
+                                     "barman-cloud")
+        # What a ScyllaCluster, a CNPG Cluster (with its ObjectStore) wait for.
+        self.scylla: list[pulumi.Resource] = [self.scylla_operator] + (
+            [self.scylla_manager] if self.scylla_manager else [])
+        self.postgres: list[pulumi.Resource] = [self.cloudnative_pg, self.barman_cloud]
+        self.register_outputs({
+            "namespaces": {k: v.metadata.name for k, v in self.namespaces.items()},
+            "charts": {c.name: c.version for c in (versions.CERT_MANAGER, versions.STRIMZI, versions.SCYLLA_OPERATOR,
+                                                   versions.SCYLLA_MANAGER, versions.CLOUDNATIVE_PG,
+                                                   versions.BARMAN_CLOUD_PLUGIN)},
+        })

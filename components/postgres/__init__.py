@@ -1,0 +1,165 @@
+"""PostgreSQL on Kubernetes: a CloudNativePG Cluster (v1) with managed roles whose passwords are
+Pulumi secrets, WAL archiving and daily base backups through the barman-cloud plugin (ObjectStore on
+the backups bucket, IRSA), a PodMonitor, the bootstrap SQL Job, and on the DR site a replica cluster
+of the primary (distributed topology) that one setting promotes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes.apiextensions as apiextensions
+import pulumi_kubernetes.batch.v1 as batch
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.meta.v1 as meta
+import pulumi_random as random
+
+from components.postgres import manifests
+from components.postgres.sql import LOGIN_ROLES, SINK_ROLE, WAREHOUSE_DB, WAREHOUSE_OWNER, bootstrap_sql
+from stacks.contract import NAMESPACES, BackupTarget, KubeTarget
+from stacks.settings.dataplane import PostgresSettings
+
+
+@dataclass(frozen=True)
+class PostgresReplica:
+    """The DR site's view of the primary: its cluster name and backup bucket (StackReference)."""
+
+    primary_cluster: pulumi.Input[str]
+    source_bucket: pulumi.Input[str]
+    source_region: str
+    # dr.role primary: this cluster becomes the primary of the distributed topology.
+    promote: bool = False
+    # Demotion token of the former primary: a controlled switchover (drills); None: failover.
+    promotion_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.promotion_token is not None and not self.promote:
+            raise ValueError("promotion_token is only used when the replica is promoted")
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    settings: PostgresSettings
+    kube: KubeTarget
+    backups: BackupTarget | None
+    operators: Sequence[pulumi.Resource] = ()
+    namespace_resources: Sequence[pulumi.Resource] = ()
+    # Objects of the monitoring CRDs (PodMonitor) wait for these (the Prometheus operator), if any.
+    monitoring: Sequence[pulumi.Resource] = ()
+    replica: PostgresReplica | None = None
+    cluster_name: str = "warehouse"
+    namespace: str = field(default=NAMESPACES["postgres"])
+
+    def __post_init__(self) -> None:
+        if self.backups is None and self.replica is not None:
+            raise ValueError("a replica cluster needs the backups bucket (its own WAL archive after promotion)")
+
+
+class Postgres(pulumi.ComponentResource):
+    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:dataplane:Postgres", name, None, opts)
+        kube, s, ns, cluster = args.kube, args.settings, args.namespace, args.cluster_name
+
+        def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, provider=kube.provider,
+                                          depends_on=[*kube.depends_on, *args.namespace_resources, *deps])
+
+        # --- credentials: one basic-auth Secret per role, from a Pulumi secret ---------------------
+        self.passwords: dict[str, random.RandomPassword] = {}
+        secrets: list[core.Secret] = []
+        users = {"superuser": "postgres", WAREHOUSE_OWNER: WAREHOUSE_OWNER, **{r: r for r in LOGIN_ROLES}}
+        for key, username in users.items():
+            pw = random.RandomPassword(f"{name}-{key.replace('_', '-')}-password", length=32, special=False,
+                                       opts=pulumi.ResourceOptions(parent=self))
+            self.passwords[key] = pw
+            secrets.append(core.Secret(
+                f"{name}-secret-{key.replace('_', '-')}",
+                metadata=meta.ObjectMetaArgs(name=manifests.secret_name(cluster, key), namespace=ns,
+                                             labels={"cnpg.io/reload": "true"}),
+                type="kubernetes.io/basic-auth",
+                string_data=pulumi.Output.secret({"username": username, "password": pw.result}),
+                opts=child(),
+            ))
+
+        # --- backups: ObjectStore(s) and the IRSA role of the cluster's service account -----------
+        store = f"{cluster}-store"
+        role_arn = None
+        stores: list[apiextensions.CustomResource] = []
+        if args.backups is not None:
+            if args.backups.irsa_role is not None:
+                role_arn = args.backups.irsa_role(f"{name}-backup", ns, cluster, manifests.BACKUP_PREFIX)
+            doc = manifests.object_store(
+                name=store, namespace=ns,
+                destination=pulumi.Output.from_input(args.backups.bucket).apply(manifests.destination_path),
+                region=args.backups.region, retention_days=s.backup_retention_days)
+            stores.append(apiextensions.CustomResource(
+                f"{name}-store", api_version=doc["apiVersion"], kind=doc["kind"], metadata=doc["metadata"],
+                spec=doc["spec"], opts=child(*args.operators)))
+        replica_of = None
+        if args.replica is not None:
+            r = args.replica
+            source_store = f"{cluster}-source-store"
+            doc = manifests.object_store(
+                name=source_store, namespace=ns,
+                destination=pulumi.Output.from_input(r.source_bucket).apply(manifests.destination_path),
+                region=r.source_region, retention_days=s.backup_retention_days)
+            stores.append(apiextensions.CustomResource(
+                f"{name}-source-store", api_version=doc["apiVersion"], kind=doc["kind"],
+                metadata=doc["metadata"], spec=doc["spec"], opts=child(*args.operators)))
+            replica_of = {
+                "source": r.primary_cluster,
+                "source_store": source_store,
+                "primary": cluster if r.promote else r.primary_cluster,
+                "promotion_token": r.promotion_token if r.promote else None,
+            }
+
+        # --- the cluster --------------------------------------------------------------------------
+        doc = manifests.cluster(
+            name=cluster, namespace=ns, settings=s, storage_class=kube.storage_class,
+            tolerations=KubeTarget.placement("postgres")["tolerations"], store=store, role_arn=role_arn,
+            replica_of=replica_of,
+        )
+        if args.backups is None:
+            doc["spec"].pop("plugins")
+        self.cluster = apiextensions.CustomResource(
+            f"{name}-cluster", api_version=doc["apiVersion"], kind=doc["kind"], metadata=doc["metadata"],
+            spec=doc["spec"], opts=child(*args.operators, *secrets, *stores))
+
+        if args.backups is not None:
+            doc = manifests.scheduled_backup(
+                name=f"{cluster}-daily", namespace=ns, cluster_name=cluster, schedule=s.backup_schedule,
+                # A standby replica's base backups start when it is promoted.
+                suspend=args.replica is not None and not args.replica.promote)
+            self.scheduled_backup = apiextensions.CustomResource(
+                f"{name}-daily-backup", api_version=doc["apiVersion"], kind=doc["kind"],
+                metadata=doc["metadata"], spec=doc["spec"], opts=child(*args.operators, self.cluster))
+
+        doc = manifests.pod_monitor(name=cluster, namespace=ns, cluster_name=cluster)
+        self.pod_monitor = apiextensions.CustomResource(
+            f"{name}-pod-monitor", api_version=doc["apiVersion"], kind=doc["kind"], metadata=doc["metadata"],
+            spec=doc["spec"], opts=child(*args.monitoring, self.cluster))
+
+        # --- bootstrap SQL: on a writable primary only (a standby gets it by replication) ----------
+        self.bootstrap_job: batch.Job | None = None
+        if args.replica is None or args.replica.promote:
+            self.sql = core.ConfigMap(
+                f"{name}-bootstrap-sql",
+                metadata=meta.ObjectMetaArgs(name=f"{cluster}-bootstrap-sql", namespace=ns),
+                data={"bootstrap.sql": bootstrap_sql()},
+                opts=child(),
+            )
+            job = manifests.bootstrap_job(cluster_name=cluster, namespace=ns, configmap=f"{cluster}-bootstrap-sql",
+                                          placement=KubeTarget.placement("platform"))
+            self.bootstrap_job = batch.Job(
+                f"{name}-bootstrap-job", metadata=job["metadata"], spec=job["spec"],
+                opts=pulumi.ResourceOptions.merge(
+                    child(self.cluster, self.sql),
+                    pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="60m", update="60m")),
+                ))
+
+        self.cluster_name = cluster
+        self.sink_user = SINK_ROLE
+        self.sink_password: pulumi.Output[str] = pulumi.Output.secret(self.passwords[SINK_ROLE].result)
+        self.jdbc_url = f"jdbc:postgresql://{manifests.rw_service(cluster, ns)}:5432/{WAREHOUSE_DB}"
+        self.register_outputs({"cluster": cluster, "jdbc_url": self.jdbc_url})

@@ -1,0 +1,93 @@
+"""The Kubernetes data plane of an AWS environment: operators, ScyllaDB, PostgreSQL, then the
+streaming layer (Kafka, Kafka Connect, Schema Registry) wired to them.
+
+On the DR site (dr.site: dr) ScyllaDB joins the primary's cluster as a second datacenter (external
+seeds from the primary stack) and PostgreSQL is a replica cluster of the primary's, which
+`dr.role: primary` promotes without replacing a stateful resource.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.operators import Operators, OperatorsArgs
+from components.postgres import Postgres, PostgresArgs, PostgresReplica
+from components.scylla import ScyllaArgs, ScyllaDb
+from stacks.contract import BackupTarget, KubeTarget
+from stacks.settings import StackSettings
+
+SCYLLA_CLUSTER = "scylla"  # the same on every site: the DR datacenter joins this ScyllaDB cluster
+POSTGRES_CLUSTER = "warehouse"
+POSTGRES_DR_CLUSTER = "warehouse-dr"
+
+
+def build_data_plane(settings: StackSettings, kube: KubeTarget, backups: BackupTarget) -> dict[str, Any]:
+    from stacks.compose.streaming import build_streaming
+
+    assert settings.scylla is not None and settings.postgres is not None
+    dr = settings.dr
+    dr_site = dr is not None and dr.site == "dr"
+    promoted = dr_site and dr is not None and dr.role == "primary"
+
+    operators = Operators("operators", OperatorsArgs(kube=kube))
+    namespaces = list(operators.namespaces.values())
+
+    datacenter = kube.region
+    rf = settings.scylla.replication_factor
+    peer = None
+    if dr_site:
+        assert dr is not None
+        peer = pulumi.StackReference("data-plane-peer", stack_name=dr.peer_stack)
+        schema_dcs = {dr.peer_region: rf, datacenter: rf}
+        seeds = peer.get_output("scylla_external_seeds")
+    else:
+        schema_dcs = {datacenter: rf}
+        seeds = None
+
+    scylla = ScyllaDb("scylla", ScyllaArgs(
+        settings=settings.scylla, kube=kube, datacenter=datacenter, schema_datacenters=schema_dcs,
+        operators=operators.scylla, namespace_resources=namespaces, backups=backups,
+        external_seeds=seeds,
+        # One Scylla Manager schedules backups and repairs: the one of the site that is primary.
+        manage_tasks=not dr_site or promoted,
+        cluster_name=SCYLLA_CLUSTER,
+    ))
+
+    replica = None
+    if dr_site and peer is not None and dr is not None:
+        replica = PostgresReplica(
+            primary_cluster=peer.get_output("postgres_cluster_name"),
+            source_bucket=peer.get_output("backup_bucket"),
+            source_region=dr.peer_region,
+            promote=promoted,
+            promotion_token=dr.promotion_token,
+        )
+    postgres = Postgres("postgres", PostgresArgs(
+        settings=settings.postgres, kube=kube, backups=backups, operators=operators.postgres,
+        namespace_resources=namespaces, replica=replica,
+        cluster_name=POSTGRES_DR_CLUSTER if dr_site else POSTGRES_CLUSTER,
+    ))
+
+    ready: list[pulumi.Resource] = [scylla.schema_job, postgres.cluster]
+    if postgres.bootstrap_job is not None:
+        ready.append(postgres.bootstrap_job)
+    streaming = build_streaming(
+        settings, kube,
+        strimzi=operators.strimzi,
+        scylla_contact_points=scylla.contact_points,
+        scylla_datacenter=scylla.datacenter,
+        postgres_jdbc_url=postgres.jdbc_url,
+        postgres_sink_user=postgres.sink_user,
+        postgres_sink_password=postgres.sink_password,
+        depends_on=ready,
+    )
+    return {
+        "scylla_external_seeds": scylla.seeds,
+        "scylla_datacenter": scylla.datacenter,
+        "scylla_contact_points": scylla.contact_points,
+        "postgres_cluster_name": postgres.cluster_name,
+        "postgres_jdbc_url": postgres.jdbc_url,
+        **streaming,
+    }
