@@ -1,0 +1,290 @@
+"""Fleet: one module's instances of one colour (seed 003 Module Alpha/Beta/Gamma Deployment).
+
+Launch template (module shape, Amazon Linux 2023 from the SSM public parameter, IMDSv2 required,
+encrypted root and data volumes with the environment's KMS key, least-privilege instance profile,
+cloud-init user data), an Auto Scaling group over the private subnets sized from capacity-plan.yaml
+(min = reserved baseline, desired = sized, max = 12-month projection), target tracking on CPU, ELB
+health checks, an instance refresh paced by the seed's stabilisation, a termination lifecycle hook
+for draining, and the module's network load balancer: alpha's is the ingest load balancer (a listener
+per source port), beta's and gamma's are internal handoff load balancers on the handoff port, so that
+alpha reaches beta and beta reaches gamma through a stable name.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws.autoscaling as autoscaling
+import pulumi_aws.ec2 as ec2
+import pulumi_aws.iam as iam
+import pulumi_aws.lb as lb
+import pulumi_aws.ssm as ssm
+
+from components import versions
+from components.capacity import DataVolume, ModuleSizing, load_plan
+from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, render_cloud_init
+from components.fleet.profile import (
+    HEALTH_PATH,
+    MODULES,
+    drain_seconds,
+    profile,
+    refresh_checkpoints,
+    refresh_max_healthy,
+)
+
+# Amazon Linux 2023, x86_64 (every shape of capacity-plan.yaml is an Intel instance type).
+AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+ROOT_DEVICE = "/dev/xvda"
+ROOT_VOLUME_GIB = 30
+# The node exporter binary runs the same release as the pinned container image.
+NODE_EXPORTER_VERSION = versions.IMAGES["node-exporter"].rsplit(":v", 1)[-1]
+MANAGED_POLICIES = (
+    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+)
+
+
+@dataclass(frozen=True)
+class FleetArgs:
+    module: str
+    colour: str
+    environment: str
+    sizing: ModuleSizing
+    data_volume: DataVolume
+    params: dict[str, int | float]
+    artifact_version: str
+    artifact_sha256: str | None
+    listen_ports: tuple[int, ...]  # alpha: the source ports; beta, gamma: the handoff port
+    health_port: int
+    metrics_port: int
+    region: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    artifact_bucket: pulumi.Input[str]
+    backup_bucket: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    otlp_endpoint: pulumi.Input[str]
+    security_group_ids: pulumi.Input[Sequence[str]] = ()
+    lb_security_group_ids: pulumi.Input[Sequence[str]] | None = None
+    handoff_target: pulumi.Input[str] | None = None
+    kafka_bootstrap_servers: pulumi.Input[str] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.module not in MODULES:
+            raise ValueError(f"unknown module {self.module!r}; allowed: {', '.join(MODULES)}")
+        if self.colour not in ("blue", "green"):
+            raise ValueError(f"colour must be blue or green (got {self.colour!r})")
+        s = self.sizing
+        if s.module != self.module:
+            raise ValueError(f"sizing is of {s.module}, not {self.module}")
+        if not 0 <= s.min <= s.desired <= s.max or s.max < 1:
+            raise ValueError(f"needs 0 <= min <= desired <= max, max >= 1 (got {s.min}/{s.desired}/{s.max})")
+        if not self.listen_ports or any(not 1 <= p <= 65535 for p in self.listen_ports):
+            raise ValueError(f"listen_ports must be TCP ports (got {self.listen_ports})")
+        if self.health_port in self.listen_ports:
+            raise ValueError("the health port must differ from the traffic ports")
+        if self.data_volume.type == "io2" and not self.data_volume.iops:
+            raise ValueError("an io2 data volume needs provisioned iops")
+
+    @property
+    def drain(self) -> int:
+        return drain_seconds(self.module, int(self.params["ACK_WAIT_TIMEOUT_MS"])
+                             if "ACK_WAIT_TIMEOUT_MS" in self.params else None)
+
+
+class Fleet(pulumi.ComponentResource):
+    def __init__(self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("pipeline-infra:fleet:Fleet", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        p = profile(args.module)
+        s = args.sizing
+        drain = args.drain
+        tags = {**args.tags, "Environment": args.environment, "Module": args.module, "Colour": args.colour}
+
+        # --- instance profile: read its artifacts, write its state backups, SSM, CloudWatch -------
+        assume = pulumi.Output.json_dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                           "Action": "sts:AssumeRole"}],
+        })
+        self.role = iam.Role(f"{name}-role", assume_role_policy=assume, tags=tags, opts=child)
+        policy = pulumi.Output.all(args.artifact_bucket, args.backup_bucket, args.kms_key_arn).apply(
+            lambda v: instance_policy(args.module, artifact_bucket=v[0], backup_bucket=v[1], kms_key_arn=v[2]))
+        iam.RolePolicy(f"{name}-access", role=self.role.id, policy=policy, opts=child)
+        for i, arn in enumerate(MANAGED_POLICIES):
+            iam.RolePolicyAttachment(f"{name}-managed-{i}", role=self.role.name, policy_arn=arn, opts=child)
+        self.instance_profile = iam.InstanceProfile(f"{name}-profile", role=self.role.name, tags=tags, opts=child)
+
+        # --- load balancer: ingest (alpha) or handoff (beta, gamma) -------------------------------
+        kind = "ingest" if args.module == "alpha" else "handoff"
+        self.load_balancer = lb.LoadBalancer(
+            f"{name}-nlb",
+            load_balancer_type="network",
+            internal=True,
+            subnets=args.subnet_ids,
+            security_groups=args.lb_security_group_ids,
+            enable_cross_zone_load_balancing=True,
+            tags={**tags, "Role": kind},
+            opts=child,
+        )
+        self.target_groups: list[lb.TargetGroup] = []
+        for port in args.listen_ports:
+            tg = lb.TargetGroup(
+                f"{name}-tg-{port}",
+                port=port,
+                protocol="TCP",
+                target_type="instance",
+                vpc_id=args.vpc_id,
+                deregistration_delay=drain,
+                connection_termination=True,
+                health_check=lb.TargetGroupHealthCheckArgs(
+                    protocol="HTTP", port=str(args.health_port), path=HEALTH_PATH, matcher="200",
+                    interval=10, timeout=5, healthy_threshold=3, unhealthy_threshold=3,
+                ),
+                tags=tags,
+                opts=child,
+            )
+            lb.Listener(
+                f"{name}-listener-{port}",
+                load_balancer_arn=self.load_balancer.arn,
+                port=port,
+                protocol="TCP",
+                default_actions=[lb.ListenerDefaultActionArgs(type="forward", target_group_arn=tg.arn)],
+                tags=tags,
+                opts=child,
+            )
+            self.target_groups.append(tg)
+        self.endpoint = pulumi.Output.concat(self.load_balancer.dns_name, f":{args.listen_ports[0]}")
+
+        # --- launch template ----------------------------------------------------------------------
+        ami = ssm.get_parameter_output(name=AMI_PARAMETER, opts=pulumi.InvokeOptions(parent=self))
+        user_data = pulumi.Output.all(
+            args.region, args.artifact_bucket, args.backup_bucket, args.otlp_endpoint,
+            args.handoff_target, args.kafka_bootstrap_servers,
+        ).apply(lambda v: base64.b64encode(render_cloud_init(CloudInitSpec(
+            module=args.module, environment=args.environment, colour=args.colour, region=v[0],
+            params=dict(args.params), artifact_bucket=v[1], artifact_version=args.artifact_version,
+            artifact_sha256=args.artifact_sha256, backup_bucket=v[2], otlp_endpoint=v[3],
+            handoff_target=v[4], kafka_bootstrap_servers=v[5], listen_ports=args.listen_ports,
+            health_port=args.health_port, metrics_port=args.metrics_port, drain_seconds=drain,
+            node_exporter_version=NODE_EXPORTER_VERSION,
+        )).encode()).decode())
+        vol = args.data_volume
+        self.launch_template = ec2.LaunchTemplate(
+            f"{name}-lt",
+            description=f"pipeline {args.module} ({p.role}) {args.environment} {args.colour}",
+            image_id=ami.value,
+            instance_type=s.instance_type,
+            iam_instance_profile=ec2.LaunchTemplateIamInstanceProfileArgs(arn=self.instance_profile.arn),
+            vpc_security_group_ids=args.security_group_ids,
+            metadata_options=ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                instance_metadata_tags="enabled",
+            ),
+            block_device_mappings=[
+                ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name=ROOT_DEVICE,
+                    ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=ROOT_VOLUME_GIB, volume_type="gp3", encrypted="true",
+                        kms_key_id=args.kms_key_arn, delete_on_termination="true"),
+                ),
+                ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name=DATA_DEVICE,
+                    ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=vol.size_gib, volume_type=vol.type, iops=vol.iops,
+                        encrypted="true", kms_key_id=args.kms_key_arn, delete_on_termination="true"),
+                ),
+            ],
+            monitoring=ec2.LaunchTemplateMonitoringArgs(enabled=True),
+            user_data=user_data,
+            update_default_version=True,
+            tag_specifications=[
+                ec2.LaunchTemplateTagSpecificationArgs(resource_type=rt, tags={**tags, "Name": name})
+                for rt in ("instance", "volume")
+            ],
+            tags=tags,
+            opts=child,
+        )
+
+        # --- Auto Scaling group -------------------------------------------------------------------
+        self.group = autoscaling.Group(
+            f"{name}-asg",
+            vpc_zone_identifiers=args.subnet_ids,
+            min_size=s.min,
+            desired_capacity=s.desired,
+            max_size=s.max,
+            launch_template=autoscaling.GroupLaunchTemplateArgs(
+                id=self.launch_template.id,
+                version=self.launch_template.latest_version.apply(str),
+            ),
+            target_group_arns=[tg.arn for tg in self.target_groups],
+            health_check_type="ELB",
+            health_check_grace_period=p.health_grace_seconds,
+            default_instance_warmup=p.stabilisation_seconds,
+            instance_refresh=autoscaling.GroupInstanceRefreshArgs(
+                strategy="Rolling",
+                preferences=autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    instance_warmup=str(p.stabilisation_seconds),
+                    checkpoint_percentages=refresh_checkpoints(s.desired),
+                    checkpoint_delay=str(p.stabilisation_seconds),
+                    min_healthy_percentage=100,
+                    max_healthy_percentage=refresh_max_healthy(s.desired),
+                    skip_matching=True,
+                    auto_rollback=True,
+                ),
+            ),
+            initial_lifecycle_hooks=[autoscaling.GroupInitialLifecycleHookArgs(
+                name="drain",
+                lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
+                heartbeat_timeout=drain,
+                default_result="CONTINUE",
+            )],
+            enabled_metrics=["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize",
+                             "GroupPendingInstances", "GroupTerminatingInstances"],
+            tags=[autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
+                  for k, v in sorted({**tags, "Name": name}.items())],
+            opts=child,
+        )
+        target = round(load_plan().target_utilisation * 100, 1)
+        self.scaling_policy = autoscaling.Policy(
+            f"{name}-cpu",
+            autoscaling_group_name=self.group.name,
+            policy_type="TargetTrackingScaling",
+            estimated_instance_warmup=p.stabilisation_seconds,
+            target_tracking_configuration=autoscaling.PolicyTargetTrackingConfigurationArgs(
+                predefined_metric_specification=autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="ASGAverageCPUUtilization"),
+                target_value=target,
+            ),
+            opts=child,
+        )
+        self.register_outputs({
+            "group_name": self.group.name,
+            "load_balancer_dns_name": self.load_balancer.dns_name,
+            "load_balancer_zone_id": self.load_balancer.zone_id,
+            "endpoint": self.endpoint,
+        })
+
+
+def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, kms_key_arn: str) -> str:
+    """Least privilege: its own artifacts (read), its own state-backup prefix (write), the key."""
+    import json
+
+    doc: dict[str, Any] = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadModuleArtifacts", "Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": f"arn:aws:s3:::{artifact_bucket}/artifacts/{module}/*"},
+            {"Sid": "WriteModuleState", "Effect": "Allow", "Action": "s3:PutObject",
+             "Resource": f"arn:aws:s3:::{backup_bucket}/state/{module}/*"},
+            # Decrypt: the encrypted volumes and artifacts; GenerateDataKey: SSE-KMS uploads.
+            {"Sid": "UseEnvironmentKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+             "Resource": kms_key_arn},
+        ],
+    }
+    return json.dumps(doc, sort_keys=True)
