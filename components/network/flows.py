@@ -167,13 +167,3 @@ def subnet_plan(cidr: str, az_count: int) -> tuple[list[str], list[str]]:
     public = [str(public_pool[i]) for i in range(az_count)]
     return private, public
 
-
-def overlapping(cidrs: dict[str, str]) -> list[tuple[str, str]]:
-    """Pairs of names whose networks overlap (stacks must not: peering, routing between sites)."""
-    items = sorted((name, ipaddress.ip_network(c)) for name, c in cidrs.items())
-    out = []
-    for i, (a, na) in enumerate(items):
-        for b, nb in items[i + 1:]:
-            if na.overlaps(nb):
-                out.append((a, b))
-    return out

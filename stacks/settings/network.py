@@ -85,3 +85,12 @@ class ClusterSettings(Strict):
         default_factory=_default_node_groups
     )
     endpoint_public: bool = False
+
+
+def overlapping_networks(cidrs: dict[str, str]) -> list[tuple[str, str]]:
+    """Pairs of stacks (name -> network.cidr) whose VPC networks overlap. Every AWS stack's VPC must be
+    disjoint from the others' (peering prod <-> prod-dr, routes between sites and to the sources)."""
+    import ipaddress
+
+    items = sorted((name, ipaddress.ip_network(cidr)) for name, cidr in cidrs.items())
+    return [(a, b) for i, (a, na) in enumerate(items) for b, nb in items[i + 1:] if na.overlaps(nb)]
