@@ -4,13 +4,58 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Strict
 
 _IDENT = r"^[a-z][a-z0-9_]{0,47}$"
 Quantity = str  # Kubernetes quantity such as "4", "500m", "16Gi"
 _QTY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$"
+
+# Cron fields: seconds (six-field form only), minute, hour, day of month, month, day of week.
+_CRON_RANGES = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_CRON_NAMES = {**{m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+                                                   "oct", "nov", "dec"))},
+               **{d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}}
+
+
+def _cron_field(field: str, lo: int, hi: int) -> bool:
+    for part in field.split(","):
+        rng, _, step = part.partition("/")
+        if step and not (step.isdigit() and int(step) > 0):
+            return False
+        if rng in ("*", "?"):
+            continue
+        bounds = rng.split("-")
+        if len(bounds) > 2:
+            return False
+        try:
+            values = [_CRON_NAMES[b.lower()] if b.lower() in _CRON_NAMES else int(b) for b in bounds]
+        except ValueError:
+            return False
+        if not all(lo <= v <= hi for v in values) or values != sorted(values):
+            return False
+    return True
+
+
+def check_cron(expr: str, *, seconds: bool) -> str:
+    """A cron expression with five fields (or six, seconds first, when `seconds`); no time zone."""
+    fields = expr.split()
+    want = 6 if seconds else 5
+    if "TZ" in expr or len(fields) != want:
+        form = "six fields (second minute hour day month weekday)" if seconds else \
+            "five fields (minute hour day month weekday)"
+        raise ValueError(f"must be a cron expression of {form} without a time zone (got {expr!r})")
+    ranges = _CRON_RANGES if seconds else _CRON_RANGES[1:]
+    for field, (lo, hi) in zip(fields, ranges, strict=True):
+        if not _cron_field(field, lo, hi):
+            raise ValueError(f"cron field {field!r} is not valid in {expr!r} (allowed {lo}-{hi}, *, lists, ranges, steps)")
+    return expr
+
+
+def _positive(quantity: str) -> bool:
+    return any(c in "123456789" for c in quantity.split(".")[0]) or (
+        "." in quantity and any(c in "123456789" for c in quantity.split(".")[1]))
 
 
 class Resources(Strict):
@@ -60,6 +105,20 @@ class ScyllaSettings(Strict):
     backup_retention: int = Field(30, ge=1, le=365)
     repair_cron: str = "0 2 * * 0"  # 003 Backup Schedules: weekly window Sunday 02:00
 
+    # Scylla Operator's webhook refuses a rack without non-zero cpu and memory limits (the limits
+    # equal these requests) and task crons its parser rejects.
+    @field_validator("resources")
+    @classmethod
+    def _limits(cls, value: Resources) -> Resources:
+        if not (_positive(value.cpu) and _positive(value.memory)):
+            raise ValueError("cpu and memory must be above zero (they are the racks' limits)")
+        return value
+
+    @field_validator("backup_cron", "repair_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value, seconds=False)
+
 
 class PostgresSettings(Strict):
     instances: int = Field(3, ge=1, le=9)
@@ -69,6 +128,11 @@ class PostgresSettings(Strict):
     # 003 Backup Schedules: DB full daily 01:00; Backup Classifications: 30 days full retention.
     backup_schedule: str = "0 0 1 * * *"  # CloudNativePG uses six-field cron (seconds first)
     backup_retention_days: int = Field(30, ge=1, le=3650)
+
+    @field_validator("backup_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        return check_cron(value, seconds=True)
 
 
 class KafkaSettings(Strict):
