@@ -334,6 +334,9 @@ DATA_DEVICE={DATA_DEVICE}
 NE_VERSION={q(spec.node_exporter_version)}
 NE_SHA256={q(ne_sha)}
 
+CLEAN=()
+trap 'rm -rf "${{CLEAN[@]}}"' EXIT
+
 log() {{ echo "pipeline-bootstrap[$MODULE]: $*" >&2; }}
 
 step_user() {{
@@ -397,7 +400,7 @@ step_volume() {{
 
 step_artifact() {{
   local work expected
-  work=$(mktemp -d); trap 'rm -rf "$work"' RETURN
+  work=$(mktemp -d); CLEAN+=("$work")
   aws s3 cp --only-show-errors --region "$REGION" "$ARTIFACT_URL" "$work/$ARTIFACT_FILE"
   expected=$ARTIFACT_SHA256
   if [ -z "$expected" ]; then  # no pinned digest: the checksum published beside the artifact
@@ -430,7 +433,7 @@ step_artifact() {{
 step_exporter() {{
   local work name=node_exporter-$NE_VERSION.linux-amd64
   local url=https://github.com/prometheus/node_exporter/releases/download/v$NE_VERSION
-  work=$(mktemp -d); trap 'rm -rf "$work"' RETURN
+  work=$(mktemp -d); CLEAN+=("$work")
   curl -fsSL --retry 5 -o "$work/$name.tar.gz" "$url/$name.tar.gz"
   curl -fsSL --retry 5 -o "$work/sha256sums.txt" "$url/sha256sums.txt"
   (cd "$work" && grep " $name.tar.gz\\$" sha256sums.txt | sha256sum --strict -c -)
