@@ -8,6 +8,8 @@ need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v cloud-init >/dev/null 2>&1 || need+=(cloud-init)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 for pkg in ${EXTRA_ENGINE_PACKAGES:-}; do need+=("$pkg"); done
 
 if [ ${#need[@]} -eq 0 ]; then
