@@ -84,3 +84,32 @@ def inhibit_pairs() -> list[tuple[str, str, list[str]]]:
     """(source alert, target alert, equal labels) for every `inhibits` of the rule data."""
     return [(r["alert"], r["inhibits"]["alert"], list(r["inhibits"].get("equal") or []))
             for r in alerts() if r.get("inhibits")]
+
+
+_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool", "and", "or",
+             "unless", "inf", "nan"}
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_LABEL_LISTS = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
+_MATCHERS = re.compile(r"\{[^}]*\}")
+_IDENT = re.compile(r"(?<![\w.])([A-Za-z_:][A-Za-z0-9_:]*)\b(?!\s*\()")
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names a PromQL expression reads (identifiers that are not functions, keywords,
+    label names, durations or strings)."""
+    text = _STRINGS.sub('""', expr)
+    text = _LABEL_LISTS.sub(" ", text)
+    text = _MATCHERS.sub(" ", text)
+    text = re.sub(r"\[[^\]]*\]", " ", text)
+    return {m for m in _IDENT.findall(text) if m.lower() not in _KEYWORDS}
+
+
+def load_exporters() -> dict[str, Any]:
+    """exporters.yaml: exporter -> {source, metrics}."""
+    return yaml.safe_load(DATA.with_name("exporters.yaml").read_text(encoding="utf-8"))
+
+
+def known_metrics() -> set[str]:
+    """Every metric an exporter provides or an alert rule reads."""
+    names = {m for e in load_exporters().values() for m in e["metrics"]}
+    return names | {m for r in alerts() for m in metric_names(str(r["expr"]))}
