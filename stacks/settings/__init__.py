@@ -181,6 +181,12 @@ def _check_combination(s: StackSettings, source: str) -> None:
             )
         if s.dr.peer_region == s.region:
             raise SettingsError(source, _key(("dr", "peer_region")), "must be another region than aws:region")
+    if s.backups is not None and s.backups.replicate_to_region is not None \
+            and s.backups.replicate_to_region == s.region:
+        raise SettingsError(
+            source, _key(("backups", "replicate_to_region")),
+            f"must be another region than aws:region {s.region} (replicas protect against a region's loss)",
+        )
     if s.dr is not None and s.dr.promotion_token is not None and s.dr.role != "primary":
         raise SettingsError(source, _key(("dr", "promotion_token")), "only used with dr.role primary")
     if s.fleets is not None and s.capacity is not None:
