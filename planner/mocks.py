@@ -160,6 +160,10 @@ class PlanMocks(pulumi.runtime.Mocks):
             rid = _h(name, n=8) + "-" + _h(name, "hc", n=4)
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             state.update(arn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{inputs.get('name') or name}")
+        elif typ == "aws:ecr/repository:Repository":
+            repo = inputs.get("name") or name
+            state.update(repositoryUrl=f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{repo}", registryId=ACCOUNT,
+                         arn=f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{repo}")
         elif typ.startswith("random:"):
             length = int(inputs.get("length", 24) or 24)
             state.update(result=("m" + _h(name, n=63))[:length], bcryptHash="$2a$10$" + _h(name, n=53))

@@ -46,6 +46,10 @@ PRIMARY_SITE_OUTPUTS: tuple[str, ...] = (
     "backup_bucket",
     "backup_bucket_region",
     "ingest_health_check_fqdn",
+    # Kafka replication into the DR site (MirrorMaker 2): the primary's cluster CA certificate (public)
+    # and the password of its replication user (a Pulumi secret).
+    "kafka_cluster_ca_cert",
+    "kafka_mirrormaker_password",
 )
 
 # Kubernetes namespaces of the data plane and the platform services.

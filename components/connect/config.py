@@ -64,7 +64,9 @@ def _avro(schema_registry_url: str) -> dict[str, str]:
     }
 
 
-def source_connector_config(settings: StackSettings, *, contact_points: str, schema_registry_url: str) -> dict:
+def source_connector_config(
+    settings: StackSettings, *, contact_points: str, schema_registry_url: str
+) -> dict:
     """scylla-source: the Scylla CDC source connector reading every CDC table of settings.scylla."""
     assert settings.scylla is not None and settings.connect is not None
     if not contact_points:
@@ -79,6 +81,10 @@ def source_connector_config(settings: StackSettings, *, contact_points: str, sch
         "scylla.table.names": ",".join(f"{keyspace}.{t.name}" for t in settings.scylla.tables),
         # Plain column values instead of {"value": ...} cells, so that the JDBC sink can upsert rows.
         "cdc.output.format": "advanced",
+        # The whole row after each change (the table's CDC postimage), so that an upsert of an UPDATE
+        # that set some columns does not write NULL into the others. Needs the tables created
+        # WITH cdc = {'enabled': true, 'postimage': true}.
+        "cdc.include.after": "full",
         # Reads of the CDC log at QUORUM (the connector's default, stated so a reader sees it).
         "scylla.consistency.level": "QUORUM",
         **_avro(schema_registry_url),

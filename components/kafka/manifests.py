@@ -63,17 +63,28 @@ def k8s_name(topic: str) -> str:
 def pod_scheduling(placement: dict[str, Any], *, app_label: tuple[str, str] | None = None) -> dict[str, Any]:
     """Strimzi pod template from KubeTarget.placement(): Strimzi's PodTemplate has no nodeSelector, so
     the selector becomes a required node affinity; the pods spread over the zones."""
-    terms = [{"key": k, "operator": "In", "values": [v]} for k, v in sorted(placement["nodeSelector"].items())]
+    terms = [
+        {"key": k, "operator": "In", "values": [v]} for k, v in sorted(placement["nodeSelector"].items())
+    ]
     pod: dict[str, Any] = {
-        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-            "nodeSelectorTerms": [{"matchExpressions": terms}]}}},
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": terms}]
+                }
+            }
+        },
         "tolerations": list(placement["tolerations"]),
     }
     if app_label is not None:
-        pod["topologySpreadConstraints"] = [{
-            "maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": {app_label[0]: app_label[1]}},
-        }]
+        pod["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": ZONE_LABEL,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {app_label[0]: app_label[1]}},
+            }
+        ]
     return pod
 
 
@@ -82,8 +93,9 @@ def _resources(cpu: str, memory: str) -> dict[str, Any]:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
 
 
-def _metadata(name: str, namespace: str, labels: dict[str, str] | None = None,
-              annotations: dict[str, str] | None = None) -> dict[str, Any]:
+def _metadata(
+    name: str, namespace: str, labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": namespace}
     if labels:
         meta["labels"] = labels
@@ -112,18 +124,25 @@ def kafka(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) ->
         # The DR site's MirrorMaker 2 reads over the VPC peering: an internal NLB per broker, reachable
         # from the peer VPC's CIDR only, SCRAM-SHA-512 over TLS (a certificate of this cluster's clients
         # CA cannot be handed to another cluster's operator; a password can, as a Pulumi secret).
-        listeners.append({
-            "name": "replication", "port": REPLICATION_PORT, "type": "loadbalancer", "tls": True,
-            "authentication": {"type": "scram-sha-512"},
-            "configuration": {"loadBalancerSourceRanges": [settings.dr.peer_cidr]},
-        })
+        listeners.append(
+            {
+                "name": "replication",
+                "port": REPLICATION_PORT,
+                "type": "loadbalancer",
+                "tls": True,
+                "authentication": {"type": "scram-sha-512"},
+                "configuration": {"loadBalancerSourceRanges": [settings.dr.peer_cidr]},
+            }
+        )
         internal_lb = {
             "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
             "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
             "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
         }
-        template = {"externalBootstrapService": {"metadata": {"annotations": internal_lb}},
-                    "perPodService": {"metadata": {"annotations": internal_lb}}}
+        template = {
+            "externalBootstrapService": {"metadata": {"annotations": internal_lb}},
+            "perPodService": {"metadata": {"annotations": internal_lb}},
+        }
     config = {
         "default.replication.factor": k.replication_factor,
         "min.insync.replicas": k.min_insync_replicas,
@@ -152,17 +171,33 @@ def kafka(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) ->
             "userOperator": {"resources": _resources("100m", "512Mi")},
         },
     }
-    return {"apiVersion": API, "kind": "Kafka",
-            "metadata": _metadata(cluster, namespace, annotations={
-                "strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled",
+    return {
+        "apiVersion": API,
+        "kind": "Kafka",
+        "metadata": _metadata(
+            cluster,
+            namespace,
+            annotations={
+                "strimzi.io/node-pools": "enabled",
+                "strimzi.io/kraft": "enabled",
                 # pulumi-kubernetes waits until the operator reports the cluster Ready, so that what
                 # depends on it (users' Secrets, the replication listener's load balancer) exists.
-                "pulumi.com/waitFor": "condition=Ready"}),
-            "spec": spec}
+                "pulumi.com/waitFor": "condition=Ready",
+            },
+        ),
+        "spec": spec,
+    }
 
 
-def node_pool(settings: StackSettings, *, role: str, namespace: str, storage_class: str,
-              placement: dict[str, Any], cluster: str = CLUSTER) -> dict[str, Any]:
+def node_pool(
+    settings: StackSettings,
+    *,
+    role: str,
+    namespace: str,
+    storage_class: str,
+    placement: dict[str, Any],
+    cluster: str = CLUSTER,
+) -> dict[str, Any]:
     """KafkaNodePool `controllers` (KRaft quorum) or `brokers`, on persistent volumes of the
     encrypted storage class, on the kafka node group, spread over the zones."""
     k = settings.kafka
@@ -172,27 +207,36 @@ def node_pool(settings: StackSettings, *, role: str, namespace: str, storage_cla
     size = k.controller_storage_gib if role == "controller" else k.storage_gib
     res = k.controller_resources if role == "controller" else k.resources
     return {
-        "apiVersion": API, "kind": "KafkaNodePool",
+        "apiVersion": API,
+        "kind": "KafkaNodePool",
         "metadata": _metadata(name, namespace, labels={"strimzi.io/cluster": cluster}),
         "spec": {
             "replicas": replicas,
             "roles": [role],
-            "storage": {"type": "persistent-claim", "size": f"{size}Gi", "class": storage_class,
-                        "deleteClaim": False},
+            "storage": {
+                "type": "persistent-claim",
+                "size": f"{size}Gi",
+                "class": storage_class,
+                "deleteClaim": False,
+            },
             "resources": _resources(res.cpu, res.memory),
             "template": {"pod": pod_scheduling(placement, app_label=("strimzi.io/pool-name", name))},
         },
     }
 
 
-def _topic(name: str, *, namespace: str, cluster: str, partitions: int, replicas: int,
-           config: dict[str, Any]) -> dict[str, Any]:
+def _topic(
+    name: str, *, namespace: str, cluster: str, partitions: int, replicas: int, config: dict[str, Any]
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"partitions": partitions, "replicas": replicas, "config": config}
     if k8s_name(name) != name:
         spec = {"topicName": name, **spec}
-    return {"apiVersion": API, "kind": "KafkaTopic",
-            "metadata": _metadata(k8s_name(name), namespace, labels={"strimzi.io/cluster": cluster}),
-            "spec": spec}
+    return {
+        "apiVersion": API,
+        "kind": "KafkaTopic",
+        "metadata": _metadata(k8s_name(name), namespace, labels={"strimzi.io/cluster": cluster}),
+        "spec": spec,
+    }
 
 
 def topics(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) -> list[dict[str, Any]]:
@@ -204,20 +248,53 @@ def topics(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) -
     data = {"cleanup.policy": "delete", "min.insync.replicas": isr}
     compacted = {"cleanup.policy": "compact", "min.insync.replicas": isr}
     out = [
-        _topic(t, namespace=namespace, cluster=cluster, partitions=k.topic_partitions, replicas=rf,
-               config={**data, "retention.ms": k.retention_hours * _HOUR_MS})
+        _topic(
+            t,
+            namespace=namespace,
+            cluster=cluster,
+            partitions=k.topic_partitions,
+            replicas=rf,
+            config={**data, "retention.ms": k.retention_hours * _HOUR_MS},
+        )
         for t in cdc_topics(settings)
     ]
-    out.append(_topic(DLQ_TOPIC, namespace=namespace, cluster=cluster, partitions=k.topic_partitions,
-                      replicas=rf, config={**data, "retention.ms": k.dlq_retention_hours * _HOUR_MS}))
-    out.append(_topic(heartbeat_topic(settings), namespace=namespace, cluster=cluster, partitions=1,
-                      replicas=rf, config={**data, "retention.ms": 24 * _HOUR_MS}))
+    out.append(
+        _topic(
+            DLQ_TOPIC,
+            namespace=namespace,
+            cluster=cluster,
+            partitions=k.topic_partitions,
+            replicas=rf,
+            config={**data, "retention.ms": k.dlq_retention_hours * _HOUR_MS},
+        )
+    )
+    out.append(
+        _topic(
+            heartbeat_topic(settings),
+            namespace=namespace,
+            cluster=cluster,
+            partitions=1,
+            replicas=rf,
+            config={**data, "retention.ms": 24 * _HOUR_MS},
+        )
+    )
     # Kafka Connect's recommended partition counts (connect-distributed.properties): offsets 25, status 5.
     for kind, parts in (("config", 1), ("offset", 25), ("status", 5)):
-        out.append(_topic(CONNECT_TOPICS[kind], namespace=namespace, cluster=cluster, partitions=parts,
-                          replicas=rf, config=compacted))
-    out.append(_topic(SCHEMAS_TOPIC, namespace=namespace, cluster=cluster, partitions=1, replicas=rf,
-                      config=compacted))
+        out.append(
+            _topic(
+                CONNECT_TOPICS[kind],
+                namespace=namespace,
+                cluster=cluster,
+                partitions=parts,
+                replicas=rf,
+                config=compacted,
+            )
+        )
+    out.append(
+        _topic(
+            SCHEMAS_TOPIC, namespace=namespace, cluster=cluster, partitions=1, replicas=rf, config=compacted
+        )
+    )
     return out
 
 
@@ -230,8 +307,10 @@ def connect_acls(settings: StackSettings) -> list[dict[str, Any]]:
     heartbeat and the DLQ, and the sink's consumer group connect-postgres-sink (seed 000 Kafka Health)."""
     assert settings.connect is not None
     rw = ["Read", "Write", "Describe", "DescribeConfigs"]
-    acls = [_acl("group", CONNECT_GROUP, ["Read", "Describe"]),
-            _acl("group", f"connect-{SINK_NAME}", ["Read", "Describe"])]
+    acls = [
+        _acl("group", CONNECT_GROUP, ["Read", "Describe"]),
+        _acl("group", f"connect-{SINK_NAME}", ["Read", "Describe"]),
+    ]
     acls += [_acl("topic", t, [*rw, "Create"]) for t in CONNECT_TOPICS.values()]
     acls.append(_acl("topic", f"{settings.connect.topic_prefix}.", rw, "prefix"))
     acls.append(_acl("topic", heartbeat_topic(settings), ["Write", "Describe"]))
@@ -241,16 +320,19 @@ def connect_acls(settings: StackSettings) -> list[dict[str, Any]]:
 
 def schema_registry_acls() -> list[dict[str, Any]]:
     """Schema Registry: its kafkastore topic and the group its instances elect a leader in."""
-    return [_acl("topic", SCHEMAS_TOPIC, ["Read", "Write", "Describe", "DescribeConfigs", "Create"]),
-            _acl("group", "schema-registry", ["Read", "Describe"], "prefix")]
+    return [
+        _acl("topic", SCHEMAS_TOPIC, ["Read", "Write", "Describe", "DescribeConfigs", "Create"]),
+        _acl("group", "schema-registry", ["Read", "Describe"], "prefix"),
+    ]
 
 
 def mirrored_topics_pattern(settings: StackSettings) -> str:
     """What the DR site mirrors: the CDC topics, the DLQ and the schemas (Avro records carry schema
     ids, so the DR registry must hold the same ids)."""
     assert settings.connect is not None
-    return "|".join([re.escape(settings.connect.topic_prefix) + r"\..*", re.escape(DLQ_TOPIC),
-                     re.escape(SCHEMAS_TOPIC)])
+    return "|".join(
+        [re.escape(settings.connect.topic_prefix) + r"\..*", re.escape(DLQ_TOPIC), re.escape(SCHEMAS_TOPIC)]
+    )
 
 
 def mirrormaker_target_acls(settings: StackSettings) -> list[dict[str, Any]]:
@@ -259,16 +341,18 @@ def mirrormaker_target_acls(settings: StackSettings) -> list[dict[str, Any]]:
     the translated offsets of the sink's group."""
     assert settings.connect is not None
     everything = ["All"]
-    acls = [_acl("topic", f"{settings.connect.topic_prefix}.", everything, "prefix"),
-            _acl("topic", DLQ_TOPIC, everything),
-            _acl("topic", SCHEMAS_TOPIC, everything),
-            _acl("topic", f"{MM2_GROUP}-", everything, "prefix"),
-            _acl("topic", "mm2-", everything, "prefix"),
-            _acl("topic", "heartbeats", everything),
-            _acl("topic", f"{SOURCE_ALIAS}.", everything, "prefix"),
-            _acl("group", MM2_GROUP, ["Read", "Describe"]),
-            _acl("group", f"connect-{SINK_NAME}", ["Read", "Describe"]),
-            _acl("cluster", "kafka-cluster", ["Describe", "DescribeConfigs"])]
+    acls = [
+        _acl("topic", f"{settings.connect.topic_prefix}.", everything, "prefix"),
+        _acl("topic", DLQ_TOPIC, everything),
+        _acl("topic", SCHEMAS_TOPIC, everything),
+        _acl("topic", f"{MM2_GROUP}-", everything, "prefix"),
+        _acl("topic", "mm2-", everything, "prefix"),
+        _acl("topic", "heartbeats", everything),
+        _acl("topic", f"{SOURCE_ALIAS}.", everything, "prefix"),
+        _acl("group", MM2_GROUP, ["Read", "Describe"]),
+        _acl("group", f"connect-{SINK_NAME}", ["Read", "Describe"]),
+        _acl("cluster", "kafka-cluster", ["Describe", "DescribeConfigs"]),
+    ]
     return acls
 
 
@@ -276,15 +360,24 @@ def mirrormaker_source_acls(settings: StackSettings) -> list[dict[str, Any]]:
     """The DR site's MirrorMaker 2 on the primary's cluster: read-only on what it mirrors."""
     assert settings.connect is not None
     ro = ["Read", "Describe", "DescribeConfigs"]
-    return [_acl("topic", f"{settings.connect.topic_prefix}.", ro, "prefix"),
-            _acl("topic", DLQ_TOPIC, ro),
-            _acl("topic", SCHEMAS_TOPIC, ro),
-            _acl("group", f"connect-{SINK_NAME}", ["Describe"]),
-            _acl("cluster", "kafka-cluster", ["Describe"])]
+    return [
+        _acl("topic", f"{settings.connect.topic_prefix}.", ro, "prefix"),
+        _acl("topic", DLQ_TOPIC, ro),
+        _acl("topic", SCHEMAS_TOPIC, ro),
+        _acl("group", f"connect-{SINK_NAME}", ["Describe"]),
+        _acl("cluster", "kafka-cluster", ["Describe"]),
+    ]
 
 
-def user(name: str, *, namespace: str, acls: list[dict[str, Any]], authentication: str = "tls",
-         password_secret: str | None = None, cluster: str = CLUSTER) -> dict[str, Any]:
+def user(
+    name: str,
+    *,
+    namespace: str,
+    acls: list[dict[str, Any]],
+    authentication: str = "tls",
+    password_secret: str | None = None,
+    cluster: str = CLUSTER,
+) -> dict[str, Any]:
     """A KafkaUser; `tls` users get a client certificate from the clients CA, `scram-sha-512` users
     the password of `password_secret` (key `password`)."""
     auth: dict[str, Any] = {"type": authentication}
@@ -292,14 +385,24 @@ def user(name: str, *, namespace: str, acls: list[dict[str, Any]], authenticatio
         if password_secret is None:
             raise ValueError("a scram-sha-512 user needs password_secret")
         auth["password"] = {"valueFrom": {"secretKeyRef": {"name": password_secret, "key": "password"}}}
-    return {"apiVersion": API, "kind": "KafkaUser",
-            "metadata": _metadata(name, namespace, labels={"strimzi.io/cluster": cluster}),
-            "spec": {"authentication": auth, "authorization": {"type": "simple", "acls": acls}}}
+    return {
+        "apiVersion": API,
+        "kind": "KafkaUser",
+        "metadata": _metadata(name, namespace, labels={"strimzi.io/cluster": cluster}),
+        "spec": {"authentication": auth, "authorization": {"type": "simple", "acls": acls}},
+    }
 
 
-def mirror_maker2(settings: StackSettings, *, namespace: str, source_bootstrap: str,
-                  source_ca_secret: str, source_password_secret: str, placement: dict[str, Any],
-                  cluster: str = CLUSTER) -> dict[str, Any]:
+def mirror_maker2(
+    settings: StackSettings,
+    *,
+    namespace: str,
+    source_bootstrap: str,
+    source_ca_secret: str,
+    source_password_secret: str,
+    placement: dict[str, Any],
+    cluster: str = CLUSTER,
+) -> dict[str, Any]:
     """KafkaMirrorMaker2 on the DR site: mirrors the primary's CDC topics, DLQ and schemas into the
     DR cluster under the same names, and translates the sink group's offsets so that a promoted DR
     sink resumes where the primary's stopped. Promotion (dr.role primary) stops both connectors;
@@ -310,7 +413,8 @@ def mirror_maker2(settings: StackSettings, *, namespace: str, source_bootstrap: 
     rf = k.replication_factor
     common = {"replication.policy.class": IDENTITY_POLICY, "offset-syncs.topic.location": "target"}
     return {
-        "apiVersion": API, "kind": "KafkaMirrorMaker2",
+        "apiVersion": API,
+        "kind": "KafkaMirrorMaker2",
         "metadata": _metadata(MM2_GROUP.removesuffix("-cluster"), namespace),
         "spec": {
             "version": versions.KAFKA_VERSION,
@@ -322,39 +426,67 @@ def mirror_maker2(settings: StackSettings, *, namespace: str, source_bootstrap: 
                 "configStorageTopic": f"{MM2_GROUP}-configs",
                 "offsetStorageTopic": f"{MM2_GROUP}-offsets",
                 "statusStorageTopic": f"{MM2_GROUP}-status",
-                "tls": {"trustedCertificates": [{"secretName": cluster_ca_secret(cluster), "certificate": "ca.crt"}]},
-                "authentication": {"type": "tls", "certificateAndKey": {
-                    "secretName": MIRRORMAKER_USER, "certificate": "user.crt", "key": "user.key"}},
-                "config": {"config.storage.replication.factor": rf, "offset.storage.replication.factor": rf,
-                           "status.storage.replication.factor": rf},
+                "tls": {
+                    "trustedCertificates": [
+                        {"secretName": cluster_ca_secret(cluster), "certificate": "ca.crt"}
+                    ]
+                },
+                "authentication": {
+                    "type": "tls",
+                    "certificateAndKey": {
+                        "secretName": MIRRORMAKER_USER,
+                        "certificate": "user.crt",
+                        "key": "user.key",
+                    },
+                },
+                "config": {
+                    "config.storage.replication.factor": rf,
+                    "offset.storage.replication.factor": rf,
+                    "status.storage.replication.factor": rf,
+                },
             },
-            "mirrors": [{
-                "source": {
-                    "alias": SOURCE_ALIAS,
-                    "bootstrapServers": source_bootstrap,
-                    "tls": {"trustedCertificates": [{"secretName": source_ca_secret, "certificate": "ca.crt"}]},
-                    "authentication": {"type": "scram-sha-512", "username": MIRRORMAKER_SOURCE_USER,
-                                       "passwordSecret": {"secretName": source_password_secret,
-                                                          "password": "password"}},
-                },
-                "sourceConnector": {
-                    "tasksMax": k.topic_partitions,
-                    "state": state,
-                    "config": {**common, "replication.factor": rf, "offset-syncs.topic.replication.factor": rf,
-                               "sync.topic.acls.enabled": "false", "refresh.topics.interval.seconds": 60,
-                               # The Topic Operator owns the DR topics' configs (same settings).
-                               "sync.topic.configs.enabled": "false"},
-                },
-                "checkpointConnector": {
-                    "tasksMax": 1,
-                    "state": state,
-                    "config": {**common, "checkpoints.topic.replication.factor": rf,
-                               "sync.group.offsets.enabled": "true", "sync.group.offsets.interval.seconds": 30,
-                               "emit.checkpoints.interval.seconds": 30},
-                },
-                "topicsPattern": mirrored_topics_pattern(settings),
-                "groupsPattern": re.escape(f"connect-{SINK_NAME}"),
-            }],
+            "mirrors": [
+                {
+                    "source": {
+                        "alias": SOURCE_ALIAS,
+                        "bootstrapServers": source_bootstrap,
+                        "tls": {
+                            "trustedCertificates": [{"secretName": source_ca_secret, "certificate": "ca.crt"}]
+                        },
+                        "authentication": {
+                            "type": "scram-sha-512",
+                            "username": MIRRORMAKER_SOURCE_USER,
+                            "passwordSecret": {"secretName": source_password_secret, "password": "password"},
+                        },
+                    },
+                    "sourceConnector": {
+                        "tasksMax": k.topic_partitions,
+                        "state": state,
+                        "config": {
+                            **common,
+                            "replication.factor": rf,
+                            "offset-syncs.topic.replication.factor": rf,
+                            "sync.topic.acls.enabled": "false",
+                            "refresh.topics.interval.seconds": 60,
+                            # The Topic Operator owns the DR topics' configs (same settings).
+                            "sync.topic.configs.enabled": "false",
+                        },
+                    },
+                    "checkpointConnector": {
+                        "tasksMax": 1,
+                        "state": state,
+                        "config": {
+                            **common,
+                            "checkpoints.topic.replication.factor": rf,
+                            "sync.group.offsets.enabled": "true",
+                            "sync.group.offsets.interval.seconds": 30,
+                            "emit.checkpoints.interval.seconds": 30,
+                        },
+                    },
+                    "topicsPattern": mirrored_topics_pattern(settings),
+                    "groupsPattern": re.escape(f"connect-{SINK_NAME}"),
+                }
+            ],
             "resources": _resources("500m", "2Gi"),
             "rack": {"type": "topology-label", "topologyKey": ZONE_LABEL},
             "metricsConfig": {"type": "strimziMetricsReporter"},

@@ -1,0 +1,247 @@
+"""Kafka on Kubernetes with Strimzi: the cluster (KRaft node pools), its topics and users, and the DR
+site's MirrorMaker 2. Manifests come from the pure `components.kafka.manifests`."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.meta.v1 as meta
+import pulumi_random as random
+from pulumi_kubernetes.apiextensions import CustomResource
+
+from components.kafka import manifests as m
+from stacks.contract import KubeTarget
+from stacks.settings import StackSettings
+
+
+def custom_resource(
+    name: str,
+    manifest: pulumi.Input[dict[str, Any]] | dict[str, Any],
+    opts: pulumi.ResourceOptions,
+    *,
+    kind: str | None = None,
+) -> CustomResource:
+    """A CustomResource from a manifest dict, or from an Output of one (then `kind` names its kind:
+    the resource type must be known before the Output resolves)."""
+    if isinstance(manifest, dict):
+        return CustomResource(
+            name,
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=opts,
+        )
+    if kind is None:
+        raise ValueError("a manifest given as an Output needs its kind")
+    out = pulumi.Output.from_input(manifest)
+    return CustomResource(
+        name,
+        api_version=m.API,
+        kind=kind,
+        metadata=out.apply(lambda d: d["metadata"]),
+        spec=out.apply(lambda d: d["spec"]),
+        opts=opts,
+    )
+
+
+@dataclass(frozen=True)
+class KafkaClusterArgs:
+    settings: StackSettings
+    kube: KubeTarget
+    operator: pulumi.Resource  # the Strimzi Helm release
+    namespace: str
+
+    def __post_init__(self) -> None:
+        if self.settings.kafka is None or self.settings.connect is None or self.settings.scylla is None:
+            raise ValueError("KafkaCluster needs the kafka, connect and scylla settings")
+        if not self.kube.storage_class:
+            raise ValueError("kube.storage_class: the brokers' volumes need a storage class")
+
+
+class KafkaCluster(pulumi.ComponentResource):
+    """Kafka + KafkaNodePools (controllers, brokers), KafkaTopics, KafkaUsers (connect, schema-registry;
+    on a primary site with a DR peer also the DR site's replication user)."""
+
+    def __init__(self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:streaming:KafkaCluster", name, None, opts)
+        s, kube, ns = args.settings, args.kube, args.namespace
+
+        def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, provider=kube.provider, depends_on=[*kube.depends_on, args.operator, *deps]
+            )
+
+        placement = KubeTarget.placement("kafka")
+        self.pools = [
+            custom_resource(
+                f"{name}-{role}s",
+                m.node_pool(
+                    s, role=role, namespace=ns, storage_class=kube.storage_class, placement=placement
+                ),
+                child(),
+            )
+            for role in ("controller", "broker")
+        ]
+        self.kafka = custom_resource(f"{name}-kafka", m.kafka(s, namespace=ns), child(*self.pools))
+        self.topics = [
+            custom_resource(f"{name}-topic-{t['metadata']['name']}", t, child(self.kafka))
+            for t in m.topics(s, namespace=ns)
+        ]
+        self.users: dict[str, CustomResource] = {
+            m.CONNECT_USER: custom_resource(
+                f"{name}-user-connect",
+                m.user(m.CONNECT_USER, namespace=ns, acls=m.connect_acls(s)),
+                child(self.kafka),
+            ),
+            m.SCHEMA_REGISTRY_USER: custom_resource(
+                f"{name}-user-schema-registry",
+                m.user(m.SCHEMA_REGISTRY_USER, namespace=ns, acls=m.schema_registry_acls()),
+                child(self.kafka),
+            ),
+        }
+        self.bootstrap_servers: pulumi.Output[str] = pulumi.Output.from_input(m.bootstrap_address(ns))
+        outputs: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers}
+
+        # Primary site with a DR peer: what the DR site's MirrorMaker 2 needs, exported as outputs.
+        self.replication_bootstrap: pulumi.Output[str] | None = None
+        self.cluster_ca_cert: pulumi.Output[str] | None = None
+        self.mirrormaker_password: pulumi.Output[str] | None = None
+        if m.replication_listener_enabled(s):
+            password = random.RandomPassword(
+                f"{name}-mirrormaker-dr-password",
+                length=32,
+                special=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            secret_name = f"{m.MIRRORMAKER_SOURCE_USER}-password"
+            secret = core.Secret(
+                f"{name}-mirrormaker-dr-password",
+                metadata=meta.ObjectMetaArgs(name=secret_name, namespace=ns),
+                type="Opaque",
+                string_data={"password": pulumi.Output.secret(password.result)},
+                opts=child(),
+            )
+            self.users[m.MIRRORMAKER_SOURCE_USER] = custom_resource(
+                f"{name}-user-mirrormaker-dr",
+                m.user(
+                    m.MIRRORMAKER_SOURCE_USER,
+                    namespace=ns,
+                    acls=m.mirrormaker_source_acls(s),
+                    authentication="scram-sha-512",
+                    password_secret=secret_name,
+                ),
+                child(self.kafka, secret),
+            )
+            self.mirrormaker_password = pulumi.Output.secret(password.result)
+            # Strimzi creates these once the cluster is Ready (the Kafka resource waits for that).
+            fallback = f"{m.CLUSTER}-kafka-replication-bootstrap.{ns}.svc:{m.REPLICATION_PORT}"
+            svc = core.Service.get(
+                f"{name}-replication-bootstrap",
+                f"{ns}/{m.CLUSTER}-kafka-replication-bootstrap",
+                opts=pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=[self.kafka]),
+            )
+            self.replication_bootstrap = svc.status.apply(lambda st: _lb_address(st, fallback))
+            ca = core.Secret.get(
+                f"{name}-cluster-ca-cert",
+                f"{ns}/{m.cluster_ca_secret()}",
+                opts=pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=[self.kafka]),
+            )
+            self.cluster_ca_cert = ca.data.apply(_ca_cert)
+            outputs |= {
+                "replication_bootstrap": self.replication_bootstrap,
+                "cluster_ca_cert": self.cluster_ca_cert,
+                "mirrormaker_password": self.mirrormaker_password,
+            }
+        self.register_outputs(outputs)
+
+
+def _lb_address(status: Any, fallback: str) -> str:
+    """host:port of the replication listener's bootstrap load balancer (NLB DNS name)."""
+    try:
+        ingress = status.load_balancer.ingress or []
+    except AttributeError:
+        ingress = []
+    for item in ingress:
+        host = getattr(item, "hostname", None) or getattr(item, "ip", None)
+        if host:
+            return f"{host}:{m.REPLICATION_PORT}"
+    return fallback
+
+
+def _ca_cert(data: Any) -> str:
+    value = (data or {}).get("ca.crt") if isinstance(data, dict) else None
+    return base64.b64decode(value).decode() if value else ""
+
+
+@dataclass(frozen=True)
+class MirrorMaker2Args:
+    settings: StackSettings
+    kube: KubeTarget
+    operator: pulumi.Resource
+    namespace: str
+    kafka: pulumi.Resource  # the DR site's own Kafka (the target)
+    # From the primary site's stack outputs (StackReference).
+    source_bootstrap: pulumi.Input[str]
+    source_ca_cert: pulumi.Input[str]
+    source_password: pulumi.Input[str]
+
+    def __post_init__(self) -> None:
+        dr = self.settings.dr
+        if dr is None or dr.site != "dr":
+            raise ValueError("MirrorMaker 2 runs on a DR site only (dr.site: dr)")
+
+
+class MirrorMaker2(pulumi.ComponentResource):
+    """KafkaMirrorMaker2 replicating the primary's topics into the DR site, with its users and the
+    primary's CA certificate and replication password as Secrets. Promotion stops its connectors."""
+
+    def __init__(self, name: str, args: MirrorMaker2Args, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:streaming:MirrorMaker2", name, None, opts)
+        s, kube, ns = args.settings, args.kube, args.namespace
+
+        def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, provider=kube.provider, depends_on=[*kube.depends_on, args.operator, *deps]
+            )
+
+        ca_name, pw_name = f"{m.SOURCE_ALIAS}-cluster-ca-cert", f"{m.MIRRORMAKER_SOURCE_USER}-password"
+        ca = core.Secret(
+            f"{name}-source-ca",
+            metadata=meta.ObjectMetaArgs(name=ca_name, namespace=ns),
+            type="Opaque",
+            string_data={"ca.crt": args.source_ca_cert},
+            opts=child(),
+        )
+        pw = core.Secret(
+            f"{name}-source-password",
+            metadata=meta.ObjectMetaArgs(name=pw_name, namespace=ns),
+            type="Opaque",
+            string_data={"password": pulumi.Output.secret(args.source_password)},
+            opts=child(),
+        )
+        user = custom_resource(
+            f"{name}-user",
+            m.user(m.MIRRORMAKER_USER, namespace=ns, acls=m.mirrormaker_target_acls(s)),
+            child(args.kafka),
+        )
+        placement = KubeTarget.placement("platform")
+        manifest = pulumi.Output.from_input(args.source_bootstrap).apply(
+            lambda bootstrap: m.mirror_maker2(
+                s,
+                namespace=ns,
+                source_bootstrap=bootstrap,
+                source_ca_secret=ca_name,
+                source_password_secret=pw_name,
+                placement=placement,
+            )
+        )
+        self.mirror_maker = custom_resource(
+            f"{name}-mm2", manifest, child(args.kafka, user, ca, pw), kind="KafkaMirrorMaker2"
+        )
+        self.state = "stopped" if s.dr is not None and s.dr.role == "primary" else "running"
+        self.register_outputs({"state": self.state})

@@ -1,0 +1,91 @@
+"""The streaming layer of an AWS environment's data plane: Kafka (Strimzi, KRaft), its topics and users,
+Schema Registry, Kafka Connect with the Scylla CDC source and the PostgreSQL sink, and on a DR site
+MirrorMaker 2 replicating the primary's topics.
+
+Called by stacks/compose/data_plane.py once the operators, ScyllaDB and PostgreSQL are declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+
+from components.connect.cluster import KafkaConnectArgs, KafkaConnectCluster
+from components.kafka.cluster import KafkaCluster, KafkaClusterArgs, MirrorMaker2, MirrorMaker2Args
+from components.schema_registry.component import SchemaRegistry, SchemaRegistryArgs
+from stacks.contract import NAMESPACES, KubeTarget
+from stacks.settings import StackSettings
+
+
+def build_streaming(
+    settings: StackSettings,
+    kube: KubeTarget,
+    *,
+    strimzi: pulumi.Resource,
+    scylla_contact_points: str,
+    scylla_datacenter: str,
+    postgres_jdbc_url: str,
+    postgres_sink_user: str,
+    postgres_sink_password: pulumi.Output[str],
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> dict[str, Any]:
+    """Declare the streaming layer; returns kafka_bootstrap_servers, schema_registry_url and, on a
+    primary site with a DR peer, what the DR site's MirrorMaker 2 reads (kafka_cluster_ca_cert,
+    kafka_mirrormaker_password)."""
+    ns = NAMESPACES["kafka"]
+    dr = settings.dr
+    kafka = KafkaCluster(
+        "kafka", KafkaClusterArgs(settings=settings, kube=kube, operator=strimzi, namespace=ns)
+    )
+    kafka_ready: list[pulumi.Resource] = [kafka.kafka, *kafka.topics, *kafka.users.values()]
+
+    registry = SchemaRegistry(
+        "schema-registry",
+        SchemaRegistryArgs(settings=settings, kube=kube, namespace=ns, depends_on=tuple(kafka_ready)),
+    )
+
+    KafkaConnectCluster(
+        "kafka-connect",
+        KafkaConnectArgs(
+            settings=settings,
+            kube=kube,
+            operator=strimzi,
+            namespace=ns,
+            scylla_contact_points=scylla_contact_points,
+            scylla_datacenter=scylla_datacenter,
+            postgres_jdbc_url=postgres_jdbc_url,
+            postgres_sink_user=postgres_sink_user,
+            postgres_sink_password=postgres_sink_password,
+            schema_registry_url=registry.url,
+            depends_on=(*kafka_ready, registry, *depends_on),
+        ),
+    )
+
+    outputs: dict[str, Any] = {
+        "kafka_bootstrap_servers": kafka.bootstrap_servers,
+        "schema_registry_url": registry.url,
+    }
+    if kafka.replication_bootstrap is not None:
+        # The DR site's MirrorMaker 2 reads through the replication listener (PRIMARY_SITE_OUTPUTS).
+        outputs["kafka_bootstrap_servers"] = kafka.replication_bootstrap
+        outputs["kafka_cluster_ca_cert"] = kafka.cluster_ca_cert
+        outputs["kafka_mirrormaker_password"] = kafka.mirrormaker_password
+    if dr is not None and dr.site == "dr":
+        peer = pulumi.StackReference("streaming-peer", stack_name=dr.peer_stack)
+        mm2 = MirrorMaker2(
+            "mirrormaker2",
+            MirrorMaker2Args(
+                settings=settings,
+                kube=kube,
+                operator=strimzi,
+                namespace=ns,
+                kafka=kafka.kafka,
+                source_bootstrap=peer.get_output("kafka_bootstrap_servers"),
+                source_ca_cert=peer.get_output("kafka_cluster_ca_cert"),
+                source_password=peer.get_output("kafka_mirrormaker_password"),
+            ),
+        )
+        outputs["kafka_mirrormaker_state"] = mm2.state
+    return outputs
