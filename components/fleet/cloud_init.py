@@ -109,7 +109,8 @@ def module_config(spec: CloudInitSpec) -> dict[str, Any]:
 
 
 def module_yaml(spec: CloudInitSpec) -> str:
-    header = f"# {spec.module}.yaml: rendered by pipeline-infra (seed 003 Module {spec.module.title()} Step 3)\n"
+    header = (f"# {spec.module}.yaml: rendered by pipeline-infra "
+              f"(seed 003 Module {spec.module.title()} Step 3)\n")
     return header + yaml.safe_dump(module_config(spec), sort_keys=False, default_flow_style=False)
 
 
@@ -372,7 +373,8 @@ find_device() {{
     for dev in "$DATA_DEVICE" /dev/xvdf; do [ -b "$dev" ] && {{ readlink -f "$dev"; return 0; }}; done
     for dev in /dev/nvme*n1; do
       [ -b "$dev" ] || continue
-      if command -v ebsnvme-id >/dev/null && [ "$(ebsnvme-id -b "$dev" 2>/dev/null | sed 's#^/dev/##')" = "$want" ]; then
+      command -v ebsnvme-id >/dev/null || continue
+      if [ "$(ebsnvme-id -b "$dev" 2>/dev/null | sed 's#^/dev/##')" = "$want" ]; then
         echo "$dev"; return 0
       fi
     done
@@ -393,7 +395,8 @@ step_volume() {{
   for b in {binds}; do
     mkdir -p "$BASE/data/$b" "$BASE/$b"
     grep -q " $BASE/$b none bind" /etc/fstab || \\
-      echo "$BASE/data/$b $BASE/$b none bind,nofail,x-systemd.requires-mounts-for=$BASE/data 0 0" >> /etc/fstab
+      echo "$BASE/data/$b $BASE/$b none bind,nofail,x-systemd.requires-mounts-for=$BASE/data 0 0" \\
+        >> /etc/fstab
     mountpoint -q "$BASE/$b" || mount "$BASE/$b"
   done
 }}
@@ -505,5 +508,6 @@ def render_cloud_init(spec: CloudInitSpec) -> str:
             f"{spec.environment}, colour {spec.colour}, artifact {spec.artifact_version}\n")
     text = head + yaml.dump(cloud_config(spec), Dumper=_Dumper, sort_keys=False, width=1000)
     if len(text.encode()) > USER_DATA_LIMIT:
-        raise ValueError(f"user data of {spec.module} is {len(text.encode())} bytes; EC2 allows {USER_DATA_LIMIT}")
+        size = len(text.encode())
+        raise ValueError(f"user data of {spec.module} is {size} bytes; EC2 allows {USER_DATA_LIMIT}")
     return text

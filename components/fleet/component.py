@@ -114,11 +114,13 @@ class Fleet(pulumi.ComponentResource):
         })
         self.role = iam.Role(f"{name}-role", assume_role_policy=assume, tags=tags, opts=child)
         policy = pulumi.Output.all(args.artifact_bucket, args.backup_bucket, args.kms_key_arn).apply(
-            lambda v: instance_policy(args.module, artifact_bucket=v[0], backup_bucket=v[1], kms_key_arn=v[2]))
+            lambda v: instance_policy(args.module, artifact_bucket=v[0], backup_bucket=v[1],
+                                      kms_key_arn=v[2]))
         iam.RolePolicy(f"{name}-access", role=self.role.id, policy=policy, opts=child)
         for i, arn in enumerate(MANAGED_POLICIES):
             iam.RolePolicyAttachment(f"{name}-managed-{i}", role=self.role.name, policy_arn=arn, opts=child)
-        self.instance_profile = iam.InstanceProfile(f"{name}-profile", role=self.role.name, tags=tags, opts=child)
+        self.instance_profile = iam.InstanceProfile(f"{name}-profile", role=self.role.name, tags=tags,
+                                                    opts=child)
 
         # --- load balancer: ingest (alpha) or handoff (beta, gamma) -------------------------------
         kind = "ingest" if args.module == "alpha" else "handoff"
@@ -244,8 +246,8 @@ class Fleet(pulumi.ComponentResource):
                 heartbeat_timeout=drain,
                 default_result="CONTINUE",
             )],
-            enabled_metrics=["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize",
-                             "GroupPendingInstances", "GroupTerminatingInstances"],
+            enabled_metrics=["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize",
+                             "GroupMaxSize", "GroupPendingInstances", "GroupTerminatingInstances"],
             tags=[autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
                   for k, v in sorted({**tags, "Name": name}.items())],
             opts=child,

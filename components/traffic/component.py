@@ -125,7 +125,8 @@ class DrIngest(pulumi.ComponentResource):
             zone_id=args.zone_id,
             name=own_name,
             type="A",
-            aliases=[route53.RecordAliasArgs(name=args.load_balancer.dns_name, zone_id=args.load_balancer.zone_id,
+            aliases=[route53.RecordAliasArgs(name=args.load_balancer.dns_name,
+                                             zone_id=args.load_balancer.zone_id,
                                              evaluate_target_health=True)],
             opts=child,
         )
@@ -162,7 +163,8 @@ class DrIngest(pulumi.ComponentResource):
             set_identifier="secondary",
             failover_routing_policies=[route53.RecordFailoverRoutingPolicyArgs(type="SECONDARY")],
             health_check_id=self.health_check.id,
-            aliases=[route53.RecordAliasArgs(name=own_name, zone_id=args.zone_id, evaluate_target_health=True)],
+            aliases=[route53.RecordAliasArgs(name=own_name, zone_id=args.zone_id,
+                                             evaluate_target_health=True)],
             opts=child,
         )
         # The promotion gate: the primary's failover record turns unhealthy while this is in ALARM.
@@ -176,7 +178,8 @@ class DrIngest(pulumi.ComponentResource):
             period=60,
             evaluation_periods=1,
             threshold=0,
-            alarm_description="In ALARM while the DR site is promoted (dr.role primary): Route53 serves the DR site",
+            alarm_description="In ALARM while the DR site is promoted (dr.role primary): "
+                              "Route53 serves the DR site",
             tags=args.tags,
             opts=child,
             **gate_alarm(args.promoted),  # type: ignore[arg-type]

@@ -32,7 +32,8 @@ def build_fleet_colour(settings: StackSettings) -> dict[str, Any]:
     extra = {n: ref.get_output(n) for n in missing}
     if extra:
         network = _with_extra(network, extra)
-    outputs = build_fleets(settings, network, kafka_bootstrap_servers=ref.get_output("kafka_bootstrap_servers"))
+    outputs = build_fleets(settings, network,
+                           kafka_bootstrap_servers=ref.get_output("kafka_bootstrap_servers"))
     outputs["environment_stack"] = settings.environment_stack
     absent = [n for n in FLEET_OUTPUTS if n not in outputs]
     if absent:

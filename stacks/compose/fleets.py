@@ -98,8 +98,8 @@ def build_fleets(
         )
     outputs: dict[str, Any] = {
         "colour": colour,
-        "fleet_sizes": {m: {"min": s.min, "desired": s.desired, "max": s.max, "instance_type": s.instance_type}
-                        for m, s in sized.items()},
+        "fleet_sizes": {m: {"min": s.min, "desired": s.desired, "max": s.max,
+                            "instance_type": s.instance_type} for m, s in sized.items()},
     }
     alpha = built.get("alpha")
     if alpha is not None:

@@ -31,5 +31,5 @@ def record(settings: StackSettings, build: Callable[[], dict[str, Any]], *, stac
             pulumi.export(key, value)
 
     _sync_await(run_pulumi_func(program))
-    return Plan(stack=stack, source=f"Pulumi.{stack}.yaml", settings=settings, resources=list(monitor.records),
-                outputs=_resolve_outputs(), stack_urn=monitor.stack_urn)
+    return Plan(stack=stack, source=f"Pulumi.{stack}.yaml", settings=settings,
+                resources=list(monitor.records), outputs=_resolve_outputs(), stack_urn=monitor.stack_urn)

@@ -24,7 +24,8 @@ MODULES = ("alpha", "beta", "gamma")
 # 003 Module Alpha/Beta/Gamma Deployment > Step 3: the environment-specific parameters.
 SEED_PARAMS = {
     "alpha": {"DEFAULT_BATCH_SIZE", "MAX_RETRY_COUNT", "CONNECTION_TIMEOUT_MS", "BUFFER_CAPACITY"},
-    "beta": {"TRANSFORM_PARALLELISM", "ENRICHMENT_CACHE_TTL", "TRANSFORM_BATCH_SIZE", "QUALITY_THRESHOLD_WARN"},
+    "beta": {"TRANSFORM_PARALLELISM", "ENRICHMENT_CACHE_TTL", "TRANSFORM_BATCH_SIZE",
+             "QUALITY_THRESHOLD_WARN"},
     "gamma": {"OUTPUT_BATCH_SIZE", "MAX_DELIVERY_RETRIES", "DLQ_RETENTION_DAYS", "ACK_WAIT_TIMEOUT_MS"},
 }
 # 003 Step 2: bin, config, lib, logs, data; beta adds the enrichment cache; gamma dlq and templates.
@@ -137,7 +138,8 @@ def test_cloud_init_schema_rejects_a_broken_document(tmp_path):
 @pytest.mark.engine
 def test_timer_fires_every_four_hours_on_the_hour():
     tool = engine("systemd-analyze")
-    out = subprocess.run([tool, "calendar", "--iterations=7", "*-*-* 00/4:00:00"], capture_output=True, text=True)
+    out = subprocess.run([tool, "calendar", "--iterations=7", "*-*-* 00/4:00:00"],
+                         capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     hours = [line.split()[-2] for line in out.stdout.splitlines() if "Next elapse" in line or "Iter." in line]
     times = [h for h in hours if ":" in h]

@@ -139,7 +139,7 @@ def test_refresh_drain_and_health_per_seed(fleets_of, module):
     groups = [t for t in plan.of_type(TG) if t.name.startswith(f"{module}-blue-")]
     assert groups
     for t in groups:
-        assert t.inputs["deregistrationDelay"] == str(DRAIN[module]) or t.inputs["deregistrationDelay"] == DRAIN[module]
+        assert str(t.inputs["deregistrationDelay"]) == str(DRAIN[module])
         hc = t.inputs["healthCheck"]
         assert (hc["protocol"], hc["path"], hc["port"]) == ("HTTP", "/health", "8080")
 
@@ -174,12 +174,13 @@ def test_instance_policy_is_least_privilege(fleets_of, module):
     doc = json.loads(plan.named(f"{module}-blue-access").inputs["policy"])
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert by_sid["ReadModuleArtifacts"]["Action"] == "s3:GetObject"
-    assert by_sid["ReadModuleArtifacts"]["Resource"] == f"arn:aws:s3:::pipeline-artifacts/artifacts/{module}/*"
+    artifacts = f"arn:aws:s3:::pipeline-artifacts/artifacts/{module}/*"
+    assert by_sid["ReadModuleArtifacts"]["Resource"] == artifacts
     assert by_sid["WriteModuleState"]["Action"] == "s3:PutObject"
     assert by_sid["WriteModuleState"]["Resource"] == f"arn:aws:s3:::pipeline-backups/state/{module}/*"
     assert "*" not in json.dumps([s["Action"] for s in doc["Statement"]])
-    attached = {r.inputs["policyArn"] for r in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-                if r.name.startswith(f"{module}-blue-")}
+    attachments = plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    attached = {r.inputs["policyArn"] for r in attachments if r.name.startswith(f"{module}-blue-")}
     assert attached == {"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
                         "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"}
 

@@ -112,8 +112,8 @@ def test_the_primary_gate_watches_the_alarm_the_dr_site_owns():
 
 
 def test_promotion_serves_the_dr_site_as_primary():
-    standby = [a for a in dr_site("standby").of_type(ALARM) if a.name == "dr-ingest-promotion-gate"][0].inputs
-    promoted = [a for a in dr_site("primary").of_type(ALARM) if a.name == "dr-ingest-promotion-gate"][0].inputs
+    standby = dr_site("standby").named("dr-ingest-promotion-gate").inputs
+    promoted = dr_site("primary").named("dr-ingest-promotion-gate").inputs
     # HealthyHostCount is never below 0: the standby gate never alarms, the promoted one always does
     assert (standby["comparisonOperator"], standby["threshold"], standby["treatMissingData"]) == (
         "LessThanThreshold", 0, "notBreaching")
