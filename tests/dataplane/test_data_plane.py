@@ -1,0 +1,201 @@
+"""The data plane in whole-program plans of staging, prod and prod-dr: every custom resource strictly
+against its CRD, every core manifest with kubernetes-validate, operators before their resources,
+the contract outputs, and what DR promotion changes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import kubernetes_validate
+import pytest
+
+from components import versions
+from components.scylla.webhook import update_errors, webhook_errors
+from planner.runtime import SECRET, Plan, Resource
+from stacks.contract import NAMESPACES, PRIMARY_SITE_OUTPUTS
+from tests.dataplane._plan import plan_with_dependencies
+from tests.support.crds import validate_custom_resource
+
+STACKS = ["staging", "prod", "prod-dr"]
+PROMOTE = {"dr.role": "primary"}
+OURS = ("operators", "scylla", "postgres")
+CORE_KINDS = {
+    "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap",
+    "kubernetes:batch/v1:Job", "kubernetes:core/v1:ServiceAccountPatch",
+}
+
+
+def _ours(plan: Plan) -> list[Resource]:
+    return [r for r in plan.resources if r.name.split("-")[0] in OURS and r.type.startswith("kubernetes:")]
+
+
+def _custom(plan: Plan) -> list[Resource]:
+    return [r for r in _ours(plan) if r.type not in CORE_KINDS and r.type != "kubernetes:helm.sh/v3:Release"]
+
+
+def _manifest(r: Resource) -> dict[str, Any]:
+    return {k: v for k, v in r.inputs.items() if not k.startswith("__")}
+
+
+def _one(plan: Plan, typ: str) -> Resource:
+    (found,) = [r for r in _ours(plan) if r.type == typ]
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_custom_resources_match_their_crds(stack: str) -> None:
+    plan, _ = plan_with_dependencies(stack)
+    kinds = set()
+    for r in _custom(plan):
+        validate_custom_resource(_manifest(r))
+        kinds.add(r.inputs["kind"])
+    assert kinds >= {"ScyllaCluster", "Cluster", "ObjectStore", "ScheduledBackup", "PodMonitor"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_core_manifests_are_valid_kubernetes(stack: str) -> None:
+    plan, _ = plan_with_dependencies(stack)
+    checked = 0
+    for r in _ours(plan):
+        if r.type not in CORE_KINDS:
+            continue
+        doc = copy.deepcopy(_manifest(r))
+        doc["kind"] = doc["kind"].removesuffix("Patch")
+        doc.setdefault("metadata", {}).setdefault("name", r.name)  # Jobs are auto-named at deployment
+        if doc.get("stringData") == SECRET:  # the whole map is a Pulumi secret: validate its shape
+            keys = ("username", "password") if doc.get("type") == "kubernetes.io/basic-auth" else ("content",)
+            doc["stringData"] = {k: SECRET for k in keys}
+        kubernetes_validate.validate(doc, "1.33", strict=True)
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_scylla_cluster_passes_the_operator_webhook(stack: str) -> None:
+    plan, _ = plan_with_dependencies(stack)
+    assert webhook_errors(_manifest(_one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster"))) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_custom_resource_waits_for_its_operator(stack: str) -> None:
+    plan, deps = plan_with_dependencies(stack)
+    releases = {r.name.removeprefix("operators-"): r.urn for r in plan.resources
+                if r.type == "kubernetes:helm.sh/v3:Release" and r.name.startswith("operators-")}
+    operator_of = {
+        "scylla.scylladb.com": ["scylla-operator", "scylla-manager"],
+        "postgresql.cnpg.io": ["cloudnative-pg", "barman-cloud"],
+        "barmancloud.cnpg.io": ["cloudnative-pg", "barman-cloud"],
+    }
+    for r in _custom(plan):
+        group = r.inputs["apiVersion"].split("/")[0]
+        for operator in operator_of.get(group, []):
+            assert releases[operator] in deps[r.urn], f"{r.name} does not wait for {operator}"
+    # Operators that need cert-manager (webhook and plugin certificates) wait for it.
+    for name in ("scylla-operator", "barman-cloud"):
+        assert releases["cert-manager"] in deps[releases[name]]
+    assert releases["cloudnative-pg"] in deps[releases["barman-cloud"]]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_operators_are_pinned_and_on_platform_nodes(stack: str) -> None:
+    plan, _ = plan_with_dependencies(stack)
+    charts = {r.name.removeprefix("operators-"): r.inputs for r in plan.resources
+              if r.type == "kubernetes:helm.sh/v3:Release" and r.name.startswith("operators-")}
+    pinned = {"cert-manager": versions.CERT_MANAGER, "strimzi": versions.STRIMZI,
+              "scylla-operator": versions.SCYLLA_OPERATOR, "scylla-manager": versions.SCYLLA_MANAGER,
+              "cloudnative-pg": versions.CLOUDNATIVE_PG, "barman-cloud": versions.BARMAN_CLOUD_PLUGIN}
+    assert set(charts) == set(pinned)
+    for key, chart in pinned.items():
+        inputs = charts[key]
+        assert inputs["version"] == chart.version
+        assert inputs["chart"].endswith(chart.name)
+        assert inputs["values"]["nodeSelector"] == {"pipeline-infra/workload": "platform"}
+    # The barman-cloud plugin lives beside the CloudNativePG operator.
+    assert charts["barman-cloud"]["namespace"] == charts["cloudnative-pg"]["namespace"] == NAMESPACES["operators"]
+    assert charts["strimzi"]["values"]["watchNamespaces"] == [NAMESPACES["kafka"]]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_secrets_are_basic_auth_from_pulumi_secrets(stack: str) -> None:
+    plan, _ = plan_with_dependencies(stack)
+    secrets = [r for r in _ours(plan) if r.type == "kubernetes:core/v1:Secret"]
+    basic = [r for r in secrets if r.inputs.get("type") == "kubernetes.io/basic-auth"]
+    assert len(basic) == 7  # superuser, app, cdc_sink, three modules, read-only
+    for r in secrets:
+        assert r.inputs["stringData"] == SECRET
+    for r in _ours(plan):
+        if r.type == "kubernetes:core/v1:ConfigMap":
+            assert "password" not in str(r.inputs.get("data", "")).lower().replace("passwords are managed", "")
+
+
+@pytest.mark.parametrize("stack", ["prod", "prod-dr"])
+def test_primary_site_outputs(stack: str) -> None:
+    plan, _ = plan_with_dependencies(stack)
+    for name in ("scylla_external_seeds", "postgres_cluster_name", "kafka_bootstrap_servers", "schema_registry_url"):
+        assert name in plan.outputs
+    assert set(PRIMARY_SITE_OUTPUTS) <= set(plan.outputs) or stack == "prod-dr"
+    assert len(plan.outputs["scylla_external_seeds"]) == plan.settings.network.az_count  # a seed per rack (AZ)
+
+
+def test_prod_figures() -> None:
+    plan, _ = plan_with_dependencies("prod")
+    spec = _one(plan, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
+    assert spec["instances"] == 3  # issue 4: 3 instances in prod
+    assert spec["storage"]["size"] == "1024Gi"  # seed 003 Storage Capacity: database 1 TB
+    backup = _one(plan, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]
+    assert backup["schedule"] == "0 0 1 * * *" and backup["suspend"] is False  # seed 003: DB full daily 01:00
+    store = _one(plan, "kubernetes:barmancloud.cnpg.io/v1:ObjectStore").inputs["spec"]
+    assert store["retentionPolicy"] == "30d"  # seed 003 Backup Classifications: 30 days full
+    scylla = _one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs["spec"]
+    assert len(scylla["datacenter"]["racks"]) == 3 and scylla["backups"][0]["retention"] == 30
+    cql = next(r for r in _ours(plan) if r.name == "scylla-schema").inputs["data"]["schema.cql"]
+    assert "'us-east-1': 3}" in cql  # RF 3 in prod, datacenter named after the region
+
+
+# --- DR site --------------------------------------------------------------------------------------
+def test_dr_site_joins_the_primary_scylla_cluster() -> None:
+    plan, _ = plan_with_dependencies("prod-dr")
+    spec = _one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs
+    assert spec["metadata"]["name"] == "scylla"  # same cluster name on both sites
+    assert spec["spec"]["datacenter"]["name"] == "us-west-2"
+    assert spec["spec"]["externalSeeds"]  # the primary's scylla_external_seeds (StackReference)
+    assert "backups" not in spec["spec"] and "repairs" not in spec["spec"]
+    cql = next(r for r in _ours(plan) if r.name == "scylla-schema").inputs["data"]["schema.cql"]
+    assert "'us-east-1': 3, 'us-west-2': 3" in cql
+
+
+def test_dr_standby_is_a_replica_cluster_without_bootstrap_job() -> None:
+    plan, _ = plan_with_dependencies("prod-dr")
+    cluster = _one(plan, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
+    assert cluster["replica"]["primary"] != cluster["replica"]["self"]
+    assert "recovery" in cluster["bootstrap"]
+    assert not [r for r in _ours(plan) if r.type == "kubernetes:batch/v1:Job" and r.name.startswith("postgres")]
+    assert _one(plan, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]["suspend"] is True
+
+
+@pytest.mark.parametrize("overrides", [PROMOTE, {**PROMOTE, "dr.promotion_token": "eyJ0b2tlbiI6InRlc3QifQ=="}])
+def test_promotion_replaces_no_stateful_resource_and_changes_no_immutable_field(overrides: dict) -> None:
+    before, _ = plan_with_dependencies("prod-dr")
+    after, _ = plan_with_dependencies("prod-dr", overrides)
+    stateful = {"kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:scylla.scylladb.com/v1:ScyllaCluster",
+                "kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "kubernetes:core/v1:Secret",
+                "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"}
+    old = {r.urn: r for r in _ours(before) if r.type in stateful}
+    new = {r.urn: r for r in _ours(after) if r.type in stateful}
+    assert set(old) == set(new)
+    pg_old = _one(before, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs
+    pg_new = _one(after, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs
+    a, b = copy.deepcopy(pg_old["spec"]), copy.deepcopy(pg_new["spec"])
+    assert b["replica"]["primary"] == b["replica"]["self"]  # promoted: primary of the topology
+    if "dr.promotion_token" in overrides:
+        assert b["replica"]["promotionToken"] == overrides["dr.promotion_token"]
+    a.pop("replica"), b.pop("replica")
+    assert a == b and pg_old["metadata"] == pg_new["metadata"]
+    sc_old = _one(before, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs
+    sc_new = _one(after, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs
+    assert update_errors(sc_new, sc_old) == []
+    assert sc_new["spec"]["backups"] and sc_new["spec"]["repairs"]
+    assert _one(after, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]["suspend"] is False
+    # The promoted site applies the (idempotent) bootstrap SQL like a primary.
+    assert [r for r in _ours(after) if r.type == "kubernetes:batch/v1:Job" and r.name.startswith("postgres")]
