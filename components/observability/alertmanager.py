@@ -49,16 +49,23 @@ def config(secrets_dir: str, alerting: AlertingSettings | None = None) -> dict[s
         # kube-prometheus-stack's always-firing Watchdog proves the alerting path; it pages nobody.
         {"receiver": "null", "matchers": ['alertname="Watchdog"']},
     ]
-    routes += [{"receiver": receiver, "matchers": [f'severity="{severity}"'], "repeat_interval": repeat}
-               for severity, (receiver, repeat) in ROUTES.items()]
+    routes += [
+        {"receiver": receiver, "matchers": [f'severity="{severity}"'], "repeat_interval": repeat}
+        for severity, (receiver, repeat) in ROUTES.items()
+    ]
     inhibit: list[dict[str, Any]] = [
-        {"source_matchers": [f'alertname="{alert}"'], "target_matchers": [f'module="{module}"'],
-         "equal": list(equal)}
+        {
+            "source_matchers": [f'alertname="{alert}"'],
+            "target_matchers": [f'module="{module}"'],
+            "equal": list(equal),
+        }
         for alert, module, equal in SEED_INHIBITIONS
     ]
     # A more severe alert of the same condition mutes its lesser twin (rule data: `inhibits`).
-    inhibit += [{"source_matchers": [f'alertname="{src}"'], "target_matchers": [f'alertname="{dst}"'],
-                 "equal": equal} for src, dst, equal in inhibit_pairs()]
+    inhibit += [
+        {"source_matchers": [f'alertname="{src}"'], "target_matchers": [f'alertname="{dst}"'], "equal": equal}
+        for src, dst, equal in inhibit_pairs()
+    ]
     return {
         "global": {
             "resolve_timeout": "5m",
@@ -81,13 +88,32 @@ def config(secrets_dir: str, alerting: AlertingSettings | None = None) -> dict[s
         "inhibit_rules": inhibit,
         "receivers": [
             {"name": "null"},
-            {"name": "pagerduty-critical", "pagerduty_configs": [
-                {"routing_key_file": f"{d}/pagerduty-critical-key", "severity": "critical", "send_resolved": True}]},
-            {"name": "pagerduty-high", "pagerduty_configs": [
-                {"routing_key_file": f"{d}/pagerduty-high-key", "severity": "error", "send_resolved": True}]},
+            {
+                "name": "pagerduty-critical",
+                "pagerduty_configs": [
+                    {
+                        "routing_key_file": f"{d}/pagerduty-critical-key",
+                        "severity": "critical",
+                        "send_resolved": True,
+                    }
+                ],
+            },
+            {
+                "name": "pagerduty-high",
+                "pagerduty_configs": [
+                    {
+                        "routing_key_file": f"{d}/pagerduty-high-key",
+                        "severity": "error",
+                        "send_resolved": True,
+                    }
+                ],
+            },
             {"name": "slack-ops", "slack_configs": [{"channel": a.slack_channel_ops, "send_resolved": True}]},
             {"name": "email-ops", "email_configs": [{"to": a.email_ops, "send_resolved": True}]},
-            {"name": "slack-info", "slack_configs": [{"channel": a.slack_channel_info, "send_resolved": False}]},
+            {
+                "name": "slack-info",
+                "slack_configs": [{"channel": a.slack_channel_info, "send_resolved": False}],
+            },
         ],
         "templates": [],
     }

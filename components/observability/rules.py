@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 DATA = Path(__file__).with_name("alerts.yaml")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # seed 003 Monitoring and Alerting > Alert Configuration > Alert Severity Levels
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
@@ -25,7 +26,7 @@ _OPTIONAL = ("seed_condition", "inhibits")
 def alert_groups() -> tuple[dict[str, Any], ...]:
     """The rule data, checked: every rule has every field, a known severity, a valid duration, a unique
     name, and inhibits only an alert that exists."""
-    doc = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    doc = yaml.load(DATA.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 (safe loader)
     groups = doc["groups"]
     names: set[str] = set()
     for group in groups:
@@ -82,12 +83,28 @@ def render_rule_file() -> str:
 
 def inhibit_pairs() -> list[tuple[str, str, list[str]]]:
     """(source alert, target alert, equal labels) for every `inhibits` of the rule data."""
-    return [(r["alert"], r["inhibits"]["alert"], list(r["inhibits"].get("equal") or []))
-            for r in alerts() if r.get("inhibits")]
+    return [
+        (r["alert"], r["inhibits"]["alert"], list(r["inhibits"].get("equal") or []))
+        for r in alerts()
+        if r.get("inhibits")
+    ]
 
 
-_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool", "and", "or",
-             "unless", "inf", "nan"}
+_KEYWORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "offset",
+    "bool",
+    "and",
+    "or",
+    "unless",
+    "inf",
+    "nan",
+}
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 _LABEL_LISTS = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
 _MATCHERS = re.compile(r"\{[^}]*\}")
@@ -106,7 +123,7 @@ def metric_names(expr: str) -> set[str]:
 
 def load_exporters() -> dict[str, Any]:
     """exporters.yaml: exporter -> {source, metrics}."""
-    return yaml.safe_load(DATA.with_name("exporters.yaml").read_text(encoding="utf-8"))
+    return yaml.load(DATA.with_name("exporters.yaml").read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
 
 
 def known_metrics() -> set[str]:

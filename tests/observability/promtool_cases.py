@@ -59,29 +59,39 @@ def build(rule_file: str) -> dict[str, Any]:
         fire, quiet = case["fire"], case["quiet"]
         at, hold = seconds(fire["at"]), seconds(str(rule["for"]))
         expr = " ".join(str(rule["expr"]).split())
-        tests.append({
-            "name": f"{name} fires at/above its threshold after {rule['for']}",
-            "interval": "1m",
-            "input_series": _series(fire),
-            "alert_rule_test": [
-                {"eval_time": _dur(at), "alertname": name,
-                 "exp_alerts": [_expected(rule, labels) for labels in fire["alerts"]]},
-                # one evaluation earlier it is still pending: `at` is its first firing evaluation
-                {"eval_time": _dur(at - 60), "alertname": name, "exp_alerts": []},
-            ],
-            # ... and its condition already holds at `at - for`: it fires exactly after its `for`.
-            "promql_expr_test": [
-                {"expr": f"count({expr})", "eval_time": _dur(at - hold),
-                 "exp_samples": [{"labels": "{}", "value": len(fire["alerts"])}]},
-            ],
-        })
-        tests.append({
-            "name": f"{name} stays silent just below its threshold",
-            "interval": "1m",
-            "input_series": _series(quiet),
-            "alert_rule_test": [
-                {"eval_time": _dur(at), "alertname": name, "exp_alerts": []},
-                {"eval_time": _dur(at + hold), "alertname": name, "exp_alerts": []},
-            ],
-        })
+        tests.append(
+            {
+                "name": f"{name} fires at/above its threshold after {rule['for']}",
+                "interval": "1m",
+                "input_series": _series(fire),
+                "alert_rule_test": [
+                    {
+                        "eval_time": _dur(at),
+                        "alertname": name,
+                        "exp_alerts": [_expected(rule, labels) for labels in fire["alerts"]],
+                    },
+                    # one evaluation earlier it is still pending: `at` is its first firing evaluation
+                    {"eval_time": _dur(at - 60), "alertname": name, "exp_alerts": []},
+                ],
+                # ... and its condition already holds at `at - for`: it fires exactly after its `for`.
+                "promql_expr_test": [
+                    {
+                        "expr": f"count({expr})",
+                        "eval_time": _dur(at - hold),
+                        "exp_samples": [{"labels": "{}", "value": len(fire["alerts"])}],
+                    },
+                ],
+            }
+        )
+        tests.append(
+            {
+                "name": f"{name} stays silent just below its threshold",
+                "interval": "1m",
+                "input_series": _series(quiet),
+                "alert_rule_test": [
+                    {"eval_time": _dur(at), "alertname": name, "exp_alerts": []},
+                    {"eval_time": _dur(at + hold), "alertname": name, "exp_alerts": []},
+                ],
+            }
+        )
     return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}

@@ -56,12 +56,20 @@ def test_no_secret_in_the_config_only_file_paths():
     text = render_config("/etc/alertmanager/secrets/x")
     doc = yaml.safe_load(text)
     pd = [c for r in doc["receivers"] for c in r.get("pagerduty_configs", [])]
-    assert {c["routing_key_file"] for c in pd} == {"/etc/alertmanager/secrets/x/pagerduty-critical-key",
-                                                     "/etc/alertmanager/secrets/x/pagerduty-high-key"}
+    assert {c["routing_key_file"] for c in pd} == {
+        "/etc/alertmanager/secrets/x/pagerduty-critical-key",
+        "/etc/alertmanager/secrets/x/pagerduty-high-key",
+    }
     assert doc["global"]["slack_api_url_file"].endswith("/slack-webhook-url")
     assert doc["global"]["smtp_auth_password_file"].endswith("/smtp-password")
-    for field in ("service_key", "routing_key", "api_url", "auth_password", "smtp_auth_password",
-                  "slack_api_url"):
+    for field in (
+        "service_key",
+        "routing_key",
+        "api_url",
+        "auth_password",
+        "smtp_auth_password",
+        "slack_api_url",
+    ):
         assert f"{field}:" not in text.replace(f"{field}_file:", "")
 
 
@@ -77,10 +85,16 @@ def test_seed_inhibitions_present():
     doc = yaml.safe_load(render_config("/s"))
     rules_ = doc["inhibit_rules"]
     # seed 003 Inhibition Rules: stopped ingestion/delivery mutes the module's alerts on that instance
-    assert {"source_matchers": ['alertname="alpha_ingestion_stopped"'], "target_matchers": ['module="alpha"'],
-            "equal": ["instance"]} in rules_
-    assert {"source_matchers": ['alertname="gamma_delivery_stopped"'], "target_matchers": ['module="gamma"'],
-            "equal": ["instance"]} in rules_
+    assert {
+        "source_matchers": ['alertname="alpha_ingestion_stopped"'],
+        "target_matchers": ['module="alpha"'],
+        "equal": ["instance"],
+    } in rules_
+    assert {
+        "source_matchers": ['alertname="gamma_delivery_stopped"'],
+        "target_matchers": ['module="gamma"'],
+        "equal": ["instance"],
+    } in rules_
 
 
 @pytest.mark.engine
@@ -92,9 +106,20 @@ def test_amtool_check_config_and_every_severity_route(config_file: Path):
     cases["severity=warning"] = "slack-ops"  # the chart's own rules: default receiver
     cases["alertname=Watchdog"] = "null"
     for labels, receiver in cases.items():
-        run = subprocess.run([amtool, "config", "routes", "test", f"--config.file={config_file}",
-                              f"--verify.receivers={receiver}", labels, "module=alpha"],
-                             capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                amtool,
+                "config",
+                "routes",
+                "test",
+                f"--config.file={config_file}",
+                f"--verify.receivers={receiver}",
+                labels,
+                "module=alpha",
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert run.returncode == 0, (labels, run.stdout + run.stderr)
 
 
@@ -118,9 +143,17 @@ def test_inhibitions_with_a_real_alertmanager(tmp_path: Path, config_file: Path)
     amtool = engine("amtool")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([binary, f"--config.file={config_file}", f"--storage.path={tmp_path / 'data'}",
-                             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config_file}",
+            f"--storage.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -132,8 +165,17 @@ def test_inhibitions_with_a_real_alertmanager(tmp_path: Path, config_file: Path)
 
         def add(key: str, labels: dict[str, str], inhibited: bool) -> None:
             labels = {**labels, "case": key}
-            subprocess.run([amtool, f"--alertmanager.url={url}", "alert", "add",
-                            *[f"{k}={v}" for k, v in labels.items()]], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    amtool,
+                    f"--alertmanager.url={url}",
+                    "alert",
+                    "add",
+                    *[f"{k}={v}" for k, v in labels.items()],
+                ],
+                check=True,
+                capture_output=True,
+            )
             expected[(key, labels["alertname"] + labels.get("variant", ""))] = inhibited
 
         # seed 003: the source mutes every alert of its module on the same instance, not other instances
@@ -141,8 +183,17 @@ def test_inhibitions_with_a_real_alertmanager(tmp_path: Path, config_file: Path)
             key = f"seed{n}"
             add(key, {"alertname": source, "severity": "critical", "module": module, "instance": key}, False)
             add(key, {"alertname": "x_target", "severity": "high", "module": module, "instance": key}, True)
-            add(key, {"alertname": "x_target", "severity": "high", "module": module, "instance": key + "-other",
-                      "variant": "-other"}, False)
+            add(
+                key,
+                {
+                    "alertname": "x_target",
+                    "severity": "high",
+                    "module": module,
+                    "instance": key + "-other",
+                    "variant": "-other",
+                },
+                False,
+            )
         # rule data: the more severe twin mutes the lesser one when the `equal` labels agree
         for n, (source, target, equal) in enumerate(rules.inhibit_pairs()):
             key = f"pair{n}"
@@ -150,12 +201,29 @@ def test_inhibitions_with_a_real_alertmanager(tmp_path: Path, config_file: Path)
             add(key, {"alertname": source, "severity": "high", "module": "test", **same}, False)
             add(key, {"alertname": target, "severity": "medium", "module": "test", **same}, True)
             if equal:
-                add(key, {"alertname": target, "severity": "medium", "module": "test", "variant": "-other",
-                          **{label: key + "-other" for label in equal}}, False)
-        query = subprocess.run([amtool, f"--alertmanager.url={url}", "alert", "query", "-a", "-i", "-o", "json"],
-                               capture_output=True, text=True, check=True)
-        got = {(a["labels"]["case"], a["labels"]["alertname"] + a["labels"].get("variant", "")):
-               bool(a["status"]["inhibitedBy"]) for a in json.loads(query.stdout)}
+                add(
+                    key,
+                    {
+                        "alertname": target,
+                        "severity": "medium",
+                        "module": "test",
+                        "variant": "-other",
+                        **{label: key + "-other" for label in equal},
+                    },
+                    False,
+                )
+        query = subprocess.run(
+            [amtool, f"--alertmanager.url={url}", "alert", "query", "-a", "-i", "-o", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        got = {
+            (a["labels"]["case"], a["labels"]["alertname"] + a["labels"].get("variant", "")): bool(
+                a["status"]["inhibitedBy"]
+            )
+            for a in json.loads(query.stdout)
+        }
         assert got == expected
         assert sum(expected.values()) == len(alertmanager.SEED_INHIBITIONS) + len(rules.inhibit_pairs())
     finally:

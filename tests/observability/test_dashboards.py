@@ -8,18 +8,45 @@ from components.observability.rules import known_metrics, load_exporters, metric
 
 # seed 003 Monitoring and Alerting > Dashboard Configuration: dashboard -> its six panels
 SEED_003_PANELS = {
-    "pipeline-system-overview": ["Pipeline Status Indicator", "End-to-End Throughput", "End-to-End Latency",
-                                 "Error Rate Overview", "Queue Depths", "Circuit Breaker Status"],
-    "pipeline-module-alpha": ["Ingestion Rate by Source", "Source Health Status", "Parse Metrics",
-                              "Validation Metrics", "Buffer Status", "Source Error Distribution"],
-    "pipeline-module-beta": ["Transformation Throughput", "Quality Score Distribution", "Enrichment Performance",
-                             "Transform Rule Performance", "Schema Mapping Success", "Resource Utilization"],
-    "pipeline-module-gamma": ["Delivery Rate by Destination", "Destination Health", "Acknowledgment Metrics",
-                              "DLQ Status", "Delivery Latency by Destination", "Retry Analysis"],
+    "pipeline-system-overview": [
+        "Pipeline Status Indicator",
+        "End-to-End Throughput",
+        "End-to-End Latency",
+        "Error Rate Overview",
+        "Queue Depths",
+        "Circuit Breaker Status",
+    ],
+    "pipeline-module-alpha": [
+        "Ingestion Rate by Source",
+        "Source Health Status",
+        "Parse Metrics",
+        "Validation Metrics",
+        "Buffer Status",
+        "Source Error Distribution",
+    ],
+    "pipeline-module-beta": [
+        "Transformation Throughput",
+        "Quality Score Distribution",
+        "Enrichment Performance",
+        "Transform Rule Performance",
+        "Schema Mapping Success",
+        "Resource Utilization",
+    ],
+    "pipeline-module-gamma": [
+        "Delivery Rate by Destination",
+        "Destination Health",
+        "Acknowledgment Metrics",
+        "DLQ Status",
+        "Delivery Latency by Destination",
+        "Retry Analysis",
+    ],
 }
 # seed 000 Monitoring and Alerting > Dashboard Access
-SEED_000_DASHBOARDS = {"cdc-connector-health": "Connector Health", "cdc-schema-evolution": "Schema Evolution",
-                       "cdc-reconciliation": "Reconciliation"}
+SEED_000_DASHBOARDS = {
+    "cdc-connector-health": "Connector Health",
+    "cdc-schema-evolution": "Schema Evolution",
+    "cdc-reconciliation": "Reconciliation",
+}
 
 # (dashboard, panel) -> threshold values the seed gives
 SEED_THRESHOLDS = {

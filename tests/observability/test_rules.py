@@ -65,9 +65,16 @@ def test_every_seed_003_alert_with_its_severity_duration_and_runbook():
     got = _by_name()
     for name, (severity, duration, runbook) in SEED_003.items():
         assert name in got, name
-        assert (got[name]["severity"], got[name]["for"], got[name]["runbook"]) == (severity, duration, runbook), name
-        assert got[name]["module"] == name.split("_")[0] if name.split("_")[0] in ("alpha", "beta", "gamma") \
+        assert (got[name]["severity"], got[name]["for"], got[name]["runbook"]) == (
+            severity,
+            duration,
+            runbook,
+        ), name
+        assert (
+            got[name]["module"] == name.split("_")[0]
+            if name.split("_")[0] in ("alpha", "beta", "gamma")
             else got[name]["module"] == "pipeline"
+        )
     for name, summary in SEED_003_SUMMARIES.items():
         assert got[name]["summary"] == summary
 
@@ -94,9 +101,14 @@ def test_data_plane_and_capacity_basics_present():
     }
     for name, metric in metrics.items():
         assert metric in got[name]["expr"], name
-    for name, figure in (("FleetCpuHigh", "0.70"), ("FleetCpuCritical", "0.85"), ("FleetDiskUsageHigh", "0.75"),
-                         ("FleetDiskUsageCritical", "0.90"), ("VolumeUsageHigh", "0.75"),
-                         ("VolumeUsageCritical", "0.90")):
+    for name, figure in (
+        ("FleetCpuHigh", "0.70"),
+        ("FleetCpuCritical", "0.85"),
+        ("FleetDiskUsageHigh", "0.75"),
+        ("FleetDiskUsageCritical", "0.90"),
+        ("VolumeUsageHigh", "0.75"),
+        ("VolumeUsageCritical", "0.90"),
+    ):
         assert got[name]["expr"].rstrip().endswith(f"> {figure}"), name
 
 
@@ -146,11 +158,13 @@ def test_every_alert_has_a_fire_and_a_quiet_case():
 def test_promtool_checks_and_tests_the_rule_file(tmp_path: Path):
     promtool = engine("promtool")
     (tmp_path / "pipeline.yml").write_text(rules.render_rule_file())
-    check = subprocess.run([promtool, "check", "rules", str(tmp_path / "pipeline.yml")],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [promtool, "check", "rules", str(tmp_path / "pipeline.yml")], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"{len(rules.alerts())} rules found" in check.stdout
     (tmp_path / "tests.yml").write_text(yaml.safe_dump(build("pipeline.yml"), sort_keys=False))
-    run = subprocess.run([promtool, "test", "rules", str(tmp_path / "tests.yml")],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [promtool, "test", "rules", str(tmp_path / "tests.yml")], capture_output=True, text=True, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stdout + run.stderr

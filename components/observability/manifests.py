@@ -1,0 +1,418 @@
+"""Kubernetes manifests and Helm values of the observability stack (pure: no Pulumi import).
+
+kube-prometheus-stack (Prometheus, Alertmanager, Grafana, the Prometheus operator), the PrometheusRule
+of the rule data, the Pod/ServiceMonitors of the data plane, EC2 service discovery of the module
+fleets, dashboard ConfigMaps for the Grafana sidecar, and tracing: an OpenTelemetryCollector running
+Jaeger v2 behind an internal load balancer that the fleets send OTLP to.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from components import versions
+from components.observability.alertmanager import config as alertmanager_config
+from components.observability.dashboards import all_dashboards
+from components.observability.rules import rule_groups
+from stacks.settings.observability import ObservabilitySettings
+
+MONITORING_API = "monitoring.coreos.com/v1"
+PART_OF = {"app.kubernetes.io/part-of": "pipeline-infra"}
+PROMETHEUS_SA = "prometheus"
+ALERTMANAGER_SECRET = "alertmanager-receivers"  # keys: alertmanager.SECRET_FILES
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+# kube-prometheus-stack mounts alertmanagerSpec.secrets at /etc/alertmanager/secrets/<name>/
+ALERTMANAGER_SECRETS_DIR = f"/etc/alertmanager/secrets/{ALERTMANAGER_SECRET}"
+COLLECTOR = "jaeger"
+OTLP_GRPC, OTLP_HTTP, JAEGER_UI = 4317, 4318, 16686
+# seed 003 Log Retention: application data hot 7 days; the traces are kept as long.
+TRACE_RETENTION = "168h"
+FLEET_MODULES = ("alpha", "beta", "gamma")
+
+
+def placement(workload: str = "platform") -> dict[str, Any]:
+    """nodeSelector and tolerations of the platform node group (KubeTarget.placement's shape)."""
+    return {
+        "nodeSelector": {"pipeline-infra/workload": workload},
+        "tolerations": [
+            {"key": "pipeline-infra/workload", "operator": "Equal", "value": workload, "effect": "NoSchedule"}
+        ],
+    }
+
+
+def ec2_scrape_config(*, environment: str, region: str, port: int) -> dict[str, Any]:
+    """Prometheus scrape job of the module fleets found by EC2 tags (Environment, Module); the
+    module and colour labels come from the tags the fleet component sets."""
+    return {
+        "job_name": "fleets",
+        "ec2_sd_configs": [
+            {
+                "region": region,
+                "port": port,
+                "refresh_interval": "60s",
+                "filters": [
+                    {"name": "tag:Environment", "values": [environment]},
+                    {"name": "tag:Module", "values": list(FLEET_MODULES)},
+                    {"name": "instance-state-name", "values": ["running"]},
+                ],
+            }
+        ],
+        "relabel_configs": [
+            {
+                "source_labels": ["__meta_ec2_private_ip"],
+                "regex": "(.+)",
+                "replacement": f"${{1}}:{port}",
+                "target_label": "__address__",
+            },
+            {"source_labels": ["__meta_ec2_tag_Module"], "target_label": "module"},
+            {"source_labels": ["__meta_ec2_tag_Colour"], "target_label": "colour"},
+            {"source_labels": ["__meta_ec2_tag_Environment"], "target_label": "environment"},
+            {"source_labels": ["__meta_ec2_instance_id"], "target_label": "instance_id"},
+            {"source_labels": ["__meta_ec2_availability_zone"], "target_label": "zone"},
+        ],
+    }
+
+
+def ec2_discovery_policy() -> str:
+    """The only permission EC2 service discovery needs."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"}],
+        }
+    )
+
+
+def kube_prometheus_stack_values(
+    obs: ObservabilitySettings,
+    *,
+    namespace: str,
+    environment: str,
+    region: str,
+    storage_class: str,
+    metrics_port: int,
+    prometheus_role_arn: Any | None,
+) -> dict[str, Any]:
+    """Values of the kube-prometheus-stack chart. No secret: Alertmanager reads its keys from the
+    mounted Secret, Grafana its admin from an existing Secret."""
+    p = placement()
+    prometheus_sa: dict[str, Any] = {"create": True, "name": PROMETHEUS_SA}
+    scrape: list[dict[str, Any]] = []
+    if prometheus_role_arn is not None:
+        prometheus_sa["annotations"] = {"eks.amazonaws.com/role-arn": prometheus_role_arn}
+        scrape.append(ec2_scrape_config(environment=environment, region=region, port=metrics_port))
+    return {
+        "crds": {"enabled": True},
+        # EKS runs these control-plane parts; they cannot be scraped.
+        "kubeEtcd": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeControllerManager": {"enabled": False},
+        "kubeProxy": {"enabled": False},
+        "defaultRules": {
+            "create": True,
+            "rules": {
+                "etcd": False,
+                "kubeSchedulerAlerting": False,
+                "kubeSchedulerRecording": False,
+                "kubeControllerManager": False,
+                "kubeProxy": False,
+            },
+        },
+        "prometheusOperator": {**p, "admissionWebhooks": {"patch": dict(p)}},
+        "kube-state-metrics": dict(p),
+        "prometheus": {
+            "serviceAccount": prometheus_sa,
+            "prometheusSpec": {
+                **p,
+                "replicas": 2,
+                "retention": f"{obs.retention_days}d",
+                "retentionSize": f"{obs.retention_size_gib}GiB",
+                "externalLabels": {"environment": environment},
+                # Every PrometheusRule, ServiceMonitor, PodMonitor, Probe and ScrapeConfig counts.
+                "ruleSelectorNilUsesHelmValues": False,
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "probeSelectorNilUsesHelmValues": False,
+                "scrapeConfigSelectorNilUsesHelmValues": False,
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": f"{obs.prometheus_storage_gib}Gi"}},
+                        }
+                    }
+                },
+                "additionalScrapeConfigs": scrape,
+            },
+        },
+        "alertmanager": {
+            "config": alertmanager_config(ALERTMANAGER_SECRETS_DIR, obs.alerting),
+            "alertmanagerSpec": {
+                **p,
+                "replicas": 2,
+                "secrets": [ALERTMANAGER_SECRET],
+                "storage": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": "10Gi"}},
+                        }
+                    }
+                },
+            },
+        },
+        "grafana": {
+            **p,
+            "image": {"tag": versions.IMAGES["grafana"].rsplit(":", 1)[1]},
+            "admin": {
+                "existingSecret": GRAFANA_ADMIN_SECRET,
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
+            "grafana.ini": {"auth.anonymous": {"enabled": False}, "users": {"allow_sign_up": False}},
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True,
+                    "label": "grafana_dashboard",
+                    "labelValue": "1",
+                    "searchNamespace": "ALL",
+                },
+                "datasources": {"enabled": True, "defaultDatasourceEnabled": True, "uid": "prometheus"},
+            },
+            "additionalDataSources": [
+                {
+                    "name": "Jaeger",
+                    "type": "jaeger",
+                    "uid": "jaeger",
+                    "access": "proxy",
+                    "url": f"http://{COLLECTOR}-collector.{namespace}.svc:{JAEGER_UI}",
+                }
+            ],
+        },
+    }
+
+
+def prometheus_rule(*, name: str, namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": MONITORING_API,
+        "kind": "PrometheusRule",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(PART_OF)},
+        "spec": {"groups": rule_groups()},
+    }
+
+
+def strimzi_pod_monitors(*, namespace: str, kafka_namespace: str) -> list[dict[str, Any]]:
+    """Strimzi Metrics Reporter (and Kafka Exporter) endpoints: port tcp-prometheus (9404)."""
+
+    def monitor(name: str, kinds: list[str]) -> dict[str, Any]:
+        return {
+            "apiVersion": MONITORING_API,
+            "kind": "PodMonitor",
+            "metadata": {"name": name, "namespace": namespace, "labels": dict(PART_OF)},
+            "spec": {
+                "namespaceSelector": {"matchNames": [kafka_namespace]},
+                "selector": {
+                    "matchExpressions": [{"key": "strimzi.io/kind", "operator": "In", "values": kinds}]
+                },
+                "podMetricsEndpoints": [
+                    {
+                        "port": "tcp-prometheus",
+                        "path": "/metrics",
+                        "interval": "30s",
+                        "relabelings": [
+                            {
+                                "sourceLabels": ["__meta_kubernetes_pod_label_strimzi_io_cluster"],
+                                "targetLabel": "strimzi_cluster",
+                            },
+                            {"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"},
+                        ],
+                    }
+                ],
+            },
+        }
+
+    return [
+        monitor("strimzi-kafka", ["Kafka"]),
+        monitor("strimzi-connect", ["KafkaConnect", "KafkaMirrorMaker2"]),
+    ]
+
+
+def scylla_service_monitor(*, namespace: str, scylla_namespace: str) -> dict[str, Any]:
+    """ScyllaDB's Prometheus API (port "prometheus", 9180) of every member Service; job="scylla"."""
+    return {
+        "apiVersion": MONITORING_API,
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "scylla", "namespace": namespace, "labels": dict(PART_OF)},
+        "spec": {
+            "namespaceSelector": {"matchNames": [scylla_namespace]},
+            "selector": {"matchLabels": {"scylla-operator.scylladb.com/scylla-service-type": "member"}},
+            "endpoints": [
+                {
+                    "port": "prometheus",
+                    "interval": "30s",
+                    "relabelings": [
+                        {"targetLabel": "job", "replacement": "scylla", "action": "replace"},
+                        {
+                            "sourceLabels": ["__meta_kubernetes_service_label_scylla_cluster"],
+                            "targetLabel": "cluster",
+                        },
+                        {
+                            "sourceLabels": ["__meta_kubernetes_pod_label_scylla_datacenter"],
+                            "targetLabel": "dc",
+                        },
+                    ],
+                }
+            ],
+        },
+    }
+
+
+def schema_registry_service_monitor(*, namespace: str, registry_namespace: str) -> dict[str, Any]:
+    """The Schema Registry's metrics port (named "metrics": its JMX exporter)."""
+    return {
+        "apiVersion": MONITORING_API,
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "schema-registry", "namespace": namespace, "labels": dict(PART_OF)},
+        "spec": {
+            "namespaceSelector": {"matchNames": [registry_namespace]},
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "schema-registry"}},
+            "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
+        },
+    }
+
+
+def dashboard_configmaps(namespace: str) -> dict[str, dict[str, Any]]:
+    """uid -> ConfigMap manifest the Grafana sidecar loads (label grafana_dashboard: "1")."""
+    return {
+        uid: {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": f"dashboard-{uid}",
+                "namespace": namespace,
+                "labels": {"grafana_dashboard": "1", **PART_OF},
+            },
+            "data": {f"{uid}.json": json.dumps(d, indent=2, sort_keys=True)},
+        }
+        for uid, d in all_dashboards().items()
+    }
+
+
+def jaeger_config() -> dict[str, Any]:
+    """Jaeger v2 (an OpenTelemetry collector distribution): OTLP in, Badger storage, query UI."""
+    return {
+        "extensions": {
+            "jaeger_storage": {
+                "backends": {
+                    "traces": {
+                        "badger": {
+                            "directories": {"keys": "/badger/keys", "values": "/badger/values"},
+                            "ephemeral": False,
+                            "ttl": {"spans": TRACE_RETENTION},
+                        }
+                    }
+                }
+            },
+            "jaeger_query": {"storage": {"traces": "traces"}},
+            "healthcheckv2": {"use_v2": True, "http": {"endpoint": "0.0.0.0:13133"}},
+        },
+        "receivers": {
+            "otlp": {
+                "protocols": {
+                    "grpc": {"endpoint": f"0.0.0.0:{OTLP_GRPC}"},
+                    "http": {"endpoint": f"0.0.0.0:{OTLP_HTTP}"},
+                }
+            }
+        },
+        "processors": {"batch": {}},
+        "exporters": {"jaeger_storage_exporter": {"trace_storage": "traces"}},
+        "service": {
+            "extensions": ["jaeger_storage", "jaeger_query", "healthcheckv2"],
+            "pipelines": {
+                "traces": {
+                    "receivers": ["otlp"],
+                    "processors": ["batch"],
+                    "exporters": ["jaeger_storage_exporter"],
+                }
+            },
+        },
+    }
+
+
+def jaeger_collector(*, namespace: str, storage_class: str) -> dict[str, Any]:
+    p = placement()
+    return {
+        "apiVersion": "opentelemetry.io/v1beta1",
+        "kind": "OpenTelemetryCollector",
+        "metadata": {"name": COLLECTOR, "namespace": namespace, "labels": dict(PART_OF)},
+        "spec": {
+            # Badger is a single-writer store: one replica with its own volume.
+            "mode": "statefulset",
+            "replicas": 1,
+            "image": versions.IMAGES["jaeger"],
+            "config": jaeger_config(),
+            "ports": [{"name": "jaeger-ui", "port": JAEGER_UI, "protocol": "TCP"}],
+            "podSecurityContext": {"fsGroup": 10001, "runAsNonRoot": True, "runAsUser": 10001},
+            "volumeMounts": [{"name": "badger", "mountPath": "/badger"}],
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "badger"},
+                    "spec": {
+                        "storageClassName": storage_class,
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": "50Gi"}},
+                    },
+                }
+            ],
+            **p,
+        },
+    }
+
+
+def otlp_service(*, namespace: str) -> dict[str, Any]:
+    """Internal NLB in front of the collector's OTLP ports: the address the EC2 fleets send to."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "otlp",
+            "namespace": namespace,
+            "labels": dict(PART_OF),
+            "annotations": {
+                "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+                "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+                "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+            },
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            # the pods the OpenTelemetry operator runs for the collector
+            "selector": {
+                "app.kubernetes.io/component": "opentelemetry-collector",
+                "app.kubernetes.io/instance": f"{namespace}.{COLLECTOR}",
+            },
+            "ports": [
+                {"name": "otlp-grpc", "port": OTLP_GRPC, "targetPort": OTLP_GRPC, "protocol": "TCP"},
+                {"name": "otlp-http", "port": OTLP_HTTP, "targetPort": OTLP_HTTP, "protocol": "TCP"},
+            ],
+        },
+    }
+
+
+def opentelemetry_operator_values() -> dict[str, Any]:
+    p = placement()
+    return {
+        **p,
+        "manager": {
+            "collectorImage": {
+                "repository": versions.IMAGES["otel-collector"].rsplit(":", 1)[0],
+                "tag": versions.IMAGES["otel-collector"].rsplit(":", 1)[1],
+            }
+        },
+        # The webhook certificate comes from the chart itself (no dependency on cert-manager).
+        "admissionWebhooks": {"certManager": {"enabled": False}, "autoGenerateCert": {"enabled": True}},
+    }

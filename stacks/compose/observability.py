@@ -1,0 +1,46 @@
+"""Observability of an AWS environment (seed 003 Monitoring and Alerting, seed 000 Monitoring and
+Alerting): metrics, alerts, routing, dashboards and tracing on the environment's cluster. Exports the
+OTLP endpoint the module fleets send traces to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from stacks.contract import KubeTarget
+from stacks.settings import StackSettings
+from stacks.settings.fleets import FleetSettings
+
+
+def build_observability(settings: StackSettings, kube: KubeTarget) -> dict[str, Any]:
+    from components.observability.alertmanager import SECRET_FILES
+    from components.observability.component import Observability, ObservabilityArgs
+
+    assert settings.observability is not None
+    secrets = {}
+    for file_name, field_name in SECRET_FILES.items():
+        value = getattr(settings, field_name)
+        if value is None:  # load_settings requires them on AWS environments
+            raise ValueError(f"pipeline-infra:{field_name} is not set")
+        secrets[file_name] = value
+    metrics_port = (
+        settings.fleets.metrics_port
+        if settings.fleets is not None
+        else FleetSettings.model_fields["metrics_port"].default
+    )
+    obs = Observability(
+        "observability",
+        ObservabilityArgs(
+            settings=settings.observability,
+            kube=kube,
+            environment=settings.environment,
+            receiver_secrets=secrets,
+            metrics_port=metrics_port,
+        ),
+    )
+    return {
+        "otlp_endpoint": obs.otlp_endpoint,
+        "observability_namespace": obs.namespace.metadata.name,
+        "grafana_admin_password": pulumi.Output.secret(obs.grafana_password.result),
+    }

@@ -1,0 +1,196 @@
+"""The observability area in whole-program plans (staging, prod, prod-dr): kube-prometheus-stack values,
+secrets only in Secrets, the PrometheusRule and monitors strictly against their CRDs, core manifests
+with kubernetes-validate, the IRSA policy of EC2 discovery, tracing, and what RENDER writes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from components import versions
+from components.observability.dashboards import all_dashboards
+from components.observability.rules import rule_groups
+from planner.render import render
+from planner.runtime import SECRET, Plan, Resource
+from stacks.contract import ENVIRONMENT_OUTPUTS
+from tests.support.crds import validate_custom_resource
+from tests.support.engines import engine
+
+STACKS = ["staging", "prod", "prod-dr"]
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CORE = {
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:Secret",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:core/v1:Service",
+}
+
+
+def _ours(plan: Plan) -> list[Resource]:
+    return [
+        r for r in plan.resources if r.name.startswith("observability-") and r.type.startswith("kubernetes:")
+    ]
+
+
+def _manifest(r: Resource) -> dict[str, Any]:
+    return {k: v for k, v in r.inputs.items() if not k.startswith("__")}
+
+
+def _release(plan: Plan, chart: str) -> Resource:
+    (found,) = [r for r in _ours(plan) if r.type == RELEASE and r.inputs["chart"] == chart]
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kube_prometheus_stack_values(plan_of, stack: str) -> None:
+    plan = plan_of(stack)
+    obs = plan.settings.observability
+    release = _release(plan, versions.KUBE_PROMETHEUS_STACK.name)
+    assert release.inputs["version"] == versions.KUBE_PROMETHEUS_STACK.version
+    values = release.inputs["values"]
+    assert values != SECRET and SECRET not in json.dumps(values)  # nothing secret in the values
+    spec = values["prometheus"]["prometheusSpec"]
+    for key in ("rule", "serviceMonitor", "podMonitor", "probe", "scrapeConfig"):
+        assert spec[f"{key}SelectorNilUsesHelmValues"] is False
+    assert spec["retention"] == f"{obs.retention_days}d"
+    assert spec["retentionSize"] == f"{obs.retention_size_gib}GiB"
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == "gp3-encrypted"
+    assert claim["resources"]["requests"]["storage"] == f"{obs.prometheus_storage_gib}Gi"
+    assert spec["nodeSelector"] == {"pipeline-infra/workload": "platform"}
+    grafana = values["grafana"]
+    assert grafana["admin"]["existingSecret"] == "grafana-admin"
+    assert "adminPassword" not in grafana
+    assert grafana["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
+    am = values["alertmanager"]
+    assert am["alertmanagerSpec"]["secrets"] == ["alertmanager-receivers"]
+    pd = [c for r in am["config"]["receivers"] for c in r.get("pagerduty_configs", [])]
+    assert all(
+        c["routing_key_file"].startswith("/etc/alertmanager/secrets/alertmanager-receivers/") for c in pd
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_secrets_are_pulumi_secrets(plan_of, stack: str) -> None:
+    plan = plan_of(stack)
+    secrets = {r.inputs["metadata"]["name"]: r for r in _ours(plan) if r.type == "kubernetes:core/v1:Secret"}
+    assert set(secrets) == {"alertmanager-receivers", "grafana-admin"}
+    for r in secrets.values():
+        data = r.inputs["stringData"]
+        assert data == SECRET or all(v == SECRET for k, v in data.items() if k != "admin-user"), r.name
+    assert plan.outputs["grafana_admin_password"] == SECRET
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_custom_resources_match_their_crds(plan_of, stack: str) -> None:
+    plan = plan_of(stack)
+    kinds = []
+    for r in _ours(plan):
+        if r.type in CORE or r.type == RELEASE:
+            continue
+        validate_custom_resource(_manifest(r))
+        kinds.append(r.inputs["kind"])
+    assert sorted(kinds) == [
+        "OpenTelemetryCollector",
+        "PodMonitor",
+        "PodMonitor",
+        "PrometheusRule",
+        "ServiceMonitor",
+        "ServiceMonitor",
+    ]
+    (rule,) = [r for r in _ours(plan) if r.inputs.get("kind") == "PrometheusRule"]
+    assert rule.inputs["spec"]["groups"] == rule_groups()
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_core_manifests_are_valid_kubernetes(plan_of, stack: str) -> None:
+    plan = plan_of(stack)
+    checked = 0
+    for r in _ours(plan):
+        if r.type not in CORE:
+            continue
+        doc = copy.deepcopy(_manifest(r))
+        if doc.get("stringData") == SECRET:
+            doc["stringData"] = {"key": SECRET}
+        kubernetes_validate.validate(doc, "1.33", strict=True)
+        checked += 1
+    assert checked == 1 + 2 + len(all_dashboards()) + 1
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_dashboards_provisioned_for_the_sidecar(plan_of, stack: str) -> None:
+    maps = [r for r in _ours(plan_of(stack)) if r.type == "kubernetes:core/v1:ConfigMap"]
+    assert len(maps) == len(all_dashboards())
+    for r in maps:
+        assert r.inputs["metadata"]["labels"]["grafana_dashboard"] == "1"
+        (text,) = r.inputs["data"].values()
+        assert json.loads(text)["uid"] in all_dashboards()
+
+
+def test_ec2_discovery_role_only_describes_instances(plan_of) -> None:
+    plan = plan_of("prod")
+    policies = [r for r in plan.of_type("aws:iam/rolePolicy:RolePolicy") if "prometheus-ec2-sd" in r.name]
+    assert len(policies) == 1
+    doc = json.loads(policies[0].inputs["policy"])
+    assert [s["Action"] for s in doc["Statement"]] == [["ec2:DescribeInstances"]]
+    scrape = _release(plan, versions.KUBE_PROMETHEUS_STACK.name).inputs["values"]["prometheus"]
+    (job,) = scrape["prometheusSpec"]["additionalScrapeConfigs"]
+    sd = job["ec2_sd_configs"][0]
+    # fleets are found by tag (Environment of this stack, Module) on the node exporter port (9100)
+    assert {"name": "tag:Environment", "values": ["prod"]} in sd["filters"]
+    assert {"name": "tag:Module", "values": ["alpha", "beta", "gamma"]} in sd["filters"]
+    assert sd["port"] == 9100 and sd["region"] == "us-east-1"
+    targets = {c["target_label"] for c in job["relabel_configs"]}
+    assert {"module", "colour"} <= targets
+    assert scrape["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tracing_collector_and_otlp_endpoint(plan_of, stack: str) -> None:
+    plan = plan_of(stack)
+    release = _release(plan, versions.OPENTELEMETRY_OPERATOR.name)
+    assert release.inputs["version"] == versions.OPENTELEMETRY_OPERATOR.version
+    (collector,) = [r for r in _ours(plan) if r.inputs.get("kind") == "OpenTelemetryCollector"]
+    spec = collector.inputs["spec"]
+    assert spec["image"] == versions.IMAGES["jaeger"]
+    assert {"jaeger_storage", "jaeger_query"} <= set(spec["config"]["service"]["extensions"])
+    assert spec["config"]["service"]["pipelines"]["traces"]["receivers"] == ["otlp"]
+    (svc,) = [r for r in _ours(plan) if r.type == "kubernetes:core/v1:Service"]
+    assert (
+        svc.inputs["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"]
+        == "internal"
+    )
+    assert plan.outputs["otlp_endpoint"].startswith("http://otlp-") and plan.outputs[
+        "otlp_endpoint"
+    ].endswith(":4317")
+    assert "otlp_endpoint" in ENVIRONMENT_OUTPUTS
+
+
+@pytest.mark.engine
+def test_render_writes_rules_alertmanager_and_dashboards(plan_of, tmp_path: Path) -> None:
+    written = render(plan_of("prod"), tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in written}
+    rules = [n for n in names if n.startswith("prometheus/")]
+    assert rules == ["prometheus/observability-rules.rules.yml"]
+    assert "alertmanager/observability-kube-prometheus-stack.yml" in names
+    for uid in all_dashboards():
+        assert f"files/observability-dashboard-{uid}/{uid}.json" in names
+    promtool, amtool = engine("promtool"), engine("amtool")
+    check = subprocess.run(
+        [promtool, "check", "rules", str(tmp_path / rules[0])], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    am = tmp_path / "alertmanager/observability-kube-prometheus-stack.yml"
+    check = subprocess.run([amtool, "check-config", str(am)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert (
+        "[secret]" not in am.read_text()
+        and yaml.safe_load(am.read_text())["route"]["receiver"] == "slack-ops"
+    )
