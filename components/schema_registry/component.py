@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes.apps.v1 as apps
 import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.networking.v1 as networking
 import pulumi_kubernetes.policy.v1 as policy
 
 from components.schema_registry import manifests as sm
-from stacks.contract import KubeTarget
+from stacks.contract import NAMESPACES, KubeTarget
 from stacks.settings import StackSettings
 
 
@@ -43,6 +44,10 @@ class SchemaRegistry(pulumi.ComponentResource):
         )
         svc = sm.service(namespace=ns)
         self.service = core.Service(f"{name}-service", metadata=svc["metadata"], spec=svc["spec"], opts=child)
+        pol = sm.network_policy(namespace=ns, client_namespaces=(ns, NAMESPACES["observability"]))
+        self.network_policy = networking.NetworkPolicy(
+            f"{name}-network-policy", metadata=pol["metadata"], spec=pol["spec"], opts=child
+        )
         pdb = sm.pod_disruption_budget(s, namespace=ns)
         self.pdb = None
         if pdb is not None:

@@ -20,7 +20,8 @@ NAME = "schema-registry"
 PORT = 8081  # the Confluent-compatible API (seed 000 Schema Registry Health: localhost:8081)
 LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "pipeline-infra"}
 _USER_DIR, _CA_DIR = "/mnt/kafka-user", "/mnt/cluster-ca"
-UID = 1000  # appuser of the cp-schema-registry image
+# Above the host's UID range (checkov CKV_K8S_40); the Confluent images run under any UID.
+UID = 10001
 
 
 def url(namespace: str) -> str:
@@ -65,7 +66,7 @@ def deployment(settings: StackSettings, *, namespace: str, placement: dict[str, 
     container = {
         "name": NAME,
         "image": versions.IMAGES["schema-registry"],
-        "imagePullPolicy": "IfNotPresent",
+        "imagePullPolicy": "Always",
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         "env": env,
         "resources": {
@@ -178,4 +179,27 @@ def pod_disruption_budget(settings: StackSettings, *, namespace: str) -> dict[st
         "kind": "PodDisruptionBudget",
         "metadata": {"name": NAME, "namespace": namespace, "labels": LABELS},
         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": NAME}}},
+    }
+
+
+def network_policy(*, namespace: str, client_namespaces: tuple[str, ...]) -> dict[str, Any]:
+    """Only the API port, and only from the namespaces whose workloads use the registry (Kafka
+    Connect in the kafka namespace, the metrics scraper)."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": NAME, "namespace": namespace, "labels": LABELS},
+        "spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": NAME}},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [
+                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}
+                        for ns in client_namespaces
+                    ],
+                    "ports": [{"protocol": "TCP", "port": PORT}],
+                }
+            ],
+        },
     }
