@@ -62,6 +62,9 @@ def build_fleets(
     plan = load_plan()
     sgs = getattr(network, "fleet_security_group_ids", None)
     ingest_sg = _optional_list(getattr(network, "ingest_lb_security_group_id", None))
+    # Security groups of the internal handoff load balancers ({"beta": sg, "gamma": sg}), when the
+    # environment exports them; without, those load balancers have none (client IPs preserved).
+    handoff_sgs = getattr(network, "handoff_lb_security_group_ids", None)
     built: dict[str, Fleet] = {}
     for module in ("gamma", "beta", "alpha"):
         if module not in fleets.modules:
@@ -91,7 +94,8 @@ def build_fleets(
                 kms_key_arn=network.kms_key_arn,
                 otlp_endpoint=network.otlp_endpoint,
                 security_group_ids=_module_input(sgs, module),
-                lb_security_group_ids=ingest_sg if module == "alpha" else None,
+                lb_security_group_ids=ingest_sg if module == "alpha" else (
+                    _module_input(handoff_sgs, module) if handoff_sgs is not None else None),
                 handoff_target=handoff,
                 kafka_bootstrap_servers=kafka_bootstrap_servers,
             ),
