@@ -194,3 +194,29 @@ def test_render_writes_rules_alertmanager_and_dashboards(plan_of, tmp_path: Path
         "[secret]" not in am.read_text()
         and yaml.safe_load(am.read_text())["route"]["receiver"] == "slack-ops"
     )
+
+
+def test_without_tracing_no_collector_and_no_endpoint(plan_of) -> None:
+    plan = plan_of("staging", {"observability.tracing": False})
+    kinds = {r.inputs.get("kind") for r in _ours(plan)}
+    assert "OpenTelemetryCollector" not in kinds
+    assert not [r for r in _ours(plan) if r.type == "kubernetes:core/v1:Service"]
+    assert plan.outputs["otlp_endpoint"] == ""
+
+
+def test_component_args_need_every_receiver_secret() -> None:
+    from pydantic import SecretStr
+
+    from components.observability.component import ObservabilityArgs
+    from stacks.settings.observability import ObservabilitySettings
+
+    with pytest.raises(ValueError, match="smtp-password"):
+        ObservabilityArgs(
+            settings=ObservabilitySettings(),
+            kube=None,
+            environment="x",  # type: ignore[arg-type]
+            receiver_secrets={
+                k: SecretStr("v")
+                for k in ("pagerduty-critical-key", "pagerduty-high-key", "slack-webhook-url")
+            },
+        )
