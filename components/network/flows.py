@@ -27,20 +27,21 @@ FLEET_MODULES: tuple[str, ...] = ("alpha", "beta", "gamma")
 WORLD = "0.0.0.0/0"
 
 # Ports of the data plane the fleets use (seed 000 architecture; DESIGN.md components).
-DATA_PLANE_PORTS: dict[str, tuple[int, ...]] = {
+# Each service is one port range (one rule): (first, last).
+DATA_PLANE_PORTS: dict[str, tuple[int, int]] = {
     "kafka": (9092, 9093),  # plain (in-cluster clients) and TLS listeners
-    "postgresql": (5432,),
-    "scylla-cql": (9042,),
+    "postgresql": (5432, 5432),
+    "scylla-cql": (9042, 9042),
     "otlp": (4317, 4318),  # gRPC and HTTP
-    "schema-registry": (8081,),
+    "schema-registry": (8081, 8081),
 }
 # Ports the two sites of a DR pair use between their data planes: Scylla inter-DC gossip/streaming
 # (7000, TLS 7001) and CQL, Kafka (MirrorMaker 2), PostgreSQL streaming replication.
-REPLICATION_PORTS: dict[str, tuple[int, ...]] = {
+REPLICATION_PORTS: dict[str, tuple[int, int]] = {
     "scylla-internode": (7000, 7001),
-    "scylla-cql": (9042,),
+    "scylla-cql": (9042, 9042),
     "kafka": (9092, 9093),
-    "postgresql": (5432,),
+    "postgresql": (5432, 5432),
 }
 # Interface endpoints the fleets use instead of the internet (SSM agent, CloudWatch logs/metrics).
 INTERFACE_ENDPOINTS: tuple[str, ...] = ("ssm", "ssmmessages", "ec2messages", "logs", "monitoring")
@@ -85,11 +86,12 @@ class Flow:
         return (self.group, self.direction, self.peer_kind, self.peer, self.from_port, self.to_port)
 
 
-def _pair(group: str, peer_group: str, port: int, what: str) -> list[Flow]:
-    """group -> peer_group on port: egress on the source, ingress on the destination."""
+def _pair(group: str, peer_group: str, port: int, what: str, to_port: int | None = None) -> list[Flow]:
+    """group -> peer_group on port (..to_port): egress on the source, ingress on the destination."""
+    last = port if to_port is None else to_port
     return [
-        Flow(group, "egress", "sg", peer_group, port, port, f"{what} ({group} -> {peer_group})"),
-        Flow(peer_group, "ingress", "sg", group, port, port, f"{what} ({group} -> {peer_group})"),
+        Flow(group, "egress", "sg", peer_group, port, last, f"{what} ({group} -> {peer_group})"),
+        Flow(peer_group, "ingress", "sg", group, port, last, f"{what} ({group} -> {peer_group})"),
     ]
 
 
@@ -134,20 +136,18 @@ def intended_flows(
             flows.append(Flow("gamma", "egress", "cidr", cidr, port, port, f"delivery destination {cidr}"))
     # Fleets -> data plane (Kafka, PostgreSQL, ScyllaDB, OTLP telemetry and logs, Schema Registry).
     for module in FLEET_MODULES:
-        for service, service_ports in DATA_PLANE_PORTS.items():
-            for port in service_ports:
-                flows += _pair(module, "data-plane", port, f"{service}")
+        for service, (first, last) in DATA_PLANE_PORTS.items():
+            flows += _pair(module, "data-plane", first, service, last)
         # Artifacts and state backups in S3 through the gateway endpoint; SSM/CloudWatch endpoints.
         flows.append(Flow(module, "egress", "prefix-list", "s3", HTTPS, HTTPS, "S3 via the gateway endpoint"))
         flows += _pair(module, "endpoints", HTTPS, "SSM and CloudWatch interface endpoints")
     flows += _pair("data-plane", "endpoints", HTTPS, "SSM and CloudWatch interface endpoints")
     # DR pair: the data planes of both sites replicate to each other over the peering.
     if peer_cidr is not None:
-        for service, service_ports in REPLICATION_PORTS.items():
-            for port in service_ports:
-                for direction in ("ingress", "egress"):
-                    flows.append(Flow("data-plane", direction, "cidr", peer_cidr, port, port,
-                                      f"DR replication {service} with the peer site"))
+        for service, (first, last) in REPLICATION_PORTS.items():
+            for direction in ("ingress", "egress"):
+                flows.append(Flow("data-plane", direction, "cidr", peer_cidr, first, last,
+                                  f"DR replication {service} with the peer site"))
     unique = {f.key: f for f in flows}
     return sorted(unique.values())
 

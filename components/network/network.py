@@ -134,7 +134,7 @@ class Network(pulumi.ComponentResource):
             self.rules.append(cls(
                 f"{name}-{_slug(flow)}", security_group_id=self.security_groups[flow.group].id,
                 ip_protocol="tcp", from_port=flow.from_port, to_port=flow.to_port,
-                description=flow.description, tags=tagged(_slug(flow)), opts=child, **peer))
+                description=flow.description, opts=child, **peer))
 
         # Interface endpoints: SSM (Session Manager) and CloudWatch without the internet.
         self.interface_endpoints = [

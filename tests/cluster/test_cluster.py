@@ -145,7 +145,12 @@ def test_default_storage_class_is_encrypted_gp3_with_a_customer_key(stack):
 
 
 def test_existing_cluster_from_a_secret_kubeconfig_declares_no_eks():
-    plan = foundation_plan("staging", {"kubernetes": {"kubeconfig": {"secure": "v1:AAAA"}}})
+    plan = foundation_plan("staging", {
+        "kubernetes": {"kubeconfig": {"secure": "v1:AAAA"}},
+        # Without IRSA the Kafka Connect image build pushes to a registry with a push secret.
+        "connect.image_repository": "registry.example.com/pipeline/connect",
+        "connect.push_secret": "connect-push",
+    })
     assert plan.of_type(CLUSTER) == [] and plan.of_type(NODE_GROUP) == []
     assert plan.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     (provider,) = plan.of_type("pulumi:providers:kubernetes")

@@ -27,10 +27,10 @@ HTTPS = 443
 # The data plane the fleets talk to (seed 000 pipeline): Kafka plain/TLS, PostgreSQL, Scylla CQL,
 # OTLP gRPC/HTTP (telemetry and logs: 003 Module Alpha Step 1 "metrics collection ... logging
 # aggregation"), Schema Registry.
-DATA_PLANE = (9092, 9093, 5432, 9042, 4317, 4318, 8081)
+DATA_PLANE = ((9092, 9093), (5432, 5432), (9042, 9042), (4317, 4318), (8081, 8081))
 # Between the data planes of a DR pair: Scylla inter-DC (7000/7001) and CQL, Kafka (MirrorMaker 2),
 # PostgreSQL streaming replication (003 Disaster Recovery; 004 RPO < 1 min).
-REPLICATION = (7000, 7001, 9042, 9092, 9093, 5432)
+REPLICATION = ((7000, 7001), (9042, 9042), (9092, 9093), (5432, 5432))
 MODULES = ("alpha", "beta", "gamma")
 
 
@@ -39,22 +39,23 @@ def _stack_config(stack: str) -> dict:
 
 
 def expected_rules(stack: str, *, public_ingest: bool = False) -> set[tuple]:
-    """Every rule (group, direction, peer, port) seed 003's flows call for in this stack."""
+    """Every rule (group, direction, peer, first port, last port) seed 003's flows call for here."""
     net = _stack_config(stack)["pipeline-infra:network"]
     dr = _stack_config(stack).get("pipeline-infra:dr")
     rules: set[tuple] = set()
 
-    def flow(src: str, dst: str, port: int) -> None:  # security group to security group
-        rules.add((src, "egress", f"sg:{dst}", port))
-        rules.add((dst, "ingress", f"sg:{src}", port))
+    def flow(src: str, dst: str, port: int | tuple[int, int]) -> None:  # security group to security group
+        first, last = port if isinstance(port, tuple) else (port, port)
+        rules.add((src, "egress", f"sg:{dst}", first, last))
+        rules.add((dst, "ingress", f"sg:{src}", first, last))
 
     # 003 Module Alpha Step 1: "allowing inbound traffic on the source adapter ports" (from the sources,
     # directly and through the ingest listener).
     for cidr in net["source_cidrs"]:
-        rules.add(("ingest-lb", "ingress", f"cidr:{cidr}", SOURCE_PORT))
-        rules.add(("alpha", "ingress", f"cidr:{cidr}", SOURCE_PORT))
+        rules.add(("ingest-lb", "ingress", f"cidr:{cidr}", SOURCE_PORT, SOURCE_PORT))
+        rules.add(("alpha", "ingress", f"cidr:{cidr}", SOURCE_PORT, SOURCE_PORT))
     if public_ingest:
-        rules.add(("ingest-lb", "ingress", "cidr:0.0.0.0/0", SOURCE_PORT))
+        rules.add(("ingest-lb", "ingress", "cidr:0.0.0.0/0", SOURCE_PORT, SOURCE_PORT))
     flow("ingest-lb", "alpha", SOURCE_PORT)
     # 003 Module Alpha Step 4 / Beta, Gamma Step 1: "health check probes from the load balancer".
     for module in MODULES:
@@ -70,21 +71,21 @@ def expected_rules(stack: str, *, public_ingest: bool = False) -> set[tuple]:
     # 003 Module Beta Step 1: outbound to "enrichment data sources"; Gamma Step 1: outbound to "all
     # configured delivery destination endpoints".
     for cidr in net["enrichment_cidrs"]:
-        rules.add(("beta", "egress", f"cidr:{cidr}", HTTPS))
+        rules.add(("beta", "egress", f"cidr:{cidr}", HTTPS, HTTPS))
     for cidr in net["destination_cidrs"]:
-        rules.add(("gamma", "egress", f"cidr:{cidr}", HTTPS))
+        rules.add(("gamma", "egress", f"cidr:{cidr}", HTTPS, HTTPS))
     # Fleets -> data plane; S3 (artifacts, 003 Artifact Verification; state backups, 003 State
     # Backups) through the gateway endpoint; SSM and CloudWatch through interface endpoints.
     for module in MODULES:
-        for port in DATA_PLANE:
-            flow(module, "data-plane", port)
-        rules.add((module, "egress", "pl:s3", HTTPS))
+        for ports in DATA_PLANE:
+            flow(module, "data-plane", ports)
+        rules.add((module, "egress", "pl:s3", HTTPS, HTTPS))
         flow(module, "endpoints", HTTPS)
     flow("data-plane", "endpoints", HTTPS)
     if dr is not None:
-        for port in REPLICATION:
-            rules.add(("data-plane", "ingress", f"cidr:{dr['peer_cidr']}", port))
-            rules.add(("data-plane", "egress", f"cidr:{dr['peer_cidr']}", port))
+        for first, last in REPLICATION:
+            rules.add(("data-plane", "ingress", f"cidr:{dr['peer_cidr']}", first, last))
+            rules.add(("data-plane", "egress", f"cidr:{dr['peer_cidr']}", first, last))
     return rules
 
 
@@ -96,7 +97,7 @@ def declared_rules(plan) -> list[tuple]:
         for r in plan.of_type(typ):
             i = r.inputs
             assert i["ipProtocol"] == "tcp", r.name
-            assert i["fromPort"] == i["toPort"], r.name
+            assert i["fromPort"] <= i["toPort"], r.name
             if i.get("referencedSecurityGroupId"):
                 peer = "sg:" + sgs[i["referencedSecurityGroupId"]].removeprefix(prefix)
             elif i.get("cidrIpv4"):
@@ -104,7 +105,7 @@ def declared_rules(plan) -> list[tuple]:
             else:
                 assert str(i.get("prefixListId", "")).startswith("pl-"), r.name
                 peer = "pl:s3"
-            out.append((sgs[i["securityGroupId"]].removeprefix(prefix), direction, peer, i["fromPort"]))
+            out.append((sgs[i["securityGroupId"]].removeprefix(prefix), direction, peer, i["fromPort"], i["toPort"]))
     return out
 
 
