@@ -337,3 +337,35 @@ def test_outputs():
     assert prod["kafka_bootstrap_servers"].endswith(":9094")
     assert prod["kafka_mirrormaker_password"] == "[secret]"
     assert "kafka_cluster_ca_cert" in prod
+
+
+def _walk(node, key):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                yield v
+            yield from _walk(v, key)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _walk(v, key)
+
+
+@pytest.mark.parametrize(("stack", "overrides"), [(s, None) for s in STACKS] + [("prod-dr", PROMOTED)])
+def test_the_crds_cel_rules_hold(stack, overrides):
+    """The x-kubernetes-validations rules of the Strimzi CRDs (the API server evaluates them; the
+    schema check above drops them), restated for what this layer sets."""
+    manifests = streaming_plan(stack, overrides).custom_resources()
+    for manifest in manifests:
+        for rack in _walk(manifest["spec"], "rack"):
+            # (has(self.type) && self.type != "topology-label") || self.topologyKey != ""
+            assert rack.get("type", "topology-label") != "topology-label" or rack.get("topologyKey")
+            # has(self.type) == false || self.type != "environment-variable" || self.envVarName != ""
+            assert rack.get("type") != "environment-variable" or rack.get("envVarName")
+        for metrics in _walk(manifest["spec"], "metricsConfig"):
+            # self.type != 'jmxPrometheusExporter' || has(self.valueFrom)
+            assert metrics["type"] != "jmxPrometheusExporter" or "valueFrom" in metrics
+        if manifest["kind"] == "KafkaUser":
+            auth = manifest["spec"]["authentication"]
+            # 'validityDays' and 'renewalDays' only with type tls, both or neither, renewal < validity
+            assert auth["type"] == "tls" or not ({"validityDays", "renewalDays"} & set(auth))
+            assert ("validityDays" in auth) == ("renewalDays" in auth)
