@@ -4,6 +4,7 @@ or computed in the comment from the seed's own inputs; never read back from the 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import subprocess
 import sys
@@ -225,3 +226,21 @@ def test_plan_cli_shows_the_fleets_with_their_sizing():
     for module in ("alpha", "beta", "gamma"):
         assert f"{module}-blue-asg  [{ASG}]" in out.stdout
     assert "Policy: 0 violation(s)" in out.stdout
+
+
+_AREAS = ("aws_infra", "data_plane", "observability", "streaming")
+
+
+@pytest.mark.skipif(any(importlib.util.find_spec(f"stacks.compose.{a}") is None for a in _AREAS),
+                    reason="an environment stack is planned whole once every area's composition exists")
+@pytest.mark.parametrize("stack,expected", [
+    # 003 Step 1: staging 2/3/2; capacity-plan.yaml warm_standby 2/3/2 at production shape (prod-dr).
+    ("staging", {"alpha": 2, "beta": 3, "gamma": 2}),
+    ("prod-dr", {"alpha": 2, "beta": 3, "gamma": 2}),
+])
+def test_whole_environment_stacks_declare_their_fleets(plan_of, stack, expected):
+    plan = plan_of(stack)
+    for module, count in expected.items():
+        g = plan.named(f"{module}-blue-asg").inputs
+        assert (g["minSize"], g["desiredCapacity"]) == (count, count)
+        assert plan.named(f"{module}-blue-lt").inputs["metadataOptions"]["httpTokens"] == "required"
