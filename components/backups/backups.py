@@ -19,6 +19,7 @@ from components.backups.layout import (
     artifact_lifecycle_rules,
     audit_lifecycle_rules,
     backup_lifecycle_rules,
+    bucket_prefix,
     check_prefix,
     prefix_access_policy,
     replication_policy,
@@ -89,12 +90,12 @@ class Backups(pulumi.ComponentResource):
                            enable_key_rotation=True, deletion_window_in_days=30, tags=tags, opts=child)
         kms.Alias(f"{name}-key", name=f"alias/pipeline-infra/{env}/data", target_key_id=self.key.key_id, opts=child)
 
-        self.backup = _Bucket(self, f"{name}-backups", prefix=f"pipeline-{env}-backups-", key=self.key,
+        self.backup = _Bucket(self, f"{name}-backups", prefix=bucket_prefix(env, "backups"), key=self.key,
                               lifecycle=backup_lifecycle_rules(b), tags={**tags, "Purpose": "backups"})
-        self.audit = _Bucket(self, f"{name}-audit", prefix=f"pipeline-{env}-audit-", key=self.key,
+        self.audit = _Bucket(self, f"{name}-audit", prefix=bucket_prefix(env, "audit"), key=self.key,
                              lifecycle=audit_lifecycle_rules(b), tags={**tags, "Purpose": "audit-logs"},
                              lock_years=b.audit_retention_years)
-        self.artifacts = _Bucket(self, f"{name}-artifacts", prefix=f"pipeline-{env}-artifacts-", key=self.key,
+        self.artifacts = _Bucket(self, f"{name}-artifacts", prefix=bucket_prefix(env, "artifacts"), key=self.key,
                                  lifecycle=artifact_lifecycle_rules(), tags={**tags, "Purpose": "artifacts"})
 
         self.replica_region = b.replicate_to_region
@@ -106,10 +107,10 @@ class Backups(pulumi.ComponentResource):
                 enable_key_rotation=True, deletion_window_in_days=30, tags=tags,
                 opts=pulumi.ResourceOptions(parent=self, provider=replica))
             self.replicas = {
-                "backups": _Bucket(self, f"{name}-backups-replica", prefix=f"pipeline-{env}-backups-replica-",
+                "backups": _Bucket(self, f"{name}-backups-replica", prefix=bucket_prefix(env, "backups-replica"),
                                    key=self.replica_key, lifecycle=backup_lifecycle_rules(b),
                                    tags={**tags, "Purpose": "backups-replica"}, provider=replica),
-                "audit": _Bucket(self, f"{name}-audit-replica", prefix=f"pipeline-{env}-audit-replica-",
+                "audit": _Bucket(self, f"{name}-audit-replica", prefix=bucket_prefix(env, "audit-replica"),
                                  key=self.replica_key, lifecycle=audit_lifecycle_rules(b),
                                  tags={**tags, "Purpose": "audit-logs-replica"},
                                  lock_years=b.audit_retention_years, provider=replica),

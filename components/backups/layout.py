@@ -28,6 +28,11 @@ ABORT_MULTIPART_DAYS = 7
 AUDIT_WARM_AFTER_DAYS = 30
 AUDIT_COLD_AFTER_DAYS = 90
 
+# S3 `bucket_prefix` is at most 37 characters (the provider appends a unique suffix).
+BUCKET_PREFIX_MAX = 37
+_KIND_SHORT = {"backups": "backup", "audit": "audit", "artifacts": "artifact", "backups-replica": "backup-r",
+               "audit-replica": "audit-r"}
+
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$")
 
 
@@ -148,3 +153,11 @@ def replication_policy(*, sources: list[str], destinations: list[str], source_ke
             {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"], "Resource": destination_key},
         ],
     }, sort_keys=True)
+
+
+def bucket_prefix(environment: str, kind: str) -> str:
+    """The name prefix of an environment's bucket of a kind (backups, audit, artifacts, *-replica)."""
+    prefix = f"{environment}-{_KIND_SHORT[kind]}-"
+    if len(prefix) > BUCKET_PREFIX_MAX or not re.match(r"^[a-z0-9][a-z0-9-]*-$", prefix):
+        raise ValueError(f"bucket prefix {prefix!r}: at most {BUCKET_PREFIX_MAX} lowercase characters")
+    return prefix

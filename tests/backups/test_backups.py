@@ -203,3 +203,11 @@ def test_bad_backup_settings_are_one_settings_error(backups, key, fragment):
         load_settings(flat, source="Pulumi.staging.yaml", offline=True)
     assert err.value.key == f"pipeline-infra:{key}"
     assert fragment in err.value.message
+
+
+def test_bucket_prefixes_fit_s3_for_the_longest_environment_name():
+    from components.backups.layout import bucket_prefix
+
+    longest = "e" * 20  # StackSettings.environment: at most 20 characters
+    for kind in ("backups", "audit", "artifacts", "backups-replica", "audit-replica"):
+        assert len(bucket_prefix(longest, kind)) <= 37  # S3 bucket_prefix limit (63 with the suffix)
