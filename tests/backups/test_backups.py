@@ -14,7 +14,7 @@ from planner.mocks import PlanMocks
 from planner.runtime import REPO, RecordingMonitor
 from policies.rules import check_all
 from stacks.settings import SettingsError, load_settings
-from tests.network.foundation import AWS_STACKS, foundation_plan
+from tests.network.foundation import AWS_STACKS
 
 BUCKET = "aws:s3/bucket:Bucket"
 KINDS = ("backups", "audit", "artifacts")
@@ -40,8 +40,8 @@ def _rules(plan, kind: str) -> dict[str, dict]:
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_every_bucket_is_versioned_kms_encrypted_private_and_tls_only(stack, kind):
-    plan = foundation_plan(stack)
+def test_every_bucket_is_versioned_kms_encrypted_private_and_tls_only(stack, kind, plan_of):
+    plan = plan_of(stack)
     name = _bucket_name(plan, kind)
     bucket = _of(plan, BUCKET, name)
     assert _of(plan, "aws:s3/bucketVersioning:BucketVersioning", name).inputs["versioningConfiguration"] == {
@@ -65,14 +65,14 @@ def test_every_bucket_is_versioned_kms_encrypted_private_and_tls_only(stack, kin
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_bucket_policies_of_the_policy_pack_hold(stack):
-    plan = foundation_plan(stack)
+def test_bucket_policies_of_the_policy_pack_hold(stack, plan_of):
+    plan = plan_of(stack)
     assert [v for v in check_all(plan.resources) if v["policy"].startswith("s3-")] == []
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_backup_lifecycle_is_seed_003_retention(stack):
-    rules = _rules(foundation_plan(stack), "backups")
+def test_backup_lifecycle_is_seed_003_retention(stack, plan_of):
+    rules = _rules(plan_of(stack), "backups")
     by_prefix = {r["filter"].get("prefix"): r for r in rules.values() if r["filter"].get("prefix")}
     # seed 003 Backup and Recovery > Backup Classifications > State Backups: "Retention: 7 days".
     assert by_prefix["state/"]["expiration"]["days"] == 7
@@ -85,8 +85,8 @@ def test_backup_lifecycle_is_seed_003_retention(stack):
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_audit_logs_are_locked_in_compliance_mode_for_seven_years(stack):
-    plan = foundation_plan(stack)
+def test_audit_logs_are_locked_in_compliance_mode_for_seven_years(stack, plan_of):
+    plan = plan_of(stack)
     name = _bucket_name(plan, "audit")
     # Object lock can only be switched on when the bucket is created.
     assert _of(plan, BUCKET, name).inputs["objectLockEnabled"] is True
@@ -101,8 +101,8 @@ def test_audit_logs_are_locked_in_compliance_mode_for_seven_years(stack):
     assert "objectLockEnabled" not in _of(plan, BUCKET, _bucket_name(plan, "backups")).inputs
 
 
-def test_prod_replicates_backups_and_audit_logs_to_its_dr_region():
-    plan = foundation_plan("prod")
+def test_prod_replicates_backups_and_audit_logs_to_its_dr_region(plan_of):
+    plan = plan_of("prod")
     region = _config("prod")["pipeline-infra:backups"]["replicate_to_region"]
     providers = {p.urn: p for p in plan.of_type("pulumi:providers:aws")}
     assert [p for p in providers.values() if p.inputs.get("region") == region]
@@ -159,8 +159,8 @@ def test_replicas_and_their_key_are_declared_in_the_replica_region():
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod-dr"])
-def test_no_replication_where_none_is_configured(stack):
-    plan = foundation_plan(stack)
+def test_no_replication_where_none_is_configured(stack, plan_of):
+    plan = plan_of(stack)
     assert plan.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig") == []
     assert [b for b in plan.of_type(BUCKET) if b.name.endswith("-replica")] == []
 

@@ -33,8 +33,8 @@ def _by_group(plan) -> dict[str, object]:
     return groups
 
 
-def test_staging_node_groups_are_sized_from_its_stack_file():
-    plan = foundation_plan("staging")
+def test_staging_node_groups_are_sized_from_its_stack_file(plan_of):
+    plan = plan_of("staging")
     want = _config("staging")["pipeline-infra:cluster"]["node_groups"]
     groups = _by_group(plan)
     assert set(groups) == set(want) == {"scylla", "kafka", "postgres", "platform"}
@@ -46,8 +46,8 @@ def test_staging_node_groups_are_sized_from_its_stack_file():
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_node_groups_carry_the_placement_the_data_plane_uses(stack):
-    plan = foundation_plan(stack)
+def test_node_groups_carry_the_placement_the_data_plane_uses(stack, plan_of):
+    plan = plan_of(stack)
     groups = _by_group(plan)
     assert set(groups) == set(plan.settings.cluster.node_groups)
     for group, ng in groups.items():
@@ -65,8 +65,8 @@ def test_node_groups_carry_the_placement_the_data_plane_uses(stack):
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_node_launch_templates_require_imdsv2_and_encrypt_disks(stack):
-    plan = foundation_plan(stack)
+def test_node_launch_templates_require_imdsv2_and_encrypt_disks(stack, plan_of):
+    plan = plan_of(stack)
     templates = {t.id: t for t in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
     for group, ng in _by_group(plan).items():
         template = templates[ng.inputs["launchTemplate"]["id"]]
@@ -79,8 +79,8 @@ def test_node_launch_templates_require_imdsv2_and_encrypt_disks(stack):
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_control_plane_is_private_encrypted_and_logged(stack):
-    plan = foundation_plan(stack)
+def test_control_plane_is_private_encrypted_and_logged(stack, plan_of):
+    plan = plan_of(stack)
     (cluster,) = plan.of_type(CLUSTER)
     assert cluster.inputs["version"] == EKS_VERSION
     vpc = cluster.inputs["vpcConfig"]
@@ -96,16 +96,16 @@ def test_control_plane_is_private_encrypted_and_logged(stack):
         "api", "audit", "authenticator", "controllerManager", "scheduler"}
 
 
-def test_cluster_version_and_public_endpoint_follow_settings():
-    plan = foundation_plan("staging", {"cluster.version": "1.32", "cluster.endpoint_public": True})
+def test_cluster_version_and_public_endpoint_follow_settings(plan_of):
+    plan = plan_of("staging", {"cluster.version": "1.32", "cluster.endpoint_public": True})
     (cluster,) = plan.of_type(CLUSTER)
     assert cluster.inputs["version"] == "1.32"
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is True
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_ebs_csi_driver_runs_with_an_irsa_role_for_its_service_account_only(stack):
-    plan = foundation_plan(stack)
+def test_ebs_csi_driver_runs_with_an_irsa_role_for_its_service_account_only(stack, plan_of):
+    plan = plan_of(stack)
     (cluster,) = plan.of_type(CLUSTER)
     (oidc,) = plan.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
@@ -131,8 +131,8 @@ def test_ebs_csi_driver_runs_with_an_irsa_role_for_its_service_account_only(stac
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_default_storage_class_is_encrypted_gp3_with_a_customer_key(stack):
-    plan = foundation_plan(stack)
+def test_default_storage_class_is_encrypted_gp3_with_a_customer_key(stack, plan_of):
+    plan = plan_of(stack)
     (sc,) = plan.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
     meta = sc.inputs["metadata"]
     assert meta["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"

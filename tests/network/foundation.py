@@ -1,9 +1,11 @@
 """Plans of the AWS foundation for the network, cluster and backups tests.
 
-`foundation_plan(stack, overrides)` runs the whole program (planner.runtime.run_plan, like the
-`plan_of` fixture) when every area of the program is importable; until then it runs the stack's
-settings through build_aws_infra alone under the same mock runtime and recorder. Either way the
-result is a planner.runtime.Plan with every resource and its resolved inputs.
+The tests use the `plan_of` fixture (the whole program per stack, cached per session).
+`foundation_plan(stack, overrides)` serves configurations `plan_of` cannot cache (overrides holding
+mappings, such as a secret `{"secure": ...}` value): it runs the whole program too
+(planner.runtime.run_plan) and, should another area's module be missing, the stack's settings through
+build_aws_infra alone under the same mock runtime and recorder. Either way the result is a
+planner.runtime.Plan with every resource and its resolved inputs.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import yaml
 from policies.rules import check_all
 from stacks.settings import SettingsError, load_settings
 from stacks.settings.network import overlapping_networks
-from tests.network.foundation import AWS_STACKS, foundation_plan, names_by_id
+from tests.network.foundation import AWS_STACKS, names_by_id
 
 REPO = Path(__file__).resolve().parents[2]
 SG = "aws:ec2/securityGroup:SecurityGroup"
@@ -110,8 +110,8 @@ def declared_rules(plan) -> list[tuple]:
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_security_group_rules_are_exactly_the_seed_flows(stack):
-    declared = declared_rules(foundation_plan(stack))
+def test_security_group_rules_are_exactly_the_seed_flows(stack, plan_of):
+    declared = declared_rules(plan_of(stack))
     assert len(declared) == len(set(declared)), "a flow is declared twice"
     want = expected_rules(stack)
     assert set(declared) - want == set(), "rules beyond seed 003's flows"
@@ -119,16 +119,16 @@ def test_security_group_rules_are_exactly_the_seed_flows(stack):
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_nothing_is_open_to_the_world_without_public_ingest(stack):
-    plan = foundation_plan(stack)
+def test_nothing_is_open_to_the_world_without_public_ingest(stack, plan_of):
+    plan = plan_of(stack)
     world = [r for r in plan.of_type(INGRESS) if r.inputs.get("cidrIpv4") in ("0.0.0.0/0",)
              or r.inputs.get("cidrIpv6") == "::/0"]
     assert world == []
     assert [v for v in check_all(plan.resources) if v["policy"] == "no-world-ingress"] == []
 
 
-def test_public_ingest_opens_only_the_ingest_listener():
-    plan = foundation_plan("staging", {"network.public_ingest": True})
+def test_public_ingest_opens_only_the_ingest_listener(plan_of):
+    plan = plan_of("staging", {"network.public_ingest": True})
     declared = declared_rules(plan)
     assert set(declared) == expected_rules("staging", public_ingest=True)
     world = [r for r in plan.of_type(INGRESS) if r.inputs.get("cidrIpv4") == "0.0.0.0/0"]
@@ -138,16 +138,16 @@ def test_public_ingest_opens_only_the_ingest_listener():
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_every_rule_says_what_it_is_for(stack):
-    plan = foundation_plan(stack)
+def test_every_rule_says_what_it_is_for(stack, plan_of):
+    plan = plan_of(stack)
     for r in plan.of_type(INGRESS) + plan.of_type(EGRESS):
         assert len(r.inputs.get("description", "")) > 5, r.name
 
 
 @pytest.mark.parametrize(("stack", "nat_gateways"), [("prod", 3), ("prod-dr", 3), ("staging", 1)])
-def test_nat_gateways_per_stack(stack, nat_gateways):
+def test_nat_gateways_per_stack(stack, nat_gateways, plan_of):
     # issue 3 / DESIGN: one NAT per AZ in prod (and its DR site), one in staging.
-    plan = foundation_plan(stack)
+    plan = plan_of(stack)
     nats = plan.of_type("aws:ec2/natGateway:NatGateway")
     assert len(nats) == nat_gateways
     defaults = [r for r in plan.of_type("aws:ec2/route:Route")
@@ -157,9 +157,9 @@ def test_nat_gateways_per_stack(stack, nat_gateways):
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_subnets_span_three_zones_inside_the_vpc(stack):
+def test_subnets_span_three_zones_inside_the_vpc(stack, plan_of):
     # DESIGN.md / issue 3: "VPC over 3 AZs with the stack's CIDR", public and private subnets.
-    plan = foundation_plan(stack)
+    plan = plan_of(stack)
     vpc = ipaddress.ip_network(_stack_config(stack)["pipeline-infra:network"]["cidr"])
     (vpc_res,) = plan.of_type("aws:ec2/vpc:Vpc")
     assert vpc_res.inputs["cidrBlock"] == str(vpc)
@@ -176,8 +176,8 @@ def test_subnets_span_three_zones_inside_the_vpc(stack):
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_s3_gateway_endpoint_on_every_route_table(stack):
-    plan = foundation_plan(stack)
+def test_s3_gateway_endpoint_on_every_route_table(stack, plan_of):
+    plan = plan_of(stack)
     (s3,) = [e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"]
     assert s3.inputs["serviceName"] == f"com.amazonaws.{plan.settings.region}.s3"
     tables = {r.id for r in plan.of_type("aws:ec2/routeTable:RouteTable")}
@@ -185,8 +185,8 @@ def test_s3_gateway_endpoint_on_every_route_table(stack):
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_flow_logs_record_all_traffic_with_a_least_privilege_role(stack):
-    plan = foundation_plan(stack)
+def test_flow_logs_record_all_traffic_with_a_least_privilege_role(stack, plan_of):
+    plan = plan_of(stack)
     (flow_log,) = plan.of_type("aws:ec2/flowLog:FlowLog")
     (vpc,) = plan.of_type("aws:ec2/vpc:Vpc")
     assert flow_log.inputs["vpcId"] == vpc.id
@@ -225,8 +225,8 @@ def test_overlapping_stack_networks_are_found():
     assert found == [("a", "b")]
 
 
-def test_dr_site_requests_and_accepts_the_peering_and_routes_both_ways():
-    plan = foundation_plan("prod-dr")
+def test_dr_site_requests_and_accepts_the_peering_and_routes_both_ways(plan_of):
+    plan = plan_of("prod-dr")
     (pcx,) = plan.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
     assert pcx.inputs["peerRegion"] == "us-east-1"
     assert pcx.inputs.get("autoAccept") in (None, False)  # cross-region: the accepter accepts
@@ -247,15 +247,15 @@ def test_dr_site_requests_and_accepts_the_peering_and_routes_both_ways():
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_only_the_dr_site_declares_peering(stack):
-    plan = foundation_plan(stack)
+def test_only_the_dr_site_declares_peering(stack, plan_of):
+    plan = plan_of(stack)
     assert plan.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection") == []
     assert plan.of_type("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter") == []
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_module_security_groups_are_exported(stack):
-    plan = foundation_plan(stack)
+def test_module_security_groups_are_exported(stack, plan_of):
+    plan = plan_of(stack)
     sgs = {name: sid for sid, name in names_by_id(plan, SG).items()}
     env = plan.settings.environment
     assert plan.outputs["fleet_security_group_ids"] == {m: sgs[f"{env}-network-{m}"] for m in MODULES}
@@ -287,9 +287,9 @@ def test_bad_network_settings_are_one_settings_error(network, key, fragment):
     assert fragment in err.value.message
 
 
-def test_az_count_beyond_the_region_is_rejected():
+def test_az_count_beyond_the_region_is_rejected(plan_of):
     # The offline region answers three zones (planner/mocks.py); four cannot be placed.
     with pytest.raises(SettingsError) as err:
-        foundation_plan("staging", {"network.az_count": 4})
+        plan_of("staging", {"network.az_count": 4})
     assert err.value.key == "pipeline-infra:network.az_count"
     assert "at most 3" in err.value.message
