@@ -29,8 +29,14 @@ class OperatorsArgs:
             raise ValueError("kube.storage_class: Scylla Manager's own ScyllaDB needs a storage class")
 
 
-def _release(name: str, chart: versions.Chart, namespace: str, chart_values: dict, opts: pulumi.ResourceOptions,
-             release_name: str) -> helm.Release:
+def _release(
+    name: str,
+    chart: versions.Chart,
+    namespace: str,
+    chart_values: dict,
+    opts: pulumi.ResourceOptions,
+    release_name: str,
+) -> helm.Release:
     oci = chart.repo.startswith("oci://")
     return helm.Release(
         name,
@@ -69,36 +75,79 @@ class Operators(pulumi.ComponentResource):
             )
 
         def opts_for(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=kube.provider,
-                                          depends_on=[*kube.depends_on, *deps])
+            return pulumi.ResourceOptions(
+                parent=self, provider=kube.provider, depends_on=[*kube.depends_on, *deps]
+            )
 
         ops_ns = self.namespaces["operators"]
-        self.cert_manager = _release(f"{name}-cert-manager", versions.CERT_MANAGER, NAMESPACES["cert-manager"],
-                                     values.cert_manager_values(), opts_for(self.namespaces["cert-manager"]),
-                                     "cert-manager")
-        self.strimzi = _release(f"{name}-strimzi", versions.STRIMZI, NAMESPACES["operators"],
-                                values.strimzi_values(), opts_for(ops_ns, self.namespaces["kafka"]), "strimzi")
-        self.scylla_operator = _release(f"{name}-scylla-operator", versions.SCYLLA_OPERATOR, NAMESPACES["operators"],
-                                        values.scylla_operator_values(), opts_for(ops_ns, self.cert_manager),
-                                        "scylla-operator")
+        self.cert_manager = _release(
+            f"{name}-cert-manager",
+            versions.CERT_MANAGER,
+            NAMESPACES["cert-manager"],
+            values.cert_manager_values(),
+            opts_for(self.namespaces["cert-manager"]),
+            "cert-manager",
+        )
+        self.strimzi = _release(
+            f"{name}-strimzi",
+            versions.STRIMZI,
+            NAMESPACES["operators"],
+            values.strimzi_values(),
+            opts_for(ops_ns, self.namespaces["kafka"]),
+            "strimzi",
+        )
+        self.scylla_operator = _release(
+            f"{name}-scylla-operator",
+            versions.SCYLLA_OPERATOR,
+            NAMESPACES["operators"],
+            values.scylla_operator_values(),
+            opts_for(ops_ns, self.cert_manager),
+            "scylla-operator",
+        )
         self.scylla_manager: helm.Release | None = None
         if args.scylla_manager:
             self.scylla_manager = _release(
-                f"{name}-scylla-manager", versions.SCYLLA_MANAGER, NAMESPACES["scylla-manager"],
+                f"{name}-scylla-manager",
+                versions.SCYLLA_MANAGER,
+                NAMESPACES["scylla-manager"],
                 values.scylla_manager_values(kube.storage_class),
-                opts_for(self.namespaces["scylla-manager"], self.scylla_operator), "scylla-manager")
-        self.cloudnative_pg = _release(f"{name}-cloudnative-pg", versions.CLOUDNATIVE_PG, NAMESPACES["operators"],
-                                       values.cloudnative_pg_values(), opts_for(ops_ns), "cloudnative-pg")
-        self.barman_cloud = _release(f"{name}-barman-cloud", versions.BARMAN_CLOUD_PLUGIN, NAMESPACES["operators"],
-                                     values.barman_cloud_values(), opts_for(self.cloudnative_pg, self.cert_manager),
-                                     "barman-cloud")
+                opts_for(self.namespaces["scylla-manager"], self.scylla_operator),
+                "scylla-manager",
+            )
+        self.cloudnative_pg = _release(
+            f"{name}-cloudnative-pg",
+            versions.CLOUDNATIVE_PG,
+            NAMESPACES["operators"],
+            values.cloudnative_pg_values(),
+            opts_for(ops_ns),
+            "cloudnative-pg",
+        )
+        self.barman_cloud = _release(
+            f"{name}-barman-cloud",
+            versions.BARMAN_CLOUD_PLUGIN,
+            NAMESPACES["operators"],
+            values.barman_cloud_values(),
+            opts_for(self.cloudnative_pg, self.cert_manager),
+            "barman-cloud",
+        )
         # What a ScyllaCluster, a CNPG Cluster (with its ObjectStore) wait for.
         self.scylla: list[pulumi.Resource] = [self.scylla_operator] + (
-            [self.scylla_manager] if self.scylla_manager else [])
+            [self.scylla_manager] if self.scylla_manager else []
+        )
         self.postgres: list[pulumi.Resource] = [self.cloudnative_pg, self.barman_cloud]
-        self.register_outputs({
-            "namespaces": {k: v.metadata.name for k, v in self.namespaces.items()},
-            "charts": {c.name: c.version for c in (versions.CERT_MANAGER, versions.STRIMZI, versions.SCYLLA_OPERATOR,
-                                                   versions.SCYLLA_MANAGER, versions.CLOUDNATIVE_PG,
-                                                   versions.BARMAN_CLOUD_PLUGIN)},
-        })
+        self.register_outputs(
+            {
+                "namespaces": {k: v.metadata.name for k, v in self.namespaces.items()},
+                "charts": {
+                    c.name: c.version
+                    for c in (
+                        versions.CERT_MANAGER,
+                        versions.STRIMZI,
+                        versions.SCYLLA_OPERATOR,
+                        versions.SCYLLA_MANAGER,
+                        versions.CLOUDNATIVE_PG,
+                        versions.BARMAN_CLOUD_PLUGIN,
+                    )
+                },
+            }
+        )

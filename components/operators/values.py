@@ -15,7 +15,9 @@ def placement(workload: str = PLATFORM) -> dict[str, Any]:
     """nodeSelector and tolerations as chart values (same shape as KubeTarget.placement)."""
     return {
         "nodeSelector": {WORKLOAD_LABEL: workload},
-        "tolerations": [{"key": WORKLOAD_LABEL, "operator": "Equal", "value": workload, "effect": "NoSchedule"}],
+        "tolerations": [
+            {"key": WORKLOAD_LABEL, "operator": "Equal", "value": workload, "effect": "NoSchedule"}
+        ],
     }
 
 
@@ -53,18 +55,28 @@ def scylla_manager_values(storage_class: str) -> dict[str, Any]:
             "scyllaImage": {"tag": versions.SCYLLA_VERSION},
             "agentImage": {"tag": versions.SCYLLA_AGENT_VERSION},
             "datacenter": "manager-dc",
-            "racks": [{
-                "name": "manager-rack",
-                "members": 1,
-                "storage": {"capacity": "20Gi", "storageClassName": storage_class},
-                "resources": {"requests": dict(resources), "limits": dict(resources)},
-                "placement": {
-                    "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
-                        "matchExpressions": [{"key": WORKLOAD_LABEL, "operator": "In", "values": [PLATFORM]}],
-                    }]}},
-                    "tolerations": p["tolerations"],
-                },
-            }],
+            "racks": [
+                {
+                    "name": "manager-rack",
+                    "members": 1,
+                    "storage": {"capacity": "20Gi", "storageClassName": storage_class},
+                    "resources": {"requests": dict(resources), "limits": dict(resources)},
+                    "placement": {
+                        "nodeAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": {
+                                "nodeSelectorTerms": [
+                                    {
+                                        "matchExpressions": [
+                                            {"key": WORKLOAD_LABEL, "operator": "In", "values": [PLATFORM]}
+                                        ],
+                                    }
+                                ]
+                            }
+                        },
+                        "tolerations": p["tolerations"],
+                    },
+                }
+            ],
         },
     }
 

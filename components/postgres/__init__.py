@@ -53,7 +53,9 @@ class PostgresArgs:
 
     def __post_init__(self) -> None:
         if self.backups is None and self.replica is not None:
-            raise ValueError("a replica cluster needs the backups bucket (its own WAL archive after promotion)")
+            raise ValueError(
+                "a replica cluster needs the backups bucket (its own WAL archive after promotion)"
+            )
 
 
 class Postgres(pulumi.ComponentResource):
@@ -62,25 +64,37 @@ class Postgres(pulumi.ComponentResource):
         kube, s, ns, cluster = args.kube, args.settings, args.namespace, args.cluster_name
 
         def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=kube.provider,
-                                          depends_on=[*kube.depends_on, *args.namespace_resources, *deps])
+            return pulumi.ResourceOptions(
+                parent=self,
+                provider=kube.provider,
+                depends_on=[*kube.depends_on, *args.namespace_resources, *deps],
+            )
 
         # --- credentials: one basic-auth Secret per role, from a Pulumi secret ---------------------
         self.passwords: dict[str, random.RandomPassword] = {}
         secrets: list[core.Secret] = []
         users = {"superuser": "postgres", WAREHOUSE_OWNER: WAREHOUSE_OWNER, **{r: r for r in LOGIN_ROLES}}
         for key, username in users.items():
-            pw = random.RandomPassword(f"{name}-{key.replace('_', '-')}-password", length=32, special=False,
-                                       opts=pulumi.ResourceOptions(parent=self))
+            pw = random.RandomPassword(
+                f"{name}-{key.replace('_', '-')}-password",
+                length=32,
+                special=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             self.passwords[key] = pw
-            secrets.append(core.Secret(
-                f"{name}-secret-{key.replace('_', '-')}",
-                metadata=meta.ObjectMetaArgs(name=manifests.secret_name(cluster, key), namespace=ns,
-                                             labels={"cnpg.io/reload": "true"}),
-                type="kubernetes.io/basic-auth",
-                string_data=pulumi.Output.secret({"username": username, "password": pw.result}),
-                opts=child(),
-            ))
+            secrets.append(
+                core.Secret(
+                    f"{name}-secret-{key.replace('_', '-')}",
+                    metadata=meta.ObjectMetaArgs(
+                        name=manifests.secret_name(cluster, key),
+                        namespace=ns,
+                        labels={"cnpg.io/reload": "true"},
+                    ),
+                    type="kubernetes.io/basic-auth",
+                    string_data=pulumi.Output.secret({"username": username, "password": pw.result}),
+                    opts=child(),
+                )
+            )
 
         # --- backups: ObjectStore(s) and the IRSA role of the cluster's service account -----------
         store = f"{cluster}-store"
@@ -90,23 +104,43 @@ class Postgres(pulumi.ComponentResource):
             if args.backups.irsa_role is not None:
                 role_arn = args.backups.irsa_role(f"{name}-backup", ns, cluster, manifests.BACKUP_PREFIX)
             doc = manifests.object_store(
-                name=store, namespace=ns,
+                name=store,
+                namespace=ns,
                 destination=pulumi.Output.from_input(args.backups.bucket).apply(manifests.destination_path),
-                region=args.backups.region, retention_days=s.backup_retention_days)
-            stores.append(apiextensions.CustomResource(
-                f"{name}-store", api_version=doc["apiVersion"], kind=doc["kind"], metadata=doc["metadata"],
-                spec=doc["spec"], opts=child(*args.operators)))
+                region=args.backups.region,
+                retention_days=s.backup_retention_days,
+            )
+            stores.append(
+                apiextensions.CustomResource(
+                    f"{name}-store",
+                    api_version=doc["apiVersion"],
+                    kind=doc["kind"],
+                    metadata=doc["metadata"],
+                    spec=doc["spec"],
+                    opts=child(*args.operators),
+                )
+            )
         replica_of = None
         if args.replica is not None:
             r = args.replica
             source_store = f"{cluster}-source-store"
             doc = manifests.object_store(
-                name=source_store, namespace=ns,
+                name=source_store,
+                namespace=ns,
                 destination=pulumi.Output.from_input(r.source_bucket).apply(manifests.destination_path),
-                region=r.source_region, retention_days=s.backup_retention_days)
-            stores.append(apiextensions.CustomResource(
-                f"{name}-source-store", api_version=doc["apiVersion"], kind=doc["kind"],
-                metadata=doc["metadata"], spec=doc["spec"], opts=child(*args.operators)))
+                region=r.source_region,
+                retention_days=s.backup_retention_days,
+            )
+            stores.append(
+                apiextensions.CustomResource(
+                    f"{name}-source-store",
+                    api_version=doc["apiVersion"],
+                    kind=doc["kind"],
+                    metadata=doc["metadata"],
+                    spec=doc["spec"],
+                    opts=child(*args.operators),
+                )
+            )
             replica_of = {
                 "source": r.primary_cluster,
                 "source_store": source_store,
@@ -116,29 +150,53 @@ class Postgres(pulumi.ComponentResource):
 
         # --- the cluster --------------------------------------------------------------------------
         doc = manifests.cluster(
-            name=cluster, namespace=ns, settings=s, storage_class=kube.storage_class,
-            tolerations=KubeTarget.placement("postgres")["tolerations"], store=store, role_arn=role_arn,
+            name=cluster,
+            namespace=ns,
+            settings=s,
+            storage_class=kube.storage_class,
+            tolerations=KubeTarget.placement("postgres")["tolerations"],
+            store=store,
+            role_arn=role_arn,
             replica_of=replica_of,
         )
         if args.backups is None:
             doc["spec"].pop("plugins")
         self.cluster = apiextensions.CustomResource(
-            f"{name}-cluster", api_version=doc["apiVersion"], kind=doc["kind"], metadata=doc["metadata"],
-            spec=doc["spec"], opts=child(*args.operators, *secrets, *stores))
+            f"{name}-cluster",
+            api_version=doc["apiVersion"],
+            kind=doc["kind"],
+            metadata=doc["metadata"],
+            spec=doc["spec"],
+            opts=child(*args.operators, *secrets, *stores),
+        )
 
         if args.backups is not None:
             doc = manifests.scheduled_backup(
-                name=f"{cluster}-daily", namespace=ns, cluster_name=cluster, schedule=s.backup_schedule,
+                name=f"{cluster}-daily",
+                namespace=ns,
+                cluster_name=cluster,
+                schedule=s.backup_schedule,
                 # A standby replica's base backups start when it is promoted.
-                suspend=args.replica is not None and not args.replica.promote)
+                suspend=args.replica is not None and not args.replica.promote,
+            )
             self.scheduled_backup = apiextensions.CustomResource(
-                f"{name}-daily-backup", api_version=doc["apiVersion"], kind=doc["kind"],
-                metadata=doc["metadata"], spec=doc["spec"], opts=child(*args.operators, self.cluster))
+                f"{name}-daily-backup",
+                api_version=doc["apiVersion"],
+                kind=doc["kind"],
+                metadata=doc["metadata"],
+                spec=doc["spec"],
+                opts=child(*args.operators, self.cluster),
+            )
 
         doc = manifests.pod_monitor(name=cluster, namespace=ns, cluster_name=cluster)
         self.pod_monitor = apiextensions.CustomResource(
-            f"{name}-pod-monitor", api_version=doc["apiVersion"], kind=doc["kind"], metadata=doc["metadata"],
-            spec=doc["spec"], opts=child(*args.monitoring, self.cluster))
+            f"{name}-pod-monitor",
+            api_version=doc["apiVersion"],
+            kind=doc["kind"],
+            metadata=doc["metadata"],
+            spec=doc["spec"],
+            opts=child(*args.monitoring, self.cluster),
+        )
 
         # --- bootstrap SQL: on a writable primary only (a standby gets it by replication) ----------
         self.bootstrap_job: batch.Job | None = None
@@ -149,14 +207,21 @@ class Postgres(pulumi.ComponentResource):
                 data={"bootstrap.sql": bootstrap_sql()},
                 opts=child(),
             )
-            job = manifests.bootstrap_job(cluster_name=cluster, namespace=ns, configmap=f"{cluster}-bootstrap-sql",
-                                          placement=KubeTarget.placement("platform"))
+            job = manifests.bootstrap_job(
+                cluster_name=cluster,
+                namespace=ns,
+                configmap=f"{cluster}-bootstrap-sql",
+                placement=KubeTarget.placement("platform"),
+            )
             self.bootstrap_job = batch.Job(
-                f"{name}-bootstrap-job", metadata=job["metadata"], spec=job["spec"],
+                f"{name}-bootstrap-job",
+                metadata=job["metadata"],
+                spec=job["spec"],
                 opts=pulumi.ResourceOptions.merge(
                     child(self.cluster, self.sql),
                     pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="60m", update="60m")),
-                ))
+                ),
+            )
 
         self.cluster_name = cluster
         self.sink_user = SINK_ROLE

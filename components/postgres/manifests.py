@@ -28,8 +28,15 @@ def destination_path(bucket: str) -> str:
     return f"s3://{bucket}/{BACKUP_PREFIX}/"
 
 
-def object_store(*, name: str, namespace: str, destination: Any, region: str, retention_days: int,
-                 server_name: str | None = None) -> dict[str, Any]:
+def object_store(
+    *,
+    name: str,
+    namespace: str,
+    destination: Any,
+    region: str,
+    retention_days: int,
+    server_name: str | None = None,
+) -> dict[str, Any]:
     """The barman-cloud ObjectStore on `destination` (s3://bucket/postgres/), credentials from IRSA."""
     configuration: dict[str, Any] = {
         "destinationPath": destination,
@@ -104,27 +111,37 @@ def cluster(
         "monitoring": {"enablePodMonitor": False},
     }
     if role_arn is not None:
-        spec["serviceAccountTemplate"] = {"metadata": {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}}
+        spec["serviceAccountTemplate"] = {
+            "metadata": {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+        }
     if replica_of is None:
-        spec["bootstrap"] = {"initdb": {
-            "database": WAREHOUSE_DB,
-            "owner": WAREHOUSE_OWNER,
-            "secret": {"name": secret_name(name, WAREHOUSE_OWNER)},
-            "dataChecksums": True,
-        }}
+        spec["bootstrap"] = {
+            "initdb": {
+                "database": WAREHOUSE_DB,
+                "owner": WAREHOUSE_OWNER,
+                "secret": {"name": secret_name(name, WAREHOUSE_OWNER)},
+                "dataChecksums": True,
+            }
+        }
     else:
         source = replica_of["source"]
-        spec["bootstrap"] = {"recovery": {
-            "source": source,
-            "database": WAREHOUSE_DB,
-            "owner": WAREHOUSE_OWNER,
-            "secret": {"name": secret_name(name, WAREHOUSE_OWNER)},
-        }}
-        spec["externalClusters"] = [{
-            "name": source,
-            "plugin": {"name": PLUGIN, "parameters": {"barmanObjectName": replica_of["source_store"],
-                                                      "serverName": source}},
-        }]
+        spec["bootstrap"] = {
+            "recovery": {
+                "source": source,
+                "database": WAREHOUSE_DB,
+                "owner": WAREHOUSE_OWNER,
+                "secret": {"name": secret_name(name, WAREHOUSE_OWNER)},
+            }
+        }
+        spec["externalClusters"] = [
+            {
+                "name": source,
+                "plugin": {
+                    "name": PLUGIN,
+                    "parameters": {"barmanObjectName": replica_of["source_store"], "serverName": source},
+                },
+            }
+        ]
         replica: dict[str, Any] = {"self": name, "primary": replica_of["primary"], "source": source}
         if replica_of.get("promotion_token"):
             replica["promotionToken"] = replica_of["promotion_token"]
@@ -137,7 +154,9 @@ def cluster(
     }
 
 
-def scheduled_backup(*, name: str, namespace: str, cluster_name: str, schedule: str, suspend: bool) -> dict[str, Any]:
+def scheduled_backup(
+    *, name: str, namespace: str, cluster_name: str, schedule: str, suspend: bool
+) -> dict[str, Any]:
     """Daily base backup through the barman-cloud plugin (WAL archiving is continuous)."""
     return {
         "apiVersion": "postgresql.cnpg.io/v1",
@@ -159,7 +178,11 @@ def pod_monitor(*, name: str, namespace: str, cluster_name: str) -> dict[str, An
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "pipeline-infra"}},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/part-of": "pipeline-infra"},
+        },
         "spec": {
             "selector": {"matchLabels": {"cnpg.io/cluster": cluster_name}},
             "podMetricsEndpoints": [{"portNumber": METRICS_PORT, "interval": "30s"}],
@@ -167,13 +190,18 @@ def pod_monitor(*, name: str, namespace: str, cluster_name: str) -> dict[str, An
     }
 
 
-def bootstrap_job(*, cluster_name: str, namespace: str, configmap: str, placement: dict[str, Any]) -> dict[str, Any]:
+def bootstrap_job(
+    *, cluster_name: str, namespace: str, configmap: str, placement: dict[str, Any]
+) -> dict[str, Any]:
     """psql -f bootstrap.sql as the superuser against the primary (retried until it answers)."""
     superuser = secret_name(cluster_name, "superuser")
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"namespace": namespace, "labels": {"app.kubernetes.io/name": f"{cluster_name}-bootstrap"}},
+        "metadata": {
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/name": f"{cluster_name}-bootstrap"},
+        },
         "spec": {
             "backoffLimit": 20,
             "activeDeadlineSeconds": 3600,
@@ -184,30 +212,59 @@ def bootstrap_job(*, cluster_name: str, namespace: str, configmap: str, placemen
                     "restartPolicy": "OnFailure",
                     "automountServiceAccountToken": False,
                     **placement,
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
-                                        "seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [{
-                        "name": "psql",
-                        "image": versions.IMAGES["postgres"],
-                        "imagePullPolicy": "Always",
-                        "command": ["psql", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", "/sql/bootstrap.sql"],
-                        "env": [
-                            {"name": "HOME", "value": "/tmp"},
-                            {"name": "PGHOST", "value": rw_service(cluster_name, namespace)},
-                            {"name": "PGPORT", "value": "5432"},
-                            {"name": "PGSSLMODE", "value": "require"},
-                            {"name": "PGUSER", "valueFrom": {"secretKeyRef": {"name": superuser, "key": "username"}}},
-                            {"name": "PGPASSWORD",
-                             "valueFrom": {"secretKeyRef": {"name": superuser, "key": "password"}}},
-                        ],
-                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                                      "limits": {"cpu": "500m", "memory": "128Mi"}},
-                        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                            "capabilities": {"drop": ["ALL"]}},
-                        "volumeMounts": [{"name": "sql", "mountPath": "/sql", "readOnly": True},
-                                         {"name": "tmp", "mountPath": "/tmp"}],
-                    }],
-                    "volumes": [{"name": "sql", "configMap": {"name": configmap}}, {"name": "tmp", "emptyDir": {}}],
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "psql",
+                            "image": versions.IMAGES["postgres"],
+                            "imagePullPolicy": "Always",
+                            "command": [
+                                "psql",
+                                "-v",
+                                "ON_ERROR_STOP=1",
+                                "-d",
+                                "postgres",
+                                "-f",
+                                "/sql/bootstrap.sql",
+                            ],
+                            "env": [
+                                {"name": "HOME", "value": "/tmp"},
+                                {"name": "PGHOST", "value": rw_service(cluster_name, namespace)},
+                                {"name": "PGPORT", "value": "5432"},
+                                {"name": "PGSSLMODE", "value": "require"},
+                                {
+                                    "name": "PGUSER",
+                                    "valueFrom": {"secretKeyRef": {"name": superuser, "key": "username"}},
+                                },
+                                {
+                                    "name": "PGPASSWORD",
+                                    "valueFrom": {"secretKeyRef": {"name": superuser, "key": "password"}},
+                                },
+                            ],
+                            "resources": {
+                                "requests": {"cpu": "100m", "memory": "128Mi"},
+                                "limits": {"cpu": "500m", "memory": "128Mi"},
+                            },
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                            "volumeMounts": [
+                                {"name": "sql", "mountPath": "/sql", "readOnly": True},
+                                {"name": "tmp", "mountPath": "/tmp"},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "sql", "configMap": {"name": configmap}},
+                        {"name": "tmp", "emptyDir": {}},
+                    ],
                 },
             },
         },

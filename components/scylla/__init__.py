@@ -49,8 +49,11 @@ class ScyllaDb(pulumi.ComponentResource):
         kube, s, ns, cluster = args.kube, args.settings, args.namespace, args.cluster_name
 
         def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=kube.provider,
-                                          depends_on=[*kube.depends_on, *args.namespace_resources, *deps])
+            return pulumi.ResourceOptions(
+                parent=self,
+                provider=kube.provider,
+                depends_on=[*kube.depends_on, *args.namespace_resources, *deps],
+            )
 
         location = None
         role_arn = None
@@ -61,29 +64,43 @@ class ScyllaDb(pulumi.ComponentResource):
                 f"{name}-agent-config",
                 metadata=meta.ObjectMetaArgs(name=f"{cluster}-agent-config", namespace=ns),
                 type="Opaque",
-                string_data=pulumi.Output.secret({"scylla-manager-agent.yaml": manifests.agent_config(args.backups.region)}),
+                string_data=pulumi.Output.secret(
+                    {"scylla-manager-agent.yaml": manifests.agent_config(args.backups.region)}
+                ),
                 opts=child(),
             )
             if args.backups.irsa_role is not None:
-                role_arn = args.backups.irsa_role(f"{name}-backup", ns, manifests.member_service_account(cluster),
-                                                  manifests.BACKUP_PREFIX)
+                role_arn = args.backups.irsa_role(
+                    f"{name}-backup", ns, manifests.member_service_account(cluster), manifests.BACKUP_PREFIX
+                )
 
         tolerations = KubeTarget.placement("scylla")["tolerations"]
         manifest = manifests.scylla_cluster(
-            name=cluster, namespace=ns, settings=s, datacenter=args.datacenter, zones=tuple(kube.zones),
-            storage_class=kube.storage_class, tolerations=tolerations, backup_location=location,
-            manage_tasks=args.manage_tasks, external_seeds=args.external_seeds,
+            name=cluster,
+            namespace=ns,
+            settings=s,
+            datacenter=args.datacenter,
+            zones=tuple(kube.zones),
+            storage_class=kube.storage_class,
+            tolerations=tolerations,
+            backup_location=location,
+            manage_tasks=args.manage_tasks,
+            external_seeds=args.external_seeds,
             agent_config_secret=f"{cluster}-agent-config" if agent_secret is not None else None,
         )
         # Fail the plan, not the deployment, on what the operator's admission webhook would refuse.
         problems = webhook_errors(_plain_view(manifest))
         if problems:
-            raise ValueError("ScyllaCluster would be refused by the operator's webhook: " + "; ".join(problems))
+            raise ValueError(
+                "ScyllaCluster would be refused by the operator's webhook: " + "; ".join(problems)
+            )
         deps = [*args.operators] + ([agent_secret] if agent_secret is not None else [])
         self.cluster = apiextensions.CustomResource(
             f"{name}-cluster",
-            api_version=manifest["apiVersion"], kind=manifest["kind"],
-            metadata=manifest["metadata"], spec=manifest["spec"],
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
             opts=child(*deps),
         )
         if role_arn is not None:
@@ -92,9 +109,9 @@ class ScyllaDb(pulumi.ComponentResource):
             core.ServiceAccountPatch(
                 f"{name}-member-irsa",
                 metadata=meta.ObjectMetaPatchArgs(
-                    name=manifests.member_service_account(cluster), namespace=ns,
-                    annotations={"eks.amazonaws.com/role-arn": role_arn,
-                                 "pulumi.com/patchForce": "true"},
+                    name=manifests.member_service_account(cluster),
+                    namespace=ns,
+                    annotations={"eks.amazonaws.com/role-arn": role_arn, "pulumi.com/patchForce": "true"},
                 ),
                 opts=child(self.cluster),
             )
@@ -106,11 +123,16 @@ class ScyllaDb(pulumi.ComponentResource):
             data={"schema.cql": cql},
             opts=child(),
         )
-        job = manifests.schema_job(cluster=cluster, namespace=ns, configmap=f"{cluster}-schema",
-                                   placement=KubeTarget.placement("platform"))
+        job = manifests.schema_job(
+            cluster=cluster,
+            namespace=ns,
+            configmap=f"{cluster}-schema",
+            placement=KubeTarget.placement("platform"),
+        )
         self.schema_job = batch.Job(
             f"{name}-schema-job",
-            metadata=job["metadata"], spec=job["spec"],
+            metadata=job["metadata"],
+            spec=job["spec"],
             opts=pulumi.ResourceOptions.merge(
                 child(self.cluster, self.schema),
                 pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="60m", update="60m")),
@@ -120,8 +142,14 @@ class ScyllaDb(pulumi.ComponentResource):
         self.datacenter = args.datacenter
         self.contact_points = f"{manifests.client_service(cluster, ns)}:{manifests.CQL_PORT}"
         self.seeds = manifests.seed_addresses(cluster, args.datacenter, tuple(kube.zones), ns)
-        self.register_outputs({"cluster": cluster, "datacenter": args.datacenter,
-                               "contact_points": self.contact_points, "seeds": self.seeds})
+        self.register_outputs(
+            {
+                "cluster": cluster,
+                "datacenter": args.datacenter,
+                "contact_points": self.contact_points,
+                "seeds": self.seeds,
+            }
+        )
 
 
 def _plain_view(manifest: dict) -> dict:

@@ -39,20 +39,24 @@ def _placement(zone: str, tolerations: list[dict[str, Any]], cluster: str) -> di
     return {
         "nodeAffinity": {
             "requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [{
-                    "matchExpressions": [
-                        {"key": WORKLOAD_LABEL, "operator": "In", "values": [WORKLOAD]},
-                        {"key": ZONE_LABEL, "operator": "In", "values": [zone]},
-                    ]
-                }]
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {"key": WORKLOAD_LABEL, "operator": "In", "values": [WORKLOAD]},
+                            {"key": ZONE_LABEL, "operator": "In", "values": [zone]},
+                        ]
+                    }
+                ]
             }
         },
         # One ScyllaDB node per Kubernetes node (local NVMe, all cores).
         "podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [{
-                "topologyKey": "kubernetes.io/hostname",
-                "labelSelector": {"matchLabels": {"scylla/cluster": cluster}},
-            }]
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "topologyKey": "kubernetes.io/hostname",
+                    "labelSelector": {"matchLabels": {"scylla/cluster": cluster}},
+                }
+            ]
         },
         "tolerations": tolerations,
     }
@@ -107,19 +111,23 @@ def scylla_cluster(
         spec["externalSeeds"] = external_seeds
     if manage_tasks:
         if backup_location is not None:
-            spec["backups"] = [{
-                "name": "daily-backup",
-                "cron": settings.backup_cron,
-                "location": [backup_location],
-                "retention": settings.backup_retention,
+            spec["backups"] = [
+                {
+                    "name": "daily-backup",
+                    "cron": settings.backup_cron,
+                    "location": [backup_location],
+                    "retention": settings.backup_retention,
+                    "keyspace": ["*"],
+                }
+            ]
+        spec["repairs"] = [
+            {
+                "name": "weekly-repair",
+                "cron": settings.repair_cron,
+                "intensity": "1",
                 "keyspace": ["*"],
-            }]
-        spec["repairs"] = [{
-            "name": "weekly-repair",
-            "cron": settings.repair_cron,
-            "intensity": "1",
-            "keyspace": ["*"],
-        }]
+            }
+        ]
     return {
         "apiVersion": "scylla.scylladb.com/v1",
         "kind": "ScyllaCluster",
@@ -150,23 +158,45 @@ def schema_job(*, cluster: str, namespace: str, configmap: str, placement: dict[
                     "restartPolicy": "OnFailure",
                     "automountServiceAccountToken": False,
                     **placement,
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
-                                        "seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [{
-                        "name": "cqlsh",
-                        "image": versions.IMAGES["scylla"],
-                        "imagePullPolicy": "Always",
-                        "command": ["cqlsh", host, str(CQL_PORT), "--request-timeout=60", "-f", "/schema/schema.cql"],
-                        "env": [{"name": "HOME", "value": "/tmp"}],
-                        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
-                                      "limits": {"cpu": "500m", "memory": "256Mi"}},
-                        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                            "capabilities": {"drop": ["ALL"]}},
-                        "volumeMounts": [{"name": "schema", "mountPath": "/schema", "readOnly": True},
-                                         {"name": "tmp", "mountPath": "/tmp"}],
-                    }],
-                    "volumes": [{"name": "schema", "configMap": {"name": configmap}},
-                                {"name": "tmp", "emptyDir": {}}],
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "cqlsh",
+                            "image": versions.IMAGES["scylla"],
+                            "imagePullPolicy": "Always",
+                            "command": [
+                                "cqlsh",
+                                host,
+                                str(CQL_PORT),
+                                "--request-timeout=60",
+                                "-f",
+                                "/schema/schema.cql",
+                            ],
+                            "env": [{"name": "HOME", "value": "/tmp"}],
+                            "resources": {
+                                "requests": {"cpu": "100m", "memory": "256Mi"},
+                                "limits": {"cpu": "500m", "memory": "256Mi"},
+                            },
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                            "volumeMounts": [
+                                {"name": "schema", "mountPath": "/schema", "readOnly": True},
+                                {"name": "tmp", "mountPath": "/tmp"},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "schema", "configMap": {"name": configmap}},
+                        {"name": "tmp", "emptyDir": {}},
+                    ],
                 },
             },
         },

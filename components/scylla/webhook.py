@@ -18,13 +18,31 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-_SUFFIX = {"": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
-           "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_SUFFIX = {
+    "": 1,
+    "m": Decimal("0.001"),
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+}
 _QTY = re.compile(r"^([+-]?[0-9.]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 _DESCRIPTORS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 _EVERY = re.compile(r"^@every ([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
 _DAYS = {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
 # seconds, minutes, hours, day of month, month, day of week
 _BOUNDS = [(0, 59, {}), (0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, _MONTHS), (0, 6, _DAYS)]
@@ -131,8 +149,11 @@ def webhook_errors(cluster: dict[str, Any]) -> list[str]:
 def _expose(spec: dict[str, Any]) -> tuple[Any, Any, Any]:
     expose = spec.get("exposeOptions") or {}
     broadcast = expose.get("broadcastOptions") or {}
-    return ((expose.get("nodeService") or {}).get("type"), (broadcast.get("clients") or {}).get("type"),
-            (broadcast.get("nodes") or {}).get("type"))
+    return (
+        (expose.get("nodeService") or {}).get("type"),
+        (broadcast.get("clients") or {}).get("type"),
+        (broadcast.get("nodes") or {}).get("type"),
+    )
 
 
 def update_errors(new: dict[str, Any], old: dict[str, Any]) -> list[str]:

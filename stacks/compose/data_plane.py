@@ -46,14 +46,22 @@ def build_data_plane(settings: StackSettings, kube: KubeTarget, backups: BackupT
         schema_dcs = {datacenter: rf}
         seeds = None
 
-    scylla = ScyllaDb("scylla", ScyllaArgs(
-        settings=settings.scylla, kube=kube, datacenter=datacenter, schema_datacenters=schema_dcs,
-        operators=operators.scylla, namespace_resources=namespaces, backups=backups,
-        external_seeds=seeds,
-        # One Scylla Manager schedules backups and repairs: the one of the site that is primary.
-        manage_tasks=not dr_site or promoted,
-        cluster_name=SCYLLA_CLUSTER,
-    ))
+    scylla = ScyllaDb(
+        "scylla",
+        ScyllaArgs(
+            settings=settings.scylla,
+            kube=kube,
+            datacenter=datacenter,
+            schema_datacenters=schema_dcs,
+            operators=operators.scylla,
+            namespace_resources=namespaces,
+            backups=backups,
+            external_seeds=seeds,
+            # One Scylla Manager schedules backups and repairs: the one of the site that is primary.
+            manage_tasks=not dr_site or promoted,
+            cluster_name=SCYLLA_CLUSTER,
+        ),
+    )
 
     replica = None
     if dr_site and peer is not None and dr is not None:
@@ -64,17 +72,25 @@ def build_data_plane(settings: StackSettings, kube: KubeTarget, backups: BackupT
             promote=promoted,
             promotion_token=dr.promotion_token,
         )
-    postgres = Postgres("postgres", PostgresArgs(
-        settings=settings.postgres, kube=kube, backups=backups, operators=operators.postgres,
-        namespace_resources=namespaces, replica=replica,
-        cluster_name=POSTGRES_DR_CLUSTER if dr_site else POSTGRES_CLUSTER,
-    ))
+    postgres = Postgres(
+        "postgres",
+        PostgresArgs(
+            settings=settings.postgres,
+            kube=kube,
+            backups=backups,
+            operators=operators.postgres,
+            namespace_resources=namespaces,
+            replica=replica,
+            cluster_name=POSTGRES_DR_CLUSTER if dr_site else POSTGRES_CLUSTER,
+        ),
+    )
 
     ready: list[pulumi.Resource] = [scylla.schema_job, postgres.cluster]
     if postgres.bootstrap_job is not None:
         ready.append(postgres.bootstrap_job)
     streaming = build_streaming(
-        settings, kube,
+        settings,
+        kube,
         strimzi=operators.strimzi,
         scylla_contact_points=scylla.contact_points,
         scylla_datacenter=scylla.datacenter,

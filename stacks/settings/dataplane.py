@@ -14,8 +14,8 @@ _QTY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$"
 
 # Cron fields: seconds (six-field form only), minute, hour, day of month, month, day of week.
 _CRON_RANGES = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-_CRON_NAMES = {**{m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
-                                                   "oct", "nov", "dec"))},
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_CRON_NAMES = {**{m: i + 1 for i, m in enumerate(_MONTH_NAMES)},
                **{d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}}
 
 
@@ -49,7 +49,9 @@ def check_cron(expr: str, *, seconds: bool) -> str:
     ranges = _CRON_RANGES if seconds else _CRON_RANGES[1:]
     for field, (lo, hi) in zip(fields, ranges, strict=True):
         if not _cron_field(field, lo, hi):
-            raise ValueError(f"cron field {field!r} is not valid in {expr!r} (allowed {lo}-{hi}, *, lists, ranges, steps)")
+            raise ValueError(
+                f"cron field {field!r} is not valid in {expr!r} (allowed {lo}-{hi}, *, lists, ranges, steps)"
+            )
     return expr
 
 

@@ -14,8 +14,12 @@ from planner.mocks import PlanMocks
 from planner.runtime import REPO, Plan, RecordingMonitor, read_stack_file, run_plan
 
 # The program composes these areas too; a plan needs all of them.
-SIBLINGS = ("stacks.compose.streaming", "stacks.compose.observability", "stacks.compose.traffic",
-            "stacks.compose.aws_infra")
+SIBLINGS = (
+    "stacks.compose.streaming",
+    "stacks.compose.observability",
+    "stacks.compose.traffic",
+    "stacks.compose.aws_infra",
+)
 
 
 def require_program() -> None:
@@ -46,6 +50,8 @@ def _plan(stack: str, overrides: str) -> tuple[Plan, dict[str, set[str]]]:
     return plan, monitor.dependencies
 
 
-def plan_with_dependencies(stack: str, overrides: dict[str, Any] | None = None) -> tuple[Plan, dict[str, set[str]]]:
+def plan_with_dependencies(
+    stack: str, overrides: dict[str, Any] | None = None
+) -> tuple[Plan, dict[str, set[str]]]:
     require_program()
     return _plan(stack, json.dumps(overrides or {}, sort_keys=True))

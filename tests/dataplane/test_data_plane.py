@@ -21,8 +21,11 @@ STACKS = ["staging", "prod", "prod-dr"]
 PROMOTE = {"dr.role": "primary"}
 OURS = ("operators", "scylla", "postgres")
 CORE_KINDS = {
-    "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap",
-    "kubernetes:batch/v1:Job", "kubernetes:core/v1:ServiceAccountPatch",
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:Secret",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:core/v1:ServiceAccountPatch",
 }
 
 
@@ -80,8 +83,11 @@ def test_scylla_cluster_passes_the_operator_webhook(stack: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_custom_resource_waits_for_its_operator(stack: str) -> None:
     plan, deps = plan_with_dependencies(stack)
-    releases = {r.name.removeprefix("operators-"): r.urn for r in plan.resources
-                if r.type == "kubernetes:helm.sh/v3:Release" and r.name.startswith("operators-")}
+    releases = {
+        r.name.removeprefix("operators-"): r.urn
+        for r in plan.resources
+        if r.type == "kubernetes:helm.sh/v3:Release" and r.name.startswith("operators-")
+    }
     operator_of = {
         "scylla.scylladb.com": ["scylla-operator", "scylla-manager"],
         "postgresql.cnpg.io": ["cloudnative-pg", "barman-cloud"],
@@ -100,11 +106,19 @@ def test_every_custom_resource_waits_for_its_operator(stack: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_operators_are_pinned_and_on_platform_nodes(stack: str) -> None:
     plan, _ = plan_with_dependencies(stack)
-    charts = {r.name.removeprefix("operators-"): r.inputs for r in plan.resources
-              if r.type == "kubernetes:helm.sh/v3:Release" and r.name.startswith("operators-")}
-    pinned = {"cert-manager": versions.CERT_MANAGER, "strimzi": versions.STRIMZI,
-              "scylla-operator": versions.SCYLLA_OPERATOR, "scylla-manager": versions.SCYLLA_MANAGER,
-              "cloudnative-pg": versions.CLOUDNATIVE_PG, "barman-cloud": versions.BARMAN_CLOUD_PLUGIN}
+    charts = {
+        r.name.removeprefix("operators-"): r.inputs
+        for r in plan.resources
+        if r.type == "kubernetes:helm.sh/v3:Release" and r.name.startswith("operators-")
+    }
+    pinned = {
+        "cert-manager": versions.CERT_MANAGER,
+        "strimzi": versions.STRIMZI,
+        "scylla-operator": versions.SCYLLA_OPERATOR,
+        "scylla-manager": versions.SCYLLA_MANAGER,
+        "cloudnative-pg": versions.CLOUDNATIVE_PG,
+        "barman-cloud": versions.BARMAN_CLOUD_PLUGIN,
+    }
     assert set(charts) == set(pinned)
     for key, chart in pinned.items():
         inputs = charts[key]
@@ -112,7 +126,11 @@ def test_operators_are_pinned_and_on_platform_nodes(stack: str) -> None:
         assert inputs["chart"].endswith(chart.name)
         assert inputs["values"]["nodeSelector"] == {"pipeline-infra/workload": "platform"}
     # The barman-cloud plugin lives beside the CloudNativePG operator.
-    assert charts["barman-cloud"]["namespace"] == charts["cloudnative-pg"]["namespace"] == NAMESPACES["operators"]
+    assert (
+        charts["barman-cloud"]["namespace"]
+        == charts["cloudnative-pg"]["namespace"]
+        == NAMESPACES["operators"]
+    )
     assert charts["strimzi"]["values"]["watchNamespaces"] == [NAMESPACES["kafka"]]
 
 
@@ -126,16 +144,25 @@ def test_secrets_are_basic_auth_from_pulumi_secrets(stack: str) -> None:
         assert r.inputs["stringData"] == SECRET
     for r in _ours(plan):
         if r.type == "kubernetes:core/v1:ConfigMap":
-            assert "password" not in str(r.inputs.get("data", "")).lower().replace("passwords are managed", "")
+            assert "password" not in str(r.inputs.get("data", "")).lower().replace(
+                "passwords are managed", ""
+            )
 
 
 @pytest.mark.parametrize("stack", ["prod", "prod-dr"])
 def test_primary_site_outputs(stack: str) -> None:
     plan, _ = plan_with_dependencies(stack)
-    for name in ("scylla_external_seeds", "postgres_cluster_name", "kafka_bootstrap_servers", "schema_registry_url"):
+    for name in (
+        "scylla_external_seeds",
+        "postgres_cluster_name",
+        "kafka_bootstrap_servers",
+        "schema_registry_url",
+    ):
         assert name in plan.outputs
     assert set(PRIMARY_SITE_OUTPUTS) <= set(plan.outputs) or stack == "prod-dr"
-    assert len(plan.outputs["scylla_external_seeds"]) == plan.settings.network.az_count  # a seed per rack (AZ)
+    assert (
+        len(plan.outputs["scylla_external_seeds"]) == plan.settings.network.az_count
+    )  # a seed per rack (AZ)
 
 
 def test_prod_figures() -> None:
@@ -170,17 +197,26 @@ def test_dr_standby_is_a_replica_cluster_without_bootstrap_job() -> None:
     cluster = _one(plan, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
     assert cluster["replica"]["primary"] != cluster["replica"]["self"]
     assert "recovery" in cluster["bootstrap"]
-    assert not [r for r in _ours(plan) if r.type == "kubernetes:batch/v1:Job" and r.name.startswith("postgres")]
+    assert not [
+        r for r in _ours(plan) if r.type == "kubernetes:batch/v1:Job" and r.name.startswith("postgres")
+    ]
     assert _one(plan, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]["suspend"] is True
 
 
-@pytest.mark.parametrize("overrides", [PROMOTE, {**PROMOTE, "dr.promotion_token": "eyJ0b2tlbiI6InRlc3QifQ=="}])
+@pytest.mark.parametrize(
+    "overrides", [PROMOTE, {**PROMOTE, "dr.promotion_token": "eyJ0b2tlbiI6InRlc3QifQ=="}]
+)
 def test_promotion_replaces_no_stateful_resource_and_changes_no_immutable_field(overrides: dict) -> None:
     before, _ = plan_with_dependencies("prod-dr")
     after, _ = plan_with_dependencies("prod-dr", overrides)
-    stateful = {"kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:scylla.scylladb.com/v1:ScyllaCluster",
-                "kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "kubernetes:core/v1:Secret",
-                "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"}
+    stateful = {
+        "kubernetes:postgresql.cnpg.io/v1:Cluster",
+        "kubernetes:scylla.scylladb.com/v1:ScyllaCluster",
+        "kubernetes:barmancloud.cnpg.io/v1:ObjectStore",
+        "kubernetes:core/v1:Secret",
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:helm.sh/v3:Release",
+    }
     old = {r.urn: r for r in _ours(before) if r.type in stateful}
     new = {r.urn: r for r in _ours(after) if r.type in stateful}
     assert set(old) == set(new)

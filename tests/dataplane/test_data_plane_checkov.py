@@ -15,8 +15,12 @@ from tests.dataplane._plan import plan_with_dependencies
 
 pytestmark = pytest.mark.engine
 
-CORE = ("kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap",
-        "kubernetes:batch/v1:Job")
+CORE = (
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:Secret",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:batch/v1:Job",
+)
 # Documented in docs/data-plane.md (checkov skip list):
 SKIPS = {
     "CKV_K8S_43": "images are pinned by tag in components/versions.py, the one place versions live",
@@ -38,14 +42,29 @@ def test_core_manifests_pass_checkov(tmp_path: Path, stack: str, overrides: dict
             written += 1
     assert written >= 10
     run = subprocess.run(
-        [binary, "-d", str(tmp_path), "--framework", "kubernetes", "--skip-check", ",".join(SKIPS),
-         "--output", "json", "--skip-download"],
-        capture_output=True, text=True, timeout=300,
+        [
+            binary,
+            "-d",
+            str(tmp_path),
+            "--framework",
+            "kubernetes",
+            "--skip-check",
+            ",".join(SKIPS),
+            "--output",
+            "json",
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     report = json.loads(run.stdout or "{}")
     reports = report if isinstance(report, list) else [report]
-    failed = [f"{c['check_id']} {c['resource']}: {c['check_name']}"
-              for rep in reports for c in rep.get("results", {}).get("failed_checks", [])]
+    failed = [
+        f"{c['check_id']} {c['resource']}: {c['check_name']}"
+        for rep in reports
+        for c in rep.get("results", {}).get("failed_checks", [])
+    ]
     passed = sum(rep.get("summary", {}).get("passed", 0) for rep in reports)
     assert not failed, "\n".join(failed)
     assert passed > 50, run.stderr  # checkov really ran over the manifests

@@ -24,12 +24,22 @@ def _cluster(stack: str = "prod", *, replica: str | None = None, token: str | No
     assert s is not None
     replica_of = None
     if replica is not None:
-        replica_of = {"source": "warehouse", "source_store": "warehouse-dr-source-store",
-                      "primary": "warehouse-dr" if replica == "promoted" else "warehouse", "promotion_token": token}
+        replica_of = {
+            "source": "warehouse",
+            "source_store": "warehouse-dr-source-store",
+            "primary": "warehouse-dr" if replica == "promoted" else "warehouse",
+            "promotion_token": token,
+        }
     return manifests.cluster(
-        name="warehouse-dr" if replica else "warehouse", namespace="postgres", settings=s,
-        storage_class="gp3-encrypted", tolerations=KubeTarget.placement("postgres")["tolerations"],
-        store="warehouse-store", role_arn="arn:aws:iam::123456789012:role/pg-backup", replica_of=replica_of)
+        name="warehouse-dr" if replica else "warehouse",
+        namespace="postgres",
+        settings=s,
+        storage_class="gp3-encrypted",
+        tolerations=KubeTarget.placement("postgres")["tolerations"],
+        store="warehouse-store",
+        role_arn="arn:aws:iam::123456789012:role/pg-backup",
+        replica_of=replica_of,
+    )
 
 
 def _is_replica(doc: dict) -> bool:
@@ -42,10 +52,16 @@ def _is_replica(doc: dict) -> bool:
     return (r.get("self") or doc["metadata"]["name"]) != r.get("primary")
 
 
-@pytest.mark.parametrize(("stack", "replica", "token"), [
-    ("staging", None, None), ("prod", None, None),
-    ("prod-dr", "standby", None), ("prod-dr", "promoted", None), ("prod-dr", "promoted", TOKEN),
-])
+@pytest.mark.parametrize(
+    ("stack", "replica", "token"),
+    [
+        ("staging", None, None),
+        ("prod", None, None),
+        ("prod-dr", "standby", None),
+        ("prod-dr", "promoted", None),
+        ("prod-dr", "promoted", TOKEN),
+    ],
+)
 def test_cluster_matches_crd_strictly(stack: str, replica: str | None, token: str | None) -> None:
     validate_custom_resource(_cluster(stack, replica=replica, token=token))
 
@@ -67,8 +83,14 @@ def test_staging_is_smaller() -> None:
 
 def test_initdb_and_managed_roles() -> None:
     spec = _cluster()["spec"]
-    assert spec["bootstrap"] == {"initdb": {"database": "warehouse", "owner": "app",
-                                            "secret": {"name": "warehouse-app"}, "dataChecksums": True}}
+    assert spec["bootstrap"] == {
+        "initdb": {
+            "database": "warehouse",
+            "owner": "app",
+            "secret": {"name": "warehouse-app"},
+            "dataChecksums": True,
+        }
+    }
     roles = {r["name"]: r for r in spec["managed"]["roles"]}
     assert set(roles) == {"cdc_sink", "module_alpha", "module_beta", "module_gamma", "pipeline_readonly"}
     for name, role in roles.items():
@@ -79,19 +101,29 @@ def test_initdb_and_managed_roles() -> None:
 
 def test_wal_archiving_through_the_plugin_with_irsa() -> None:
     spec = _cluster()["spec"]
-    assert spec["plugins"] == [{"name": "barman-cloud.cloudnative-pg.io", "isWALArchiver": True,
-                                "parameters": {"barmanObjectName": "warehouse-store"}}]
+    assert spec["plugins"] == [
+        {
+            "name": "barman-cloud.cloudnative-pg.io",
+            "isWALArchiver": True,
+            "parameters": {"barmanObjectName": "warehouse-store"},
+        }
+    ]
     assert "backup" not in spec  # the in-tree barmanObjectStore is not used
     assert spec["serviceAccountTemplate"]["metadata"]["annotations"] == {
-        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/pg-backup"}
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/pg-backup"
+    }
 
 
 def test_object_store_retention_and_destination() -> None:
     s = stack_settings("prod").postgres
     assert s is not None
-    doc = manifests.object_store(name="warehouse-store", namespace="postgres",
-                                 destination=manifests.destination_path("prod-backups-1234"),
-                                 region="us-east-1", retention_days=s.backup_retention_days)
+    doc = manifests.object_store(
+        name="warehouse-store",
+        namespace="postgres",
+        destination=manifests.destination_path("prod-backups-1234"),
+        region="us-east-1",
+        retention_days=s.backup_retention_days,
+    )
     validate_custom_resource(doc)
     assert doc["spec"]["retentionPolicy"] == "30d"  # seed 003 Backup Classifications: 30 days full
     assert doc["spec"]["configuration"]["destinationPath"] == "s3://prod-backups-1234/postgres/"
@@ -101,8 +133,13 @@ def test_object_store_retention_and_destination() -> None:
 def test_scheduled_backup_daily_at_one() -> None:
     s = stack_settings("prod").postgres
     assert s is not None
-    doc = manifests.scheduled_backup(name="warehouse-daily", namespace="postgres", cluster_name="warehouse",
-                                     schedule=s.backup_schedule, suspend=False)
+    doc = manifests.scheduled_backup(
+        name="warehouse-daily",
+        namespace="postgres",
+        cluster_name="warehouse",
+        schedule=s.backup_schedule,
+        suspend=False,
+    )
     validate_custom_resource(doc)
     # seed 003 Backup Schedules: DB full daily 01:00 (CloudNativePG: six fields, seconds first).
     assert doc["spec"]["schedule"].split() == ["0", "0", "1", "*", "*", "*"]
@@ -128,7 +165,10 @@ def test_standby_is_a_replica_of_the_primary_object_store() -> None:
     assert spec["bootstrap"]["recovery"]["source"] == "warehouse"
     (ext,) = spec["externalClusters"]
     assert ext["name"] == "warehouse"
-    assert ext["plugin"]["parameters"] == {"barmanObjectName": "warehouse-dr-source-store", "serverName": "warehouse"}
+    assert ext["plugin"]["parameters"] == {
+        "barmanObjectName": "warehouse-dr-source-store",
+        "serverName": "warehouse",
+    }
 
 
 @pytest.mark.parametrize("token", [None, TOKEN])
@@ -151,11 +191,18 @@ def test_secret_names_are_per_role() -> None:
 
 
 def test_bootstrap_job_is_valid_and_reads_credentials_from_the_secret() -> None:
-    job = manifests.bootstrap_job(cluster_name="warehouse", namespace="postgres", configmap="warehouse-bootstrap-sql",
-                                  placement=KubeTarget.placement("platform"))
+    job = manifests.bootstrap_job(
+        cluster_name="warehouse",
+        namespace="postgres",
+        configmap="warehouse-bootstrap-sql",
+        placement=KubeTarget.placement("platform"),
+    )
     job["metadata"]["name"] = "warehouse-bootstrap"
     kubernetes_validate.validate(job, "1.33", strict=True)
     env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["PGHOST"]["value"] == "warehouse-rw.postgres.svc"
-    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "warehouse-superuser", "key": "password"}
+    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "warehouse-superuser",
+        "key": "password",
+    }
     assert all("value" not in e or "PASSWORD" not in e["name"] for e in env.values())

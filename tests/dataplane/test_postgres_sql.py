@@ -30,7 +30,9 @@ REINDEX INDEX idx_delivery_record_id;
 REINDEX INDEX idx_delivery_destination;
 """
 # ... Statistics Update and Log Table Maintenance, verbatim.
-SEED_ANALYZE = "ANALYZE validation_cache; ANALYZE transformation_state; ANALYZE delivery_tracking; ANALYZE audit_log;"
+SEED_ANALYZE = (
+    "ANALYZE validation_cache; ANALYZE transformation_state; ANALYZE delivery_tracking; ANALYZE audit_log;"
+)
 SEED_ARCHIVE = """
 INSERT INTO audit_log_archive
 SELECT * FROM audit_log
@@ -54,10 +56,26 @@ class Server:
     def _cmd(self, argv: list[str]) -> list[str]:
         return ["runuser", "-u", self.user, "--", *argv] if self.user else argv
 
-    def psql(self, sql: str | None = None, *, db: str = "postgres", file: str | None = None,
-             check: bool = True) -> subprocess.CompletedProcess[str]:
-        argv = [shutil.which("psql") or "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", db]
+    def psql(
+        self, sql: str | None = None, *, db: str = "postgres", file: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        argv = [
+            shutil.which("psql") or "psql",
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            db,
+        ]
         argv += ["-f", file] if file else ["-c", sql or ""]
         return subprocess.run(argv, capture_output=True, text=True, check=check, timeout=60)
 
@@ -81,11 +99,19 @@ def pg() -> Iterator[Server]:
         shutil.chown(root, user=user)
     server = Server(_free_port(), root, user)
     data = str(Path(root) / "data")
-    subprocess.run(server._cmd([initdb, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8"]),
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        server._cmd([initdb, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     opts = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1"
-    subprocess.run(server._cmd([pg_ctl, "-D", data, "-o", opts, "-l", str(Path(root) / "log"), "-w", "start"]),
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        server._cmd([pg_ctl, "-D", data, "-o", opts, "-l", str(Path(root) / "log"), "-w", "start"]),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     try:
         # The state CloudNativePG's initdb leaves: database warehouse owned by the app role.
         server.psql("CREATE ROLE app LOGIN")
@@ -97,7 +123,9 @@ def pg() -> Iterator[Server]:
         server.psql(file=str(sql))  # idempotent: a second run changes nothing and fails on nothing
         yield server
     finally:
-        subprocess.run(server._cmd([pg_ctl, "-D", data, "-m", "fast", "-w", "stop"]), capture_output=True, timeout=120)
+        subprocess.run(
+            server._cmd([pg_ctl, "-D", data, "-m", "fast", "-w", "stop"]), capture_output=True, timeout=120
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -107,46 +135,66 @@ def test_no_password_in_the_sql() -> None:
 
 
 def test_databases_and_owners(pg: Server) -> None:
-    rows = pg.value("SELECT datname || ':' || pg_get_userbyid(datdba) FROM pg_database "
-                    "WHERE datname IN ('warehouse', 'pipeline_db') ORDER BY 1").split()
+    rows = pg.value(
+        "SELECT datname || ':' || pg_get_userbyid(datdba) FROM pg_database "
+        "WHERE datname IN ('warehouse', 'pipeline_db') ORDER BY 1"
+    ).split()
     assert rows == ["pipeline_db:pipeline_owner", "warehouse:app"]
 
 
 def test_cdc_schema_owned_by_sink_and_search_path(pg: Server) -> None:
-    assert pg.value("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'cdc_data'",
-                    db="warehouse") == "cdc_sink"
-    setting = pg.value("SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s "
-                       "JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'warehouse' "
-                       "AND s.setrole = 'cdc_sink'::regrole")
+    assert (
+        pg.value(
+            "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'cdc_data'", db="warehouse"
+        )
+        == "cdc_sink"
+    )
+    setting = pg.value(
+        "SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s "
+        "JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'warehouse' "
+        "AND s.setrole = 'cdc_sink'::regrole"
+    )
     assert setting == "search_path=cdc_data"
     # The sink creates its tables there (the JDBC sink's schema evolution), and nowhere else.
-    pg.psql("SET ROLE cdc_sink; CREATE TABLE IF NOT EXISTS cdc_data.probe (id int PRIMARY KEY); "
-            "DROP TABLE cdc_data.probe;", db="warehouse")
+    pg.psql(
+        "SET ROLE cdc_sink; CREATE TABLE IF NOT EXISTS cdc_data.probe (id int PRIMARY KEY); "
+        "DROP TABLE cdc_data.probe;",
+        db="warehouse",
+    )
     refused = pg.psql("SET ROLE cdc_sink; CREATE TABLE public.probe (id int);", db="warehouse", check=False)
     assert refused.returncode != 0 and "permission denied" in refused.stderr
 
 
 def test_module_tables_of_seed_003(pg: Server) -> None:
     # seed 003 Database Maintenance (ANALYZE list, audit archive) and Backup Classifications.
-    tables = pg.value("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
-                      "WHERE schemaname = 'public'", db="pipeline_db")
-    assert tables.split(",") == sorted(["validation_cache", "transformation_state", "delivery_tracking",
-                                        "audit_log", "audit_log_archive"])
-    owners = set(pg.value("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'",
-                          db="pipeline_db").split())
+    tables = pg.value(
+        "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
+        db="pipeline_db",
+    )
+    assert tables.split(",") == sorted(
+        ["validation_cache", "transformation_state", "delivery_tracking", "audit_log", "audit_log_archive"]
+    )
+    owners = set(
+        pg.value(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'", db="pipeline_db"
+        ).split()
+    )
     assert owners == {"pipeline_owner"}
 
 
 def test_indexes_the_seed_maintenance_rebuilds(pg: Server) -> None:
     # seed 003 Index Maintenance: index -> the table of the module it names.
     expected = {
-        "idx_validation_cache_key": "validation_cache", "idx_validation_cache_timestamp": "validation_cache",
+        "idx_validation_cache_key": "validation_cache",
+        "idx_validation_cache_timestamp": "validation_cache",
         "idx_transform_state_record_id": "transformation_state",
         "idx_transform_state_timestamp": "transformation_state",
-        "idx_delivery_record_id": "delivery_tracking", "idx_delivery_destination": "delivery_tracking",
+        "idx_delivery_record_id": "delivery_tracking",
+        "idx_delivery_destination": "delivery_tracking",
     }
-    rows = pg.value("SELECT indexname || ':' || tablename FROM pg_indexes WHERE schemaname = 'public'",
-                    db="pipeline_db").split()
+    rows = pg.value(
+        "SELECT indexname || ':' || tablename FROM pg_indexes WHERE schemaname = 'public'", db="pipeline_db"
+    ).split()
     found = dict(r.split(":") for r in rows)
     for index, table in expected.items():
         assert found.get(index) == table, f"{index} on {table} missing (found {found.get(index)})"
@@ -155,48 +203,70 @@ def test_indexes_the_seed_maintenance_rebuilds(pg: Server) -> None:
 
 
 def test_seed_audit_archive_statement_moves_old_rows(pg: Server) -> None:
-    pg.psql("INSERT INTO audit_log (\"timestamp\", module, actor, action) VALUES "
-            "(now() - interval '91 days', 'alpha', 'test', 'old'), (now(), 'beta', 'test', 'new')", db="pipeline_db")
+    pg.psql(
+        'INSERT INTO audit_log ("timestamp", module, actor, action) VALUES '
+        "(now() - interval '91 days', 'alpha', 'test', 'old'), (now(), 'beta', 'test', 'new')",
+        db="pipeline_db",
+    )
     pg.psql(SEED_ARCHIVE, db="pipeline_db")
     assert pg.value("SELECT action FROM audit_log_archive", db="pipeline_db") == "old"
     assert pg.value("SELECT string_agg(action, ',') FROM audit_log", db="pipeline_db") == "new"
 
 
-@pytest.mark.parametrize(("role", "table", "privilege", "granted"), [
-    ("module_alpha", "validation_cache", "INSERT", True),
-    ("module_alpha", "validation_cache", "DELETE", True),
-    ("module_alpha", "transformation_state", "INSERT", False),
-    ("module_beta", "transformation_state", "UPDATE", True),
-    ("module_beta", "delivery_tracking", "SELECT", False),
-    ("module_gamma", "delivery_tracking", "INSERT", True),
-    ("module_gamma", "validation_cache", "UPDATE", False),
-    ("module_alpha", "audit_log", "INSERT", True),
-    ("module_gamma", "audit_log", "DELETE", False),
-    ("module_beta", "audit_log_archive", "INSERT", False),
-    ("pipeline_readonly", "audit_log", "SELECT", True),
-    ("pipeline_readonly", "delivery_tracking", "SELECT", True),
-    ("pipeline_readonly", "validation_cache", "INSERT", False),
-    ("cdc_sink", "validation_cache", "SELECT", False),
-])
+@pytest.mark.parametrize(
+    ("role", "table", "privilege", "granted"),
+    [
+        ("module_alpha", "validation_cache", "INSERT", True),
+        ("module_alpha", "validation_cache", "DELETE", True),
+        ("module_alpha", "transformation_state", "INSERT", False),
+        ("module_beta", "transformation_state", "UPDATE", True),
+        ("module_beta", "delivery_tracking", "SELECT", False),
+        ("module_gamma", "delivery_tracking", "INSERT", True),
+        ("module_gamma", "validation_cache", "UPDATE", False),
+        ("module_alpha", "audit_log", "INSERT", True),
+        ("module_gamma", "audit_log", "DELETE", False),
+        ("module_beta", "audit_log_archive", "INSERT", False),
+        ("pipeline_readonly", "audit_log", "SELECT", True),
+        ("pipeline_readonly", "delivery_tracking", "SELECT", True),
+        ("pipeline_readonly", "validation_cache", "INSERT", False),
+        ("cdc_sink", "validation_cache", "SELECT", False),
+    ],
+)
 def test_table_grants(pg: Server, role: str, table: str, privilege: str, granted: bool) -> None:
     got = pg.value(f"SELECT has_table_privilege('{role}', 'public.{table}', '{privilege}')", db="pipeline_db")
     assert got == ("t" if granted else "f")
 
 
-@pytest.mark.parametrize(("role", "db", "granted"), [
-    ("cdc_sink", "warehouse", True),
-    ("cdc_sink", "pipeline_db", False),
-    ("module_alpha", "pipeline_db", True),
-    ("module_alpha", "warehouse", False),
-    ("pipeline_readonly", "pipeline_db", True),
-])
+@pytest.mark.parametrize(
+    ("role", "db", "granted"),
+    [
+        ("cdc_sink", "warehouse", True),
+        ("cdc_sink", "pipeline_db", False),
+        ("module_alpha", "pipeline_db", True),
+        ("module_alpha", "warehouse", False),
+        ("pipeline_readonly", "pipeline_db", True),
+    ],
+)
 def test_connect_grants(pg: Server, role: str, db: str, granted: bool) -> None:
-    assert pg.value(f"SELECT has_database_privilege('{role}', '{db}', 'CONNECT')") == ("t" if granted else "f")
+    assert pg.value(f"SELECT has_database_privilege('{role}', '{db}', 'CONNECT')") == (
+        "t" if granted else "f"
+    )
 
 
 def test_roles_have_no_login_until_managed(pg: Server) -> None:
     # Logins and passwords come from CloudNativePG managed roles (or the local stack's ALTER ROLE).
-    rows = pg.value("SELECT rolname || ':' || rolcanlogin FROM pg_roles WHERE rolname IN "
-                    "('cdc_sink','module_alpha','module_beta','module_gamma','pipeline_readonly','pipeline_owner')")
-    assert sorted(rows.split()) == sorted(f"{r}:false" for r in (
-        "cdc_sink", "module_alpha", "module_beta", "module_gamma", "pipeline_readonly", "pipeline_owner"))
+    rows = pg.value(
+        "SELECT rolname || ':' || rolcanlogin FROM pg_roles WHERE rolname IN "
+        "('cdc_sink','module_alpha','module_beta','module_gamma','pipeline_readonly','pipeline_owner')"
+    )
+    assert sorted(rows.split()) == sorted(
+        f"{r}:false"
+        for r in (
+            "cdc_sink",
+            "module_alpha",
+            "module_beta",
+            "module_gamma",
+            "pipeline_readonly",
+            "pipeline_owner",
+        )
+    )

@@ -18,15 +18,28 @@ from tests.dataplane._stacks import ZONES, stack_settings
 from tests.support.crds import validate_custom_resource
 
 
-def _cluster(stack: str = "prod", *, manage_tasks: bool = True, seeds: list[str] | None = None,
-             zones: tuple[str, ...] = ZONES) -> dict:
+def _cluster(
+    stack: str = "prod",
+    *,
+    manage_tasks: bool = True,
+    seeds: list[str] | None = None,
+    zones: tuple[str, ...] = ZONES,
+) -> dict:
     s = stack_settings(stack)
     assert s.scylla is not None
     return manifests.scylla_cluster(
-        name="scylla", namespace="scylla", settings=s.scylla, datacenter="us-east-1", zones=zones,
-        storage_class="gp3-encrypted", tolerations=KubeTarget.placement("scylla")["tolerations"],
-        backup_location="s3:prod-backups-1234", manage_tasks=manage_tasks, external_seeds=seeds,
-        agent_config_secret="scylla-agent-config")
+        name="scylla",
+        namespace="scylla",
+        settings=s.scylla,
+        datacenter="us-east-1",
+        zones=zones,
+        storage_class="gp3-encrypted",
+        tolerations=KubeTarget.placement("scylla")["tolerations"],
+        backup_location="s3:prod-backups-1234",
+        manage_tasks=manage_tasks,
+        external_seeds=seeds,
+        agent_config_secret="scylla-agent-config",
+    )
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod", "prod-dr"])
@@ -48,7 +61,9 @@ def test_cluster_passes_the_operator_webhook(stack: str) -> None:
 
 def test_versions_pinned() -> None:
     spec = _cluster()["spec"]
-    assert spec["version"] == versions.SCYLLA_VERSION and spec["agentVersion"] == versions.SCYLLA_AGENT_VERSION
+    assert (
+        spec["version"] == versions.SCYLLA_VERSION and spec["agentVersion"] == versions.SCYLLA_AGENT_VERSION
+    )
     # The version is the ScyllaDB image tag: a pinned x.y.z release, never a moving tag such as "latest".
     assert all(part.isdigit() for part in spec["version"].split("."))
 
@@ -60,7 +75,9 @@ def test_one_rack_per_zone_with_limits_equal_requests_and_placement() -> None:
         assert rack["resources"]["limits"] == rack["resources"]["requests"]
         assert rack["agentResources"]["limits"] == rack["agentResources"]["requests"]
         assert rack["storage"]["storageClassName"] == "gp3-encrypted"
-        terms = rack["placement"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        terms = rack["placement"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+            "nodeSelectorTerms"
+        ]
         exprs = {e["key"]: e["values"] for e in terms[0]["matchExpressions"]}
         assert exprs == {"pipeline-infra/workload": ["scylla"], "topology.kubernetes.io/zone": [zone]}
         assert rack["placement"]["tolerations"] == KubeTarget.placement("scylla")["tolerations"]
@@ -111,14 +128,35 @@ def test_webhook_refuses_duplicate_racks_and_tasks() -> None:
     assert any("repairs[1].name: duplicate" in e for e in errors)
 
 
-@pytest.mark.parametrize("expr", ["0 1 * * *", "0 0 1 * * *", "@daily", "@every 24h", "*/15 2-4 * * mon-fri",
-                                  "0 2 * * 0", "0 0 1 ? * SUN"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "0 1 * * *",
+        "0 0 1 * * *",
+        "@daily",
+        "@every 24h",
+        "*/15 2-4 * * mon-fri",
+        "0 2 * * 0",
+        "0 0 1 ? * SUN",
+    ],
+)
 def test_cron_accepted(expr: str) -> None:
     assert cron_error(expr) is None
 
 
-@pytest.mark.parametrize("expr", ["0 25 * * *", "0 1 * *", "CRON_TZ=UTC 0 1 * * *", "@fortnightly", "61 0 1 * * *",
-                                  "0 1 * 13 *", "0 1 * * 8", "a b c d e"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "0 25 * * *",
+        "0 1 * *",
+        "CRON_TZ=UTC 0 1 * * *",
+        "@fortnightly",
+        "61 0 1 * * *",
+        "0 1 * 13 *",
+        "0 1 * * 8",
+        "a b c d e",
+    ],
+)
 def test_cron_refused(expr: str) -> None:
     assert cron_error(expr) is not None
 
@@ -158,8 +196,10 @@ def test_schema_is_idempotent_network_topology_with_cdc() -> None:
     s = stack_settings("prod").scylla
     assert s is not None
     cql = schema_cql(s, {"us-east-1": s.replication_factor})
-    assert ("CREATE KEYSPACE IF NOT EXISTS app_data WITH replication = "
-            "{'class': 'NetworkTopologyStrategy', 'us-east-1': 3}") in cql
+    assert (
+        "CREATE KEYSPACE IF NOT EXISTS app_data WITH replication = "
+        "{'class': 'NetworkTopologyStrategy', 'us-east-1': 3}"
+    ) in cql
     assert "tablets = {'enabled': false}" in cql  # CDC is not available on tablet keyspaces
     assert "ALTER KEYSPACE" not in cql  # one DC: never narrows a keyspace the DR site widened
     for table in s.tables:
@@ -172,16 +212,28 @@ def test_schema_is_idempotent_network_topology_with_cdc() -> None:
 def test_schema_of_the_dr_site_spans_both_datacenters() -> None:
     s = ScyllaSettings()
     cql = schema_cql(s, {"us-east-1": 3, "us-west-2": 3})
-    assert "ALTER KEYSPACE app_data WITH replication = {'class': 'NetworkTopologyStrategy', " \
-           "'us-east-1': 3, 'us-west-2': 3};" in cql
+    assert (
+        "ALTER KEYSPACE app_data WITH replication = {'class': 'NetworkTopologyStrategy', "
+        "'us-east-1': 3, 'us-west-2': 3};" in cql
+    )
 
 
 def test_schema_tables_from_settings() -> None:
-    s = ScyllaSettings(keyspace="shop", tables=[CdcTable(name="carts", primary_key=["cart_id", "item"],
-                                                          columns={"cart_id": "uuid", "item": "text", "qty": "int"})])
+    s = ScyllaSettings(
+        keyspace="shop",
+        tables=[
+            CdcTable(
+                name="carts",
+                primary_key=["cart_id", "item"],
+                columns={"cart_id": "uuid", "item": "text", "qty": "int"},
+            )
+        ],
+    )
     cql = schema_cql(s, {"dc1": 1})
-    assert "CREATE TABLE IF NOT EXISTS shop.carts (\n    cart_id uuid,\n    item text,\n    qty int,\n" \
-           "    PRIMARY KEY ((cart_id, item))\n) WITH cdc = {'enabled': true};" in cql
+    assert (
+        "CREATE TABLE IF NOT EXISTS shop.carts (\n    cart_id uuid,\n    item text,\n    qty int,\n"
+        "    PRIMARY KEY ((cart_id, item))\n) WITH cdc = {'enabled': true};" in cql
+    )
 
 
 @pytest.mark.parametrize("dcs", [{}, {"dc 1": 3}, {"dc1": 0}])
@@ -192,8 +244,12 @@ def test_schema_refuses_bad_datacenters(dcs: dict) -> None:
 
 # --- core manifests ---------------------------------------------------------------------------------
 def test_schema_job_is_a_valid_job() -> None:
-    job = manifests.schema_job(cluster="scylla", namespace="scylla", configmap="scylla-schema",
-                               placement=KubeTarget.placement("platform"))
+    job = manifests.schema_job(
+        cluster="scylla",
+        namespace="scylla",
+        configmap="scylla-schema",
+        placement=KubeTarget.placement("platform"),
+    )
     job["metadata"]["name"] = "scylla-schema"
     kubernetes_validate.validate(job, "1.33", strict=True)
     container = job["spec"]["template"]["spec"]["containers"][0]
