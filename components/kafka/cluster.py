@@ -140,15 +140,21 @@ class KafkaCluster(pulumi.ComponentResource):
             self.mirrormaker_password = pulumi.Output.secret(password.result)
             # Strimzi creates these once the cluster is Ready (the Kafka resource waits for that).
             fallback = f"{m.CLUSTER}-kafka-replication-bootstrap.{ns}.svc:{m.REPLICATION_PORT}"
+
+            # The ids resolve once the Kafka resource exists: a preview of a new stack (where it does
+            # not yet) skips these reads instead of failing on objects Strimzi has not made.
+            def after_kafka(object_id: str) -> pulumi.Output[str]:
+                return self.kafka.metadata.apply(lambda _: object_id)
+
             svc = core.Service.get(
                 f"{name}-replication-bootstrap",
-                f"{ns}/{m.CLUSTER}-kafka-replication-bootstrap",
+                after_kafka(f"{ns}/{m.CLUSTER}-kafka-replication-bootstrap"),
                 opts=pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=[self.kafka]),
             )
             self.replication_bootstrap = svc.status.apply(lambda st: _lb_address(st, fallback))
             ca = core.Secret.get(
                 f"{name}-cluster-ca-cert",
-                f"{ns}/{m.cluster_ca_secret()}",
+                after_kafka(f"{ns}/{m.cluster_ca_secret()}"),
                 opts=pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=[self.kafka]),
             )
             self.cluster_ca_cert = ca.data.apply(_ca_cert)

@@ -178,11 +178,12 @@ def kafka(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) ->
             cluster,
             namespace,
             annotations={
-                "strimzi.io/node-pools": "enabled",
-                "strimzi.io/kraft": "enabled",
-                # pulumi-kubernetes waits until the operator reports the cluster Ready, so that what
-                # depends on it (users' Secrets, the replication listener's load balancer) exists.
+                # (Strimzi 1.x runs KRaft with node pools only: no strimzi.io/kraft or node-pools
+                # annotations.) pulumi-kubernetes waits until the operator reports the cluster Ready,
+                # so that what depends on it (users' Secrets, the replication listener's load
+                # balancer, the cluster CA) exists; volumes and brokers can take a while.
                 "pulumi.com/waitFor": "condition=Ready",
+                "pulumi.com/timeoutSeconds": "1800",
             },
         ),
         "spec": spec,
