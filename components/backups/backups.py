@@ -36,6 +36,7 @@ class BackupsArgs:
     settings: BackupSettings
     environment: str
     region: str
+    account_id: str | None = None  # confines the replication role's trust to this account
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -117,7 +118,7 @@ class Backups(pulumi.ComponentResource):
             }
             sources = {"backups": self.backup, "audit": self.audit}
             self.replication_role = iam.Role(f"{name}-replication", assume_role_policy=service_trust_policy(
-                "s3.amazonaws.com"), tags=tags, opts=child)
+                "s3.amazonaws.com", source_account=args.account_id), tags=tags, opts=child)
             iam.RolePolicy(
                 f"{name}-replication", role=self.replication_role.id,
                 policy=pulumi.Output.all(

@@ -95,6 +95,8 @@ class EksCluster(pulumi.ComponentResource):
                 "subnet_ids": args.private_subnet_ids,
                 "endpoint_private_access": True,
                 "endpoint_public_access": args.settings.endpoint_public,
+                **({"public_access_cidrs": args.settings.endpoint_public_cidrs}
+                   if args.settings.endpoint_public else {}),
             },
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
             encryption_config={"provider": {"key_arn": self.secrets_key.arn}, "resources": ["secrets"]},

@@ -66,8 +66,9 @@ def irsa_trust_policy(*, provider_arn: str, issuer: str, namespace: str, service
     }, sort_keys=True)
 
 
-def service_trust_policy(service: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    })
+def service_trust_policy(service: str, *, source_account: str | None = None) -> str:
+    """Trust of a role for an AWS service; with `source_account`, only on behalf of that account."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if source_account is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

@@ -31,6 +31,7 @@ class NetworkArgs:
     zones: tuple[str, ...]  # the AZs to use, az_count of them
     ports: FleetPorts
     peer_cidr: str | None = None  # the other site of a DR pair (data-plane replication rules)
+    account_id: str | None = None  # confines the flow-log service's role to this account's flow logs
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -150,12 +151,16 @@ class Network(pulumi.ComponentResource):
         self.flow_log_group = cloudwatch.LogGroup(
             f"{name}-flow-logs", name=f"/pipeline-infra/{args.environment}/vpc-flow-logs",
             retention_in_days=s.flow_logs_retention_days, tags=tags, opts=child)
+        trust: dict = {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                       "Action": "sts:AssumeRole"}
+        if args.account_id is not None:  # no confused deputy: only this account's flow logs
+            trust["Condition"] = {
+                "StringEquals": {"aws:SourceAccount": args.account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{args.region}:{args.account_id}:vpc-flow-log/*"},
+            }
         self.flow_log_role = iam.Role(
-            f"{name}-flow-logs", assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                               "Action": "sts:AssumeRole"}],
-            }), tags=tags, opts=child)
+            f"{name}-flow-logs", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+            tags=tags, opts=child)
         iam.RolePolicy(
             f"{name}-flow-logs", role=self.flow_log_role.id,
             policy=self.flow_log_group.arn.apply(lambda arn: json.dumps({

@@ -37,10 +37,11 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
     env, region = settings.environment, settings.region
     zones = _zones(settings)
     dr = settings.dr
+    account_id = get_caller_identity().account_id
 
     network = Network(f"{env}-network", NetworkArgs(
         settings=net_settings, environment=env, region=region, zones=zones, ports=fleet_ports(settings.fleets),
-        peer_cidr=dr.peer_cidr if dr is not None else None,
+        peer_cidr=dr.peer_cidr if dr is not None else None, account_id=account_id,
     ))
     data_plane_sg = network.security_group_ids["data-plane"]
     resources: dict[str, pulumi.Resource] = {"network": network}
@@ -71,7 +72,8 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         )
         pulumi.export("cluster_name", cluster.cluster.name)
 
-    backups = Backups(f"{env}-backups", BackupsArgs(settings=backup_settings, environment=env, region=region))
+    backups = Backups(f"{env}-backups", BackupsArgs(settings=backup_settings, environment=env, region=region,
+                                                    account_id=account_id))
     resources["backups"] = backups
     backup_target = BackupTarget(bucket=backups.backup_bucket, region=region,
                                  irsa_role=backups.prefix_role_factory(kube.irsa_role))
@@ -82,7 +84,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         peering = VpcPeering(f"{env}-peering", VpcPeeringArgs(
             environment=env, vpc_id=network.vpc.id, vpc_cidr=net_settings.cidr,
             route_table_ids=[t.id for t in network.private_route_tables], peer_stack=dr.peer_stack,
-            peer_region=dr.peer_region, peer_cidr=dr.peer_cidr, account_id=get_caller_identity().account_id,
+            peer_region=dr.peer_region, peer_cidr=dr.peer_cidr, account_id=account_id,
         ))
         resources["peering"] = peering
         pulumi.export("vpc_peering_connection_id", peering.connection.id)

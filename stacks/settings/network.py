@@ -85,6 +85,21 @@ class ClusterSettings(Strict):
         default_factory=_default_node_groups
     )
     endpoint_public: bool = False
+    # Networks allowed to reach a public API endpoint (required with endpoint_public; never the world).
+    endpoint_public_cidrs: list[Cidr] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _public_endpoint(self) -> ClusterSettings:
+        import ipaddress
+
+        if self.endpoint_public and not self.endpoint_public_cidrs:
+            raise ValueError("endpoint_public_cidrs: name the networks allowed to reach the public API endpoint")
+        if not self.endpoint_public and self.endpoint_public_cidrs:
+            raise ValueError("endpoint_public_cidrs: only used with endpoint_public: true")
+        for cidr in self.endpoint_public_cidrs:
+            if ipaddress.ip_network(cidr).prefixlen == 0:
+                raise ValueError(f"endpoint_public_cidrs: {cidr} opens the API endpoint to the internet")
+        return self
 
 
 def overlapping_networks(cidrs: dict[str, str]) -> list[tuple[str, str]]:

@@ -109,8 +109,10 @@ def test_prod_replicates_backups_and_audit_logs_to_its_dr_region(plan_of):
     configs = plan.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
     assert len(configs) == 2
     buckets = {b.id: b for b in plan.of_type(BUCKET)}
-    role_names = {r.name for r in plan.of_type("aws:iam/role:Role")}
-    assert "prod-backups-replication" in role_names
+    (role,) = [r for r in plan.of_type("aws:iam/role:Role") if r.name == "prod-backups-replication"]
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     for config in configs:
         source = buckets[config.inputs["bucket"]]
         (rule,) = config.inputs["rules"]

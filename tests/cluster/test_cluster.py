@@ -97,10 +97,12 @@ def test_control_plane_is_private_encrypted_and_logged(stack, plan_of):
 
 
 def test_cluster_version_and_public_endpoint_follow_settings(plan_of):
-    plan = plan_of("staging", {"cluster.version": "1.32", "cluster.endpoint_public": True})
+    plan = plan_of("staging", {"cluster.version": "1.32", "cluster.endpoint_public": True,
+                               "cluster.endpoint_public_cidrs": ("203.0.113.0/24",)})
     (cluster,) = plan.of_type(CLUSTER)
     assert cluster.inputs["version"] == "1.32"
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is True
+    assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -214,6 +216,9 @@ def _load(stack: str, **changes):
     ({"node_groups": {"redis": {"instance_type": "r6i.large", "min": 1, "desired": 1, "max": 1}}},
      "cluster.node_groups.redis", "'scylla', 'kafka', 'postgres' or 'platform'"),
     ({"version": "2"}, "cluster.version", "pattern"),
+    ({"endpoint_public": True}, "cluster", "name the networks"),
+    ({"endpoint_public": True, "endpoint_public_cidrs": ["0.0.0.0/0"]}, "cluster", "to the internet"),
+    ({"endpoint_public_cidrs": ["203.0.113.0/24"]}, "cluster", "only used with endpoint_public"),
 ])
 def test_bad_cluster_settings_are_one_settings_error(cluster, key, fragment):
     with pytest.raises(SettingsError) as err:

@@ -195,8 +195,12 @@ def test_flow_logs_record_all_traffic_with_a_least_privilege_role(stack, plan_of
     (group,) = [g for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup") if "flow-logs" in g.name]
     assert group.inputs["retentionInDays"] == plan.settings.network.flow_logs_retention_days
     (role,) = [r for r in plan.of_type("aws:iam/role:Role") if r.name.endswith("network-flow-logs")]
-    trust = json.loads(role.inputs["assumeRolePolicy"])
-    assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    # confused-deputy guard: only this account's flow logs (the offline account is 123456789012)
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert trust["Condition"]["ArnLike"]["aws:SourceArn"].startswith(
+        f"arn:aws:ec2:{plan.settings.region}:123456789012:vpc-flow-log/")
     (policy,) = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("network-flow-logs")]
     statements = json.loads(policy.inputs["policy"])["Statement"]
     actions = {a for st in statements for a in st["Action"]}
