@@ -22,12 +22,14 @@ def build_aws_environment(settings: StackSettings) -> dict[str, Any]:
     outputs |= observability
     network = dataclasses.replace(infra.network, otlp_endpoint=observability["otlp_endpoint"])
     outputs |= {name: getattr(network, name) for name in ENVIRONMENT_OUTPUTS}
+    fleet_outputs: dict[str, Any] = {}
     if settings.fleets is not None:
         from stacks.compose.fleets import build_fleets
 
-        outputs |= build_fleets(settings, network)
+        fleet_outputs = build_fleets(settings, network, kafka_bootstrap_servers=outputs["kafka_bootstrap_servers"])
+        outputs |= fleet_outputs
     if settings.traffic is not None or settings.dr is not None:
         from stacks.compose.traffic import build_traffic
 
-        outputs |= build_traffic(settings, infra)
+        outputs |= build_traffic(settings, infra, fleet_outputs=fleet_outputs)
     return outputs

@@ -15,13 +15,6 @@ from stacks.settings.network import NetworkSettings
 from stacks.sizing import fleet_sizing
 
 # Built last by build_fleets in this program run (the environment's traffic switch reads them).
-_LAST: dict[str, Any] = {}
-
-
-def last_built() -> dict[str, Any]:
-    return dict(_LAST)
-
-
 def source_ports(settings: StackSettings) -> tuple[int, ...]:
     """The source adapter ports alpha listens on: the environment's network.source_ports, or the
     settings default for a colour stack (which has no network section)."""
@@ -117,6 +110,4 @@ def build_fleets(
     for module, fleet in built.items():
         outputs[f"{module}_group_name"] = fleet.group.name
         outputs[f"{module}_endpoint"] = fleet.endpoint
-    _LAST.clear()
-    _LAST.update(outputs)
     return outputs

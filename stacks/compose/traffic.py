@@ -63,10 +63,7 @@ def build_traffic(
         outputs["active_colour"] = t.active
 
     if dr is not None and dr.site == "dr":
-        if fleet_outputs is None:
-            from stacks.compose.fleets import last_built
-
-            fleet_outputs = last_built() if settings.fleets is not None else {}
+        fleet_outputs = fleet_outputs or {}
         if fleet_outputs.get("ingest_lb_dns_name"):
             site = DrIngest("dr-ingest", DrIngestArgs(
                 zone_id=zone.zone_id, domain=domain, environment=settings.environment,

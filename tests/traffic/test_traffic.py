@@ -44,8 +44,11 @@ def dr_site(role: str):
     from tests.fleets.mockrun import record
 
     settings = stack_settings("prod-dr", {"dr.role": role})
-    return record(settings, lambda: {**build_fleets(settings, stand_in_network(settings)),
-                                     **build_traffic(settings, None)}, stack="prod-dr")
+    def program():
+        fleets = build_fleets(settings, stand_in_network(settings))
+        return {**fleets, **build_traffic(settings, None, fleet_outputs=fleets)}
+
+    return record(settings, program, stack="prod-dr")
 
 
 def weights(plan) -> dict[str, int]:
