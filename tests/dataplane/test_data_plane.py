@@ -14,7 +14,7 @@ from components import versions
 from components.scylla.webhook import update_errors, webhook_errors
 from planner.runtime import SECRET, Plan, Resource
 from stacks.contract import NAMESPACES, PRIMARY_SITE_OUTPUTS
-from tests.dataplane._plan import plan_with_dependencies
+from tests.dataplane._plan import plan_with_dependencies, require_program
 from tests.support.crds import validate_custom_resource
 
 STACKS = ["staging", "prod", "prod-dr"]
@@ -47,8 +47,9 @@ def _one(plan: Plan, typ: str) -> Resource:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_custom_resources_match_their_crds(stack: str) -> None:
-    plan, _ = plan_with_dependencies(stack)
+def test_custom_resources_match_their_crds(plan_of, stack: str) -> None:
+    require_program()
+    plan = plan_of(stack)
     kinds = set()
     for r in _custom(plan):
         validate_custom_resource(_manifest(r))
@@ -57,8 +58,9 @@ def test_custom_resources_match_their_crds(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_core_manifests_are_valid_kubernetes(stack: str) -> None:
-    plan, _ = plan_with_dependencies(stack)
+def test_core_manifests_are_valid_kubernetes(plan_of, stack: str) -> None:
+    require_program()
+    plan = plan_of(stack)
     checked = 0
     for r in _ours(plan):
         if r.type not in CORE_KINDS:
@@ -75,14 +77,16 @@ def test_core_manifests_are_valid_kubernetes(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_scylla_cluster_passes_the_operator_webhook(stack: str) -> None:
-    plan, _ = plan_with_dependencies(stack)
+def test_scylla_cluster_passes_the_operator_webhook(plan_of, stack: str) -> None:
+    require_program()
+    plan = plan_of(stack)
     assert webhook_errors(_manifest(_one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster"))) == []
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_custom_resource_waits_for_its_operator(stack: str) -> None:
-    plan, deps = plan_with_dependencies(stack)
+# The promoted DR site declares every kind of the data plane (both object stores, both Jobs): one
+# plan with dependencies recorded covers them all.
+def test_every_custom_resource_waits_for_its_operator() -> None:
+    plan, deps = plan_with_dependencies("prod-dr", PROMOTE)
     releases = {
         r.name.removeprefix("operators-"): r.urn
         for r in plan.resources
@@ -104,8 +108,9 @@ def test_every_custom_resource_waits_for_its_operator(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_operators_are_pinned_and_on_platform_nodes(stack: str) -> None:
-    plan, _ = plan_with_dependencies(stack)
+def test_operators_are_pinned_and_on_platform_nodes(plan_of, stack: str) -> None:
+    require_program()
+    plan = plan_of(stack)
     charts = {
         r.name.removeprefix("operators-"): r.inputs
         for r in plan.resources
@@ -135,8 +140,9 @@ def test_operators_are_pinned_and_on_platform_nodes(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_secrets_are_basic_auth_from_pulumi_secrets(stack: str) -> None:
-    plan, _ = plan_with_dependencies(stack)
+def test_secrets_are_basic_auth_from_pulumi_secrets(plan_of, stack: str) -> None:
+    require_program()
+    plan = plan_of(stack)
     secrets = [r for r in _ours(plan) if r.type == "kubernetes:core/v1:Secret"]
     basic = [r for r in secrets if r.inputs.get("type") == "kubernetes.io/basic-auth"]
     assert len(basic) == 7  # superuser, app, cdc_sink, three modules, read-only
@@ -150,8 +156,9 @@ def test_secrets_are_basic_auth_from_pulumi_secrets(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", ["prod", "prod-dr"])
-def test_primary_site_outputs(stack: str) -> None:
-    plan, _ = plan_with_dependencies(stack)
+def test_primary_site_outputs(plan_of, stack: str) -> None:
+    require_program()
+    plan = plan_of(stack)
     for name in (
         "scylla_external_seeds",
         "postgres_cluster_name",
@@ -165,8 +172,9 @@ def test_primary_site_outputs(stack: str) -> None:
     )  # a seed per rack (AZ)
 
 
-def test_prod_figures() -> None:
-    plan, _ = plan_with_dependencies("prod")
+def test_prod_figures(plan_of) -> None:
+    require_program()
+    plan = plan_of("prod")
     spec = _one(plan, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
     assert spec["instances"] == 3  # issue 4: 3 instances in prod
     assert spec["storage"]["size"] == "1024Gi"  # seed 003 Storage Capacity: database 1 TB
@@ -181,8 +189,9 @@ def test_prod_figures() -> None:
 
 
 # --- DR site --------------------------------------------------------------------------------------
-def test_dr_site_joins_the_primary_scylla_cluster() -> None:
-    plan, _ = plan_with_dependencies("prod-dr")
+def test_dr_site_joins_the_primary_scylla_cluster(plan_of) -> None:
+    require_program()
+    plan = plan_of("prod-dr")
     spec = _one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs
     assert spec["metadata"]["name"] == "scylla"  # same cluster name on both sites
     assert spec["spec"]["datacenter"]["name"] == "us-west-2"
@@ -192,8 +201,9 @@ def test_dr_site_joins_the_primary_scylla_cluster() -> None:
     assert "'us-east-1': 3, 'us-west-2': 3" in cql
 
 
-def test_dr_standby_is_a_replica_cluster_without_bootstrap_job() -> None:
-    plan, _ = plan_with_dependencies("prod-dr")
+def test_dr_standby_is_a_replica_cluster_without_bootstrap_job(plan_of) -> None:
+    require_program()
+    plan = plan_of("prod-dr")
     cluster = _one(plan, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
     assert cluster["replica"]["primary"] != cluster["replica"]["self"]
     assert "recovery" in cluster["bootstrap"]
@@ -206,9 +216,10 @@ def test_dr_standby_is_a_replica_cluster_without_bootstrap_job() -> None:
 @pytest.mark.parametrize(
     "overrides", [PROMOTE, {**PROMOTE, "dr.promotion_token": "eyJ0b2tlbiI6InRlc3QifQ=="}]
 )
-def test_promotion_replaces_no_stateful_resource_and_changes_no_immutable_field(overrides: dict) -> None:
-    before, _ = plan_with_dependencies("prod-dr")
-    after, _ = plan_with_dependencies("prod-dr", overrides)
+def test_promotion_replaces_nothing_stateful_and_no_immutable_field(plan_of, overrides: dict) -> None:
+    require_program()
+    before = plan_of("prod-dr")
+    after = plan_of("prod-dr", overrides)
     stateful = {
         "kubernetes:postgresql.cnpg.io/v1:Cluster",
         "kubernetes:scylla.scylladb.com/v1:ScyllaCluster",

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.dataplane._checkov import checkov
-from tests.dataplane._plan import plan_with_dependencies
+from tests.dataplane._plan import require_program
 
 pytestmark = pytest.mark.engine
 
@@ -30,9 +30,10 @@ SKIPS = {
 
 
 @pytest.mark.parametrize(("stack", "overrides"), [("prod", {}), ("prod-dr", {"dr.role": "primary"})])
-def test_core_manifests_pass_checkov(tmp_path: Path, stack: str, overrides: dict) -> None:
+def test_core_manifests_pass_checkov(plan_of, tmp_path: Path, stack: str, overrides: dict) -> None:
     binary = checkov()
-    plan, _ = plan_with_dependencies(stack, overrides)
+    require_program()
+    plan = plan_of(stack, overrides)
     written = 0
     for r in plan.resources:
         if r.type in CORE and r.name.split("-")[0] in ("operators", "scylla", "postgres"):
