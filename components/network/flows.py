@@ -29,7 +29,7 @@ WORLD = "0.0.0.0/0"
 # Ports of the data plane the fleets use (seed 000 architecture; DESIGN.md components).
 # Each service is one port range (one rule): (first, last).
 DATA_PLANE_PORTS: dict[str, tuple[int, int]] = {
-    "kafka": (9092, 9093),  # plain (in-cluster clients) and TLS listeners
+    "kafka": (9092, 9094),  # plain, TLS and the replication listener (internal load balancer)
     "postgresql": (5432, 5432),
     "scylla-cql": (9042, 9042),
     "otlp": (4317, 4318),  # gRPC and HTTP
@@ -40,7 +40,7 @@ DATA_PLANE_PORTS: dict[str, tuple[int, int]] = {
 REPLICATION_PORTS: dict[str, tuple[int, int]] = {
     "scylla-internode": (7000, 7001),
     "scylla-cql": (9042, 9042),
-    "kafka": (9092, 9093),
+    "kafka": (9092, 9094),  # plain, TLS and the replication listener of the DR pair
     "postgresql": (5432, 5432),
 }
 # Interface endpoints the fleets use instead of the internet (SSM agent, CloudWatch logs/metrics).
@@ -97,6 +97,7 @@ def _pair(group: str, peer_group: str, port: int, what: str, to_port: int | None
 
 def intended_flows(
     *,
+    vpc_cidr: str,
     ports: FleetPorts,
     source_cidrs: list[str],
     source_ports: list[int],
@@ -135,9 +136,15 @@ def intended_flows(
         for port in destination_ports:
             flows.append(Flow("gamma", "egress", "cidr", cidr, port, port, f"delivery destination {cidr}"))
     # Fleets -> data plane (Kafka, PostgreSQL, ScyllaDB, OTLP telemetry and logs, Schema Registry).
+    # The fleets reach it through internal network load balancers (their addresses are in the VPC's
+    # subnets and carry no security group) or pod addresses on the nodes: egress to the VPC's network,
+    # ingress on the nodes' data-plane group from the fleets' groups.
     for module in FLEET_MODULES:
         for service, (first, last) in DATA_PLANE_PORTS.items():
-            flows += _pair(module, "data-plane", first, service, last)
+            flows.append(Flow(module, "egress", "cidr", vpc_cidr, first, last,
+                              f"{service} ({module} -> data plane in the VPC)"))
+            flows.append(Flow("data-plane", "ingress", "sg", module, first, last,
+                              f"{service} ({module} -> data plane)"))
         # Artifacts and state backups in S3 through the gateway endpoint; SSM/CloudWatch endpoints.
         flows.append(Flow(module, "egress", "prefix-list", "s3", HTTPS, HTTPS, "S3 via the gateway endpoint"))
         flows += _pair(module, "endpoints", HTTPS, "SSM and CloudWatch interface endpoints")

@@ -117,7 +117,7 @@ class Network(pulumi.ComponentResource):
             for group in SECURITY_GROUPS
         }
         self.flows = intended_flows(
-            ports=args.ports, source_cidrs=s.source_cidrs, source_ports=s.source_ports,
+            vpc_cidr=s.cidr, ports=args.ports, source_cidrs=s.source_cidrs, source_ports=s.source_ports,
             enrichment_cidrs=s.enrichment_cidrs, enrichment_ports=s.enrichment_ports,
             destination_cidrs=s.destination_cidrs, destination_ports=s.destination_ports,
             public_ingest=s.public_ingest, peer_cidr=args.peer_cidr,

@@ -24,13 +24,13 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 HANDOFF, HEALTH, METRICS = 9000, 8080, 9100
 SOURCE_PORT = 8443  # NetworkSettings.source_ports default (REST adapter over TLS)
 HTTPS = 443
-# The data plane the fleets talk to (seed 000 pipeline): Kafka plain/TLS, PostgreSQL, Scylla CQL,
-# OTLP gRPC/HTTP (telemetry and logs: 003 Module Alpha Step 1 "metrics collection ... logging
-# aggregation"), Schema Registry.
-DATA_PLANE = ((9092, 9093), (5432, 5432), (9042, 9042), (4317, 4318), (8081, 8081))
+# The data plane the fleets talk to (seed 000 pipeline): Kafka plain/TLS/replication listener,
+# PostgreSQL, Scylla CQL, OTLP gRPC/HTTP (telemetry and logs: 003 Module Alpha Step 1 "metrics
+# collection ... logging aggregation"), Schema Registry.
+DATA_PLANE = ((9092, 9094), (5432, 5432), (9042, 9042), (4317, 4318), (8081, 8081))
 # Between the data planes of a DR pair: Scylla inter-DC (7000/7001) and CQL, Kafka (MirrorMaker 2),
 # PostgreSQL streaming replication (003 Disaster Recovery; 004 RPO < 1 min).
-REPLICATION = ((7000, 7001), (9042, 9042), (9092, 9093), (5432, 5432))
+REPLICATION = ((7000, 7001), (9042, 9042), (9092, 9094), (5432, 5432))
 MODULES = ("alpha", "beta", "gamma")
 
 
@@ -77,8 +77,10 @@ def expected_rules(stack: str, *, public_ingest: bool = False) -> set[tuple]:
     # Fleets -> data plane; S3 (artifacts, 003 Artifact Verification; state backups, 003 State
     # Backups) through the gateway endpoint; SSM and CloudWatch through interface endpoints.
     for module in MODULES:
-        for ports in DATA_PLANE:
-            flow(module, "data-plane", ports)
+        for first, last in DATA_PLANE:
+            # out to the VPC (internal load balancers, pods), in on the nodes from the fleet's group
+            rules.add((module, "egress", f"cidr:{net['cidr']}", first, last))
+            rules.add(("data-plane", "ingress", f"sg:{module}", first, last))
         rules.add((module, "egress", "pl:s3", HTTPS, HTTPS))
         flow(module, "endpoints", HTTPS)
     flow("data-plane", "endpoints", HTTPS)
