@@ -161,12 +161,13 @@ class Observability(pulumi.ComponentResource):
                 ),
             ]
         ]
-        self.dashboards = [
-            core.ConfigMap(
-                f"{name}-dashboard-{uid}", metadata=m["metadata"], data=m["data"], opts=child(self.namespace)
-            )
-            for uid, m in manifests.dashboard_configmaps(ns).items()
-        ]
+        dashboards = manifests.dashboards_configmap(ns)
+        self.dashboards = core.ConfigMap(
+            f"{name}-dashboards",
+            metadata=dashboards["metadata"],
+            data=dashboards["data"],
+            opts=child(self.namespace),
+        )
 
         # --- tracing --------------------------------------------------------------------------------------
         self.otlp_endpoint: pulumi.Output[str] = pulumi.Output.from_input("")

@@ -284,20 +284,18 @@ def schema_registry_service_monitor(*, namespace: str, registry_namespace: str) 
     }
 
 
-def dashboard_configmaps(namespace: str) -> dict[str, dict[str, Any]]:
-    """uid -> ConfigMap manifest the Grafana sidecar loads (label grafana_dashboard: "1")."""
+def dashboards_configmap(namespace: str) -> dict[str, Any]:
+    """One ConfigMap with every dashboard (key <uid>.json) for the Grafana sidecar, which loads the
+    ConfigMaps labelled grafana_dashboard: "1"."""
     return {
-        uid: {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {
-                "name": f"dashboard-{uid}",
-                "namespace": namespace,
-                "labels": {"grafana_dashboard": "1", **PART_OF},
-            },
-            "data": {f"{uid}.json": json.dumps(d, indent=2, sort_keys=True)},
-        }
-        for uid, d in all_dashboards().items()
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "pipeline-dashboards",
+            "namespace": namespace,
+            "labels": {"grafana_dashboard": "1", **PART_OF},
+        },
+        "data": {f"{uid}.json": json.dumps(d, sort_keys=True) for uid, d in all_dashboards().items()},
     }
 
 

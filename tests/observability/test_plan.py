@@ -121,17 +121,17 @@ def test_core_manifests_are_valid_kubernetes(plan_of, stack: str) -> None:
             doc["stringData"] = {"key": SECRET}
         kubernetes_validate.validate(doc, "1.33", strict=True)
         checked += 1
-    assert checked == 1 + 2 + len(all_dashboards()) + 1
+    assert checked == 1 + 2 + 1 + 1  # namespace, two Secrets, dashboards ConfigMap, OTLP Service
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_dashboards_provisioned_for_the_sidecar(plan_of, stack: str) -> None:
-    maps = [r for r in _ours(plan_of(stack)) if r.type == "kubernetes:core/v1:ConfigMap"]
-    assert len(maps) == len(all_dashboards())
-    for r in maps:
-        assert r.inputs["metadata"]["labels"]["grafana_dashboard"] == "1"
-        (text,) = r.inputs["data"].values()
-        assert json.loads(text)["uid"] in all_dashboards()
+    (cm,) = [r for r in _ours(plan_of(stack)) if r.type == "kubernetes:core/v1:ConfigMap"]
+    assert cm.inputs["metadata"]["labels"]["grafana_dashboard"] == "1"
+    data = cm.inputs["data"]
+    assert {json.loads(text)["uid"] + ".json" for text in data.values()} == set(data)
+    assert {json.loads(text)["uid"] for text in data.values()} == set(all_dashboards())
+    assert sum(len(text) for text in data.values()) < 1024 * 1024  # a ConfigMap holds at most 1 MiB
 
 
 def test_ec2_discovery_role_only_describes_instances(plan_of) -> None:
@@ -181,7 +181,7 @@ def test_render_writes_rules_alertmanager_and_dashboards(plan_of, tmp_path: Path
     assert rules == ["prometheus/observability-rules.rules.yml"]
     assert "alertmanager/observability-kube-prometheus-stack.yml" in names
     for uid in all_dashboards():
-        assert f"files/observability-dashboard-{uid}/{uid}.json" in names
+        assert f"files/observability-dashboards/{uid}.json" in names
     promtool, amtool = engine("promtool"), engine("amtool")
     check = subprocess.run(
         [promtool, "check", "rules", str(tmp_path / rules[0])], capture_output=True, text=True
