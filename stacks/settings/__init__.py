@@ -57,6 +57,8 @@ def _key(loc: tuple[Any, ...]) -> str:
     head, rest = loc[0], loc[1:]
     out = "aws:region" if head == "region" else f"{PROJECT}:{head}"
     for part in rest:
+        if part == "[key]":  # pydantic's marker for an invalid key of a mapping: the key itself is named
+            continue
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
 

@@ -100,6 +100,8 @@ BAD = [
     ("promotion token without promotion", "prod-dr",
      with_("prod-dr", "pipeline-infra:dr", "token-123", "promotion_token"),
      "pipeline-infra:dr.promotion_token", "only used with dr.role primary"),
+    ("unknown key of a mapping (colour)", "prod", with_("prod", "pipeline-infra:traffic", {"purple": 100}, "weights"),
+     "pipeline-infra:traffic.weights.purple", "one of 'blue' or 'green'"),
     ("primary site cannot be promoted", "prod", with_("prod", "pipeline-infra:dr", "primary", "role"),
      "pipeline-infra:dr", "only a dr site is promoted"),
 ]
