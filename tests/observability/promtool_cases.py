@@ -29,8 +29,17 @@ def expand(template: str, labels: dict[str, str]) -> str:
     return _TEMPLATE.sub(lambda m: labels.get(m.group(1), ""), template)
 
 
-def load_cases() -> dict[str, Any]:
+def load_all() -> dict[str, Any]:
     return yaml.safe_load(CASES.read_text(encoding="utf-8"))
+
+
+def load_cases() -> dict[str, Any]:
+    """alert name -> its fire and quiet cases."""
+    return {k: v for k, v in load_all().items() if k != "recording"}
+
+
+def load_recording() -> dict[str, Any]:
+    return load_all()["recording"]
 
 
 def _series(case: dict[str, Any]) -> list[dict[str, str]]:
@@ -94,4 +103,25 @@ def build(rule_file: str) -> dict[str, Any]:
                 ],
             }
         )
+    rec = load_recording()
+    by_name = {r["alert"]: r for r in rules.alerts()}
+    tests.append(
+        {
+            "name": "seed 000 metrics recorded from the exporters, and the seed 000 alerts on them",
+            "interval": "1m",
+            "input_series": _series(rec),
+            "promql_expr_test": [
+                {"expr": name, "eval_time": rec["at"], "exp_samples": samples}
+                for name, samples in rec["samples"].items()
+            ],
+            "alert_rule_test": [
+                {
+                    "eval_time": case["at"],
+                    "alertname": name,
+                    "exp_alerts": [_expected(by_name[name], labels) for labels in case["alerts"]],
+                }
+                for name, case in rec["alerts"].items()
+            ],
+        }
+    )
     return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}

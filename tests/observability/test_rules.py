@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.observability import rules
-from tests.observability.promtool_cases import build, load_cases
+from tests.observability.promtool_cases import build, load_cases, load_recording
 from tests.support.engines import engine
 
 # seed 003 Monitoring and Alerting > Alert Definitions: name -> (severity, duration, runbook)
@@ -114,7 +114,7 @@ def test_data_plane_and_capacity_basics_present():
 
 def test_every_rule_has_module_severity_and_seed_source():
     for group in rules.rule_groups():
-        for rule in group["rules"]:
+        for rule in (r for r in group["rules"] if "alert" in r):
             assert rule["labels"]["severity"] in ("critical", "high", "medium", "low", "info")
             assert rule["labels"]["module"]
             assert rule["annotations"]["source"].startswith("seed 00"), rule["alert"]
@@ -154,6 +154,14 @@ def test_every_alert_has_a_fire_and_a_quiet_case():
         assert fire["series"] != quiet["series"], name
 
 
+def test_every_recording_rule_has_expected_samples():
+    recorded = [r["record"] for g in rules.recording_groups() for r in g["rules"]]
+    assert recorded and sorted(load_recording()["samples"]) == sorted(recorded)
+    # the seed 000 names they produce are the ones the seed 000 alerts read
+    reads = {m for r in rules.alerts() for m in rules.metric_names(str(r["expr"]))}
+    assert set(recorded) <= reads
+
+
 @pytest.mark.engine
 def test_promtool_checks_and_tests_the_rule_file(tmp_path: Path):
     promtool = engine("promtool")
@@ -162,7 +170,8 @@ def test_promtool_checks_and_tests_the_rule_file(tmp_path: Path):
         [promtool, "check", "rules", str(tmp_path / "pipeline.yml")], capture_output=True, text=True
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    assert f"{len(rules.alerts())} rules found" in check.stdout
+    recorded = sum(len(g["rules"]) for g in rules.recording_groups())
+    assert f"{len(rules.alerts()) + recorded} rules found" in check.stdout
     (tmp_path / "tests.yml").write_text(yaml.safe_dump(build("pipeline.yml"), sort_keys=False))
     run = subprocess.run(
         [promtool, "test", "rules", str(tmp_path / "tests.yml")], capture_output=True, text=True, cwd=tmp_path
