@@ -129,7 +129,7 @@ class Postgres(pulumi.ComponentResource):
                 namespace=ns,
                 destination=pulumi.Output.from_input(r.source_bucket).apply(manifests.destination_path),
                 region=r.source_region,
-                retention_days=s.backup_retention_days,
+                retention_days=None,
             )
             stores.append(
                 apiextensions.CustomResource(

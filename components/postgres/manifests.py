@@ -34,7 +34,7 @@ def object_store(
     namespace: str,
     destination: Any,
     region: str,
-    retention_days: int,
+    retention_days: int | None,
     server_name: str | None = None,
 ) -> dict[str, Any]:
     """The barman-cloud ObjectStore on `destination` (s3://bucket/postgres/), credentials from IRSA."""
@@ -51,7 +51,9 @@ def object_store(
         "apiVersion": "barmancloud.cnpg.io/v1",
         "kind": "ObjectStore",
         "metadata": {"name": name, "namespace": namespace},
-        "spec": {"configuration": configuration, "retentionPolicy": f"{retention_days}d"},
+        # The primary's store is only read by the DR site: its retention is the primary's business.
+        "spec": {"configuration": configuration}
+        | ({"retentionPolicy": f"{retention_days}d"} if retention_days is not None else {}),
     }
 
 

@@ -211,6 +211,10 @@ def test_dr_standby_is_a_replica_cluster_without_bootstrap_job(plan_of) -> None:
         r for r in _ours(plan) if r.type == "kubernetes:batch/v1:Job" and r.name.startswith("postgres")
     ]
     assert _one(plan, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]["suspend"] is True
+    stores = {r.name: r.inputs["spec"] for r in _ours(plan) if r.inputs.get("kind") == "ObjectStore"}
+    # Own store: 30 days (seed 003); the primary's store is only read here, its retention stays the primary's.
+    assert stores["postgres-store"]["retentionPolicy"] == "30d"
+    assert "retentionPolicy" not in stores["postgres-source-store"]
 
 
 @pytest.mark.parametrize(
