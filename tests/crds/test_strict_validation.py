@@ -62,3 +62,18 @@ def test_the_lock_file_blob_ids_match_the_crd_files():
         got = subprocess.run(["git", "hash-object", str(folder / file)], capture_output=True, text=True,
                              check=True).stdout.strip()
         assert got == blob, file
+
+
+def test_value_only_branches_stay_open():
+    # Strimzi trustedCertificates items: oneOf [certificate] / [pattern] beside secretName, which only
+    # the parent declares. A closed branch would reject every valid entry.
+    connect = {
+        "apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaConnect", "metadata": {"name": "c"},
+        "spec": {"replicas": 1, "bootstrapServers": "k:9093", "groupId": "g", "configStorageTopic": "a",
+                 "offsetStorageTopic": "b", "statusStorageTopic": "c",
+                 "tls": {"trustedCertificates": [{"secretName": "ca", "certificate": "ca.crt"}]}},
+    }
+    assert schema_errors(connect) == []
+    typo = {**connect, "spec": {**connect["spec"],
+                                "tls": {"trustedCertificates": [{"secretNme": "ca", "certificate": "ca.crt"}]}}}
+    assert any("secretNme" in e for e in schema_errors(typo))

@@ -37,7 +37,8 @@ def crds_dir() -> Path:
     return path
 
 
-class _CRDLoader(yaml.SafeLoader):
+# The C loader where PyYAML has it: the CRD files are megabytes; the pure-Python parser takes seconds.
+class _CRDLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 
@@ -54,19 +55,35 @@ def _python_pattern(pattern: str) -> str:
     return pattern
 
 
-def _strict(schema: Any) -> Any:
-    """Close every object schema that declares its properties, and make RE2 patterns Python's."""
-    if isinstance(schema, dict):
-        out = {k: _strict(v) for k, v in schema.items() if k != "x-kubernetes-validations"}
-        if isinstance(out.get("pattern"), str):
-            out["pattern"] = _python_pattern(out["pattern"])
-        if ("properties" in out and "additionalProperties" not in out
-                and not out.get("x-kubernetes-preserve-unknown-fields")):
-            out["additionalProperties"] = False
-        return out
+# Value-only branches: a structural schema may not declare fields inside them (Strimzi's
+# trustedCertificates says "certificate or pattern" there), so closing them would reject the fields
+# their parent declares.
+_BRANCHES = ("oneOf", "anyOf", "allOf", "not")
+
+
+def _strict(schema: Any, *, branch: bool = False) -> Any:
+    """Close every object schema that declares its properties (not the value-only branches), and make
+    RE2 patterns Python's."""
     if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
+        return [_strict(v, branch=branch) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "x-kubernetes-validations":
+            continue
+        if key in _BRANCHES:
+            out[key] = _strict(value, branch=True)
+        elif key == "properties" and isinstance(value, dict):
+            out[key] = {name: _strict(sub) for name, sub in value.items()}
+        else:
+            out[key] = _strict(value, branch=branch and key not in ("items", "additionalProperties"))
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = _python_pattern(out["pattern"])
+    if (not branch and "properties" in out and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")):
+        out["additionalProperties"] = False
+    return out
 
 
 @functools.cache
