@@ -293,9 +293,14 @@ def test_bad_network_settings_are_one_settings_error(network, key, fragment):
     assert fragment in err.value.message
 
 
-def test_az_count_beyond_the_region_is_rejected(plan_of):
+def test_az_count_beyond_the_region_is_rejected_before_anything_is_declared():
+    from planner.mocks import PlanMocks
+    from planner.runtime import RecordingMonitor, run_plan
+
     # The offline region answers three zones (planner/mocks.py); four cannot be placed.
+    monitor = RecordingMonitor(PlanMocks(region="eu-west-1"))
     with pytest.raises(SettingsError) as err:
-        plan_of("staging", {"network.az_count": 4})
+        run_plan("staging", {"network.az_count": 4}, monitor=monitor)
     assert err.value.key == "pipeline-infra:network.az_count"
     assert "at most 3" in err.value.message
+    assert monitor.records == []
