@@ -28,6 +28,7 @@ ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
     "otlp_endpoint",
     "fleet_security_group_ids",
     "ingest_lb_security_group_id",
+    "handoff_lb_security_group_ids",
 )
 # Outputs every AWS environment stack exports for the other site of a DR pair (VPC peering routes).
 PEERING_OUTPUTS: tuple[str, ...] = ("private_route_table_ids",)
@@ -120,6 +121,8 @@ class FleetNetwork:
     # balancer's, carrying seed 003's flows (components/network/flows.py).
     fleet_security_group_ids: pulumi.Input[dict[str, str]] = None  # type: ignore[assignment]
     ingest_lb_security_group_id: pulumi.Input[str] = None  # type: ignore[assignment]
+    # The internal handoff load balancers' groups ({"beta": sg, "gamma": sg}).
+    handoff_lb_security_group_ids: pulumi.Input[dict[str, str]] = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ Security groups (keys of `SECURITY_GROUPS`):
 - ``alpha``, ``beta``, ``gamma``: the module fleets (seed 003 Module Alpha/Beta/Gamma Deployment,
   Fresh Installation, Step 1: Infrastructure Preparation);
 - ``ingest-lb``: the ingest load balancer in front of alpha (source listener, health checks);
+- ``handoff-lb-beta``, ``handoff-lb-gamma``: the internal load balancers alpha hands records to beta
+  through, and beta to gamma (handoff listener, health checks);
 - ``data-plane``: carried by the EKS nodes (Kafka, PostgreSQL, ScyllaDB, Schema Registry, the OTLP
   collector and Prometheus run there);
 - ``endpoints``: the interface VPC endpoints (SSM, CloudWatch) the fleets reach over HTTPS.
@@ -22,7 +24,11 @@ from typing import Literal
 
 from stacks.settings.fleets import FleetSettings
 
-SECURITY_GROUPS: tuple[str, ...] = ("alpha", "beta", "gamma", "ingest-lb", "data-plane", "endpoints")
+SECURITY_GROUPS: tuple[str, ...] = (
+    "alpha", "beta", "gamma", "ingest-lb", "handoff-lb-beta", "handoff-lb-gamma", "data-plane", "endpoints",
+)
+# The internal load balancer in front of each module that receives a handoff.
+HANDOFF_LBS: dict[str, str] = {"beta": "handoff-lb-beta", "gamma": "handoff-lb-gamma"}
 FLEET_MODULES: tuple[str, ...] = ("alpha", "beta", "gamma")
 WORLD = "0.0.0.0/0"
 
@@ -111,20 +117,22 @@ def intended_flows(
     """Every rule of the environment's security groups."""
     flows: list[Flow] = []
     # Sources -> ingest listener -> alpha (003 Module Alpha Step 1: inbound on the source adapter ports).
+    # The load balancers carry security groups, so the instances admit their load balancer's group.
     for port in source_ports:
         for cidr in source_cidrs:
             flows.append(Flow("ingest-lb", "ingress", "cidr", cidr, port, port, f"sources {cidr} -> ingest listener"))
-            flows.append(Flow("alpha", "ingress", "cidr", cidr, port, port, f"sources {cidr} -> alpha adapters"))
         if public_ingest:
             flows.append(Flow("ingest-lb", "ingress", "cidr", WORLD, port, port,
                               "public ingest listener for sources on the internet"))
         flows += _pair("ingest-lb", "alpha", port, "ingest listener forwards sources")
     # Load-balancer health checks on the health endpoint (003 Step 1 of each module; Step 4 health check).
-    for module in FLEET_MODULES:
-        flows += _pair("ingest-lb", module, ports.health, "load balancer health check")
-    # Handoff: alpha -> beta, beta -> gamma (003 Module Beta/Gamma Step 1).
-    flows += _pair("alpha", "beta", ports.handoff, "record handoff")
-    flows += _pair("beta", "gamma", ports.handoff, "record handoff")
+    flows += _pair("ingest-lb", "alpha", ports.health, "load balancer health check")
+    # Handoff: alpha -> beta, beta -> gamma through their load balancers (003 Module Beta/Gamma Step 1).
+    for sender, receiver in (("alpha", "beta"), ("beta", "gamma")):
+        lb = HANDOFF_LBS[receiver]
+        flows += _pair(sender, lb, ports.handoff, "record handoff")
+        flows += _pair(lb, receiver, ports.handoff, "record handoff")
+        flows += _pair(lb, receiver, ports.health, "load balancer health check")
     # Prometheus on the EKS nodes scrapes every fleet's metrics port (003 Monitoring Architecture).
     for module in FLEET_MODULES:
         flows += _pair("data-plane", module, ports.metrics, "Prometheus scrape")

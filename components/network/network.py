@@ -195,6 +195,8 @@ _SG_DESCRIPTIONS = {
     "beta": "Module beta fleet: handoff from alpha, to gamma, enrichment out",
     "gamma": "Module gamma fleet: handoff from beta, delivery out",
     "ingest-lb": "Ingest load balancer: source listener, health checks",
+    "handoff-lb-beta": "Handoff load balancer of beta: from alpha, health checks",
+    "handoff-lb-gamma": "Handoff load balancer of gamma: from beta, health checks",
     "data-plane": "EKS nodes: Kafka, PostgreSQL, ScyllaDB, Schema Registry, OTLP, Prometheus",
     "endpoints": "Interface VPC endpoints (SSM, CloudWatch)",
 }

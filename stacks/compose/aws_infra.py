@@ -8,7 +8,7 @@ from pulumi_aws.get_availability_zones import get_availability_zones
 from pulumi_aws.get_caller_identity import get_caller_identity
 
 from components.backups.backups import Backups, BackupsArgs
-from components.network.flows import FLEET_MODULES, fleet_ports
+from components.network.flows import FLEET_MODULES, HANDOFF_LBS, fleet_ports
 from components.network.network import Network, NetworkArgs
 from stacks.contract import AwsInfra, BackupTarget, FleetNetwork, KubeTarget
 from stacks.settings import PROJECT, SettingsError, StackSettings
@@ -110,5 +110,6 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         otlp_endpoint="",  # the observability composition fills it in
         fleet_security_group_ids={m: network.security_group_ids[m] for m in FLEET_MODULES},
         ingest_lb_security_group_id=network.security_group_ids["ingest-lb"],
+        handoff_lb_security_group_ids={m: network.security_group_ids[lb] for m, lb in HANDOFF_LBS.items()},
     )
     return AwsInfra(network=fleet_network, kube=kube, backups=backup_target, resources=resources)

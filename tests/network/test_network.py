@@ -49,22 +49,24 @@ def expected_rules(stack: str, *, public_ingest: bool = False) -> set[tuple]:
         rules.add((src, "egress", f"sg:{dst}", first, last))
         rules.add((dst, "ingress", f"sg:{src}", first, last))
 
-    # 003 Module Alpha Step 1: "allowing inbound traffic on the source adapter ports" (from the sources,
-    # directly and through the ingest listener).
+    # 003 Module Alpha Step 1: "allowing inbound traffic on the source adapter ports", through the
+    # ingest load balancer (Step 5: "reconfigures the load balancer to include the new instance").
     for cidr in net["source_cidrs"]:
         rules.add(("ingest-lb", "ingress", f"cidr:{cidr}", SOURCE_PORT, SOURCE_PORT))
-        rules.add(("alpha", "ingress", f"cidr:{cidr}", SOURCE_PORT, SOURCE_PORT))
     if public_ingest:
         rules.add(("ingest-lb", "ingress", "cidr:0.0.0.0/0", SOURCE_PORT, SOURCE_PORT))
     flow("ingest-lb", "alpha", SOURCE_PORT)
-    # 003 Module Alpha Step 4 / Beta, Gamma Step 1: "health check probes from the load balancer".
-    for module in MODULES:
-        flow("ingest-lb", module, HEALTH)
+    # 003 Module Alpha Step 4: "the load balancer health probe endpoint".
+    flow("ingest-lb", "alpha", HEALTH)
     # 003 Module Alpha Step 1 "outbound connectivity to Module Beta endpoints for record handoff";
-    # Module Beta Step 1 "inbound traffic from Module Alpha on the designated handoff port", "outbound
-    # connectivity to Module Gamma endpoints"; Module Gamma Step 1 "inbound traffic from Module Beta".
-    flow("alpha", "beta", HANDOFF)
-    flow("beta", "gamma", HANDOFF)
+    # Module Beta Step 1 "inbound traffic from Module Alpha on the designated handoff port and health
+    # check probes from the load balancer", "outbound connectivity to Module Gamma endpoints"; Module
+    # Gamma Step 1 "inbound traffic from Module Beta on the handoff port ... and health check probes".
+    # Each receiver sits behind its handoff load balancer.
+    for sender, receiver in (("alpha", "beta"), ("beta", "gamma")):
+        flow(sender, f"handoff-lb-{receiver}", HANDOFF)
+        flow(f"handoff-lb-{receiver}", receiver, HANDOFF)
+        flow(f"handoff-lb-{receiver}", receiver, HEALTH)
     # 003 Monitoring Architecture: Prometheus (on the EKS nodes) scrapes every fleet's exporter.
     for module in MODULES:
         flow("data-plane", module, METRICS)
@@ -266,6 +268,8 @@ def test_module_security_groups_are_exported(stack, plan_of):
     env = plan.settings.environment
     assert plan.outputs["fleet_security_group_ids"] == {m: sgs[f"{env}-network-{m}"] for m in MODULES}
     assert plan.outputs["ingest_lb_security_group_id"] == sgs[f"{env}-network-ingest-lb"]
+    assert plan.outputs["handoff_lb_security_group_ids"] == {
+        m: sgs[f"{env}-network-handoff-lb-{m}"] for m in ("beta", "gamma")}
     assert plan.outputs["data_plane_security_group_id"] == sgs[f"{env}-network-data-plane"]
 
 
