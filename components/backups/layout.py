@@ -4,6 +4,11 @@ Backup bucket prefixes (writers get a role for their prefix only, BackupTarget.i
 - ``state/``                module state backups of the fleets, every 4 hours, kept 7 days
 - ``database/full/``        database full backups (daily), kept 30 days
 - ``database/incremental/`` database incremental backups / WAL (hourly), kept 7 days
+Backup tools that keep a catalog manage their own retention under their own prefix, and the bucket
+does not expire their objects by age (an old ScyllaDB SSTable or a WAL segment may still belong to a
+recent backup): ``backup/`` (Scylla Manager, its task's retention) and ``postgres/`` (CloudNativePG's
+barman-cloud, `postgres.backup_retention_days`). What they delete leaves the bucket NONCURRENT_DAYS
+later (housekeeping rule over the whole bucket).
 Audit logs live in their own bucket, under S3 Object Lock in compliance mode for 7 years: a
 bucket's default lock retention applies to every object in it, so the short-lived backups above
 must not share the audit bucket.
@@ -42,12 +47,15 @@ def years_in_days(years: int) -> int:
 
 
 def _housekeeping() -> dict[str, Any]:
+    """Whole bucket: versions that were overwritten or deleted (by a lifecycle expiry or by a backup
+    tool's own retention) go after NONCURRENT_DAYS; dangling delete markers and uploads too."""
     return {
         "id": "housekeeping",
         "status": "Enabled",
         "filter": {},
         "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
         "expiration": {"expired_object_delete_marker": True},
+        "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_DAYS},
     }
 
 
@@ -64,7 +72,6 @@ def backup_lifecycle_rules(b: BackupSettings) -> list[dict[str, Any]]:
             "status": "Enabled",
             "filter": {"prefix": f"{prefix}/"},
             "expiration": {"days": days},
-            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_DAYS},
         })
     return [*rules, _housekeeping()]
 
