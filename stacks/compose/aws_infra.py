@@ -95,6 +95,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
     pulumi.export("audit_bucket", backups.audit_bucket)
     if backups.replica_region is not None:
         pulumi.export("backup_replica_region", backups.replica_region)
+        pulumi.export("backup_replica_bucket", backups.replicas["backups"].bucket.bucket)
 
     fleet_network = FleetNetwork(
         environment=env,

@@ -127,6 +127,9 @@ def test_prod_replicates_backups_and_audit_logs_to_its_dr_region(plan_of):
         assert rule["sourceSelectionCriteria"]["sseKmsEncryptedObjects"]["status"] == "Enabled"
     replica_audit = _of(plan, BUCKET, "prod-backups-audit-replica")
     assert replica_audit.inputs["objectLockEnabled"] is True
+    # The DR site restores from the replica in its own region.
+    assert plan.outputs["backup_replica_region"] == region
+    assert plan.outputs["backup_replica_bucket"] == _of(plan, BUCKET, "prod-backups-backups-replica").id
 
 
 class _ProviderRecorder(RecordingMonitor):
