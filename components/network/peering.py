@@ -16,6 +16,12 @@ import pulumi_aws.ec2 as ec2
 from pulumi_aws.provider import Provider as AwsProvider
 
 
+def checked_peer_network(declared: str, actual: str, peer_stack: str) -> str:
+    if actual != declared:
+        raise ValueError(f"dr.peer_cidr is {declared} but stack {peer_stack} has vpc_cidr {actual}")
+    return actual
+
+
 @dataclass(frozen=True)
 class VpcPeeringArgs:
     environment: str
@@ -46,8 +52,12 @@ class VpcPeering(pulumi.ComponentResource):
         peer_provider = AwsProvider(f"{name}-peer-region", region=args.peer_region, opts=child)
         in_peer = pulumi.ResourceOptions(parent=self, provider=peer_provider)
 
+        # dr.peer_cidr must be the peer's actual network: routes and security-group rules use it.
+        self.peer_cidr = self.peer.require_output("vpc_cidr").apply(
+            lambda actual: checked_peer_network(args.peer_cidr, actual, args.peer_stack))
+        peer_vpc_id = pulumi.Output.all(self.peer.require_output("vpc_id"), self.peer_cidr).apply(lambda a: a[0])
         self.connection = ec2.VpcPeeringConnection(
-            f"{name}-request", vpc_id=args.vpc_id, peer_vpc_id=self.peer.require_output("vpc_id"),
+            f"{name}-request", vpc_id=args.vpc_id, peer_vpc_id=peer_vpc_id,
             peer_region=args.peer_region, peer_owner_id=args.account_id,
             auto_accept=False,  # cross-region: accepted by the accepter resource in the peer region
             tags=tags, opts=child)

@@ -308,3 +308,11 @@ def test_az_count_beyond_the_region_is_rejected_before_anything_is_declared():
     assert err.value.key == "pipeline-infra:network.az_count"
     assert "at most 3" in err.value.message
     assert monitor.records == []
+
+
+def test_peering_refuses_a_peer_whose_network_is_not_dr_peer_cidr():
+    from components.network.peering import checked_peer_network
+
+    assert checked_peer_network("10.10.0.0/16", "10.10.0.0/16", "prod") == "10.10.0.0/16"
+    with pytest.raises(ValueError, match="dr.peer_cidr is 10.40.0.0/16 but stack prod has vpc_cidr 10.10.0.0/16"):
+        checked_peer_network("10.40.0.0/16", "10.10.0.0/16", "prod")
