@@ -183,6 +183,18 @@ def _check_combination(s: StackSettings, source: str) -> None:
             )
         if s.dr.peer_region == s.region:
             raise SettingsError(source, _key(("dr", "peer_region")), "must be another region than aws:region")
+    if s.cluster is not None and s.network is not None and s.scylla is not None \
+            and "scylla" in s.cluster.node_groups \
+            and (s.kubernetes is None or s.kubernetes.kubeconfig is None):
+        # One ScyllaDB member per node (required anti-affinity), a rack per availability zone.
+        need = s.network.az_count * s.scylla.members_per_rack
+        have = s.cluster.node_groups["scylla"].min
+        if have < need:
+            raise SettingsError(
+                source, _key(("cluster", "node_groups", "scylla", "min")),
+                f"must be at least network.az_count x scylla.members_per_rack = {need} "
+                f"(one ScyllaDB member per node, a rack per zone; got {have})",
+            )
     if s.backups is not None and s.backups.replicate_to_region is not None \
             and s.backups.replicate_to_region == s.region:
         raise SettingsError(

@@ -234,3 +234,11 @@ def test_bad_existing_cluster_storage_class_is_rejected():
              "pipeline-infra:kubernetes": json.dumps({"kubeconfig": "apiVersion: v1", "storage_class": "GP3 fast"})},
             source="Pulumi.staging.yaml", secret_keys={"pipeline-infra:kubernetes"}, offline=True)
     assert err.value.key == "pipeline-infra:kubernetes.storage_class"
+
+
+def test_scylla_node_group_must_hold_a_member_per_node_in_every_rack():
+    # staging: 3 zones x 2 members per rack = 6 ScyllaDB nodes, but its scylla group starts with 3.
+    with pytest.raises(SettingsError) as err:
+        _load("staging", scylla={**_config("staging")["pipeline-infra:scylla"], "members_per_rack": 2})
+    assert err.value.key == "pipeline-infra:cluster.node_groups.scylla.min"
+    assert "= 6" in err.value.message
