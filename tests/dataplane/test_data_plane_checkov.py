@@ -3,6 +3,7 @@ of prod and prod-dr (promoted, so that both Jobs exist) declare them."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 from pathlib import Path
@@ -37,7 +38,8 @@ def test_core_manifests_pass_checkov(plan_of, tmp_path: Path, stack: str, overri
     written = 0
     for r in plan.resources:
         if r.type in CORE and r.name.split("-")[0] in ("operators", "scylla", "postgres"):
-            doc = {k: v for k, v in r.inputs.items() if not k.startswith("__")}
+            # A copy: the session shares its plans, which must stay as the program declared them.
+            doc = copy.deepcopy({k: v for k, v in r.inputs.items() if not k.startswith("__")})
             doc.setdefault("metadata", {}).setdefault("name", r.name)
             (tmp_path / f"{r.name}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
             written += 1
