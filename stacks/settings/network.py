@@ -89,6 +89,14 @@ class ClusterSettings(Strict):
     endpoint_public_cidrs: list[Cidr] = Field(default_factory=list)
 
     @model_validator(mode="after")
+    def _every_group(self) -> ClusterSettings:
+        # The data plane pins each service to its group (KubeTarget.placement): none may be missing.
+        missing = [g for g in ("scylla", "kafka", "postgres", "platform") if g not in self.node_groups]
+        if missing:
+            raise ValueError(f"node_groups: every data service needs its group; missing {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
     def _public_endpoint(self) -> ClusterSettings:
         import ipaddress
 

@@ -216,6 +216,8 @@ def _load(stack: str, **changes):
     ({"node_groups": {"redis": {"instance_type": "r6i.large", "min": 1, "desired": 1, "max": 1}}},
      "cluster.node_groups.redis", "'scylla', 'kafka', 'postgres' or 'platform'"),
     ({"version": "2"}, "cluster.version", "pattern"),
+    ({"node_groups": {"kafka": {"instance_type": "r6i.large", "min": 3, "desired": 3, "max": 3}}},
+     "cluster", "missing scylla, postgres, platform"),
     ({"endpoint_public": True}, "cluster", "name the networks"),
     ({"endpoint_public": True, "endpoint_public_cidrs": ["0.0.0.0/0"]}, "cluster", "to the internet"),
     ({"endpoint_public_cidrs": ["203.0.113.0/24"]}, "cluster", "only used with endpoint_public"),
