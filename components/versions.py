@@ -43,6 +43,8 @@ POSTGRES_IMAGE: Final = "ghcr.io/cloudnative-pg/postgresql:15.14"
 SCYLLA_CDC_SOURCE_CONNECTOR: Final = "2.0.2"  # com.scylladb:scylla-cdc-source-connector
 DEBEZIUM_JDBC_SINK: Final = "3.3.1.Final"  # io.debezium:debezium-connector-jdbc
 CONFLUENT_AVRO_CONVERTER: Final = "7.9.2"  # io.confluent:kafka-connect-avro-converter
+# Prometheus JMX exporter Java agent for the Schema Registry's metrics (io.prometheus.jmx, Maven Central).
+JMX_PROMETHEUS_JAVAAGENT: Final = "1.1.0"
 
 # --- Container images -----------------------------------------------------------------------------
 IMAGES: Final = {

@@ -170,6 +170,13 @@ def kafka(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) ->
             "topicOperator": {"resources": _resources("100m", "512Mi")},
             "userOperator": {"resources": _resources("100m", "512Mi")},
         },
+        # Consumer-group lag and topic offsets (kafka_consumergroup_lag, kafka_topic_partition_current_offset):
+        # the lag alerts and the DLQ depth of seed 000 read them; port tcp-prometheus like the brokers'.
+        "kafkaExporter": {
+            "topicRegex": ".*",
+            "groupRegex": ".*",
+            "resources": _resources("100m", "256Mi"),
+        },
     }
     return {
         "apiVersion": API,

@@ -20,6 +20,13 @@ NAME = "schema-registry"
 PORT = 8081  # the Confluent-compatible API (seed 000 Schema Registry Health: localhost:8081)
 LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "pipeline-infra"}
 _USER_DIR, _CA_DIR = "/mnt/kafka-user", "/mnt/cluster-ca"
+# Prometheus metrics: the JMX exporter Java agent (the image ships none), fetched by an init container.
+METRICS_PORT = 9404
+_AGENT_DIR, _AGENT_CONFIG_DIR = "/opt/jmx-exporter", "/etc/jmx-exporter"
+JMX_CONFIGMAP = f"{NAME}-jmx-exporter"
+_AGENT_JAR = f"jmx_prometheus_javaagent-{versions.JMX_PROMETHEUS_JAVAAGENT}.jar"
+_AGENT_URL = (f"https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/"
+              f"{versions.JMX_PROMETHEUS_JAVAAGENT}/{_AGENT_JAR}")
 # Above the host's UID range (checkov CKV_K8S_40); the Confluent images run under any UID.
 UID = 10001
 
@@ -61,13 +68,20 @@ def deployment(settings: StackSettings, *, namespace: str, placement: dict[str, 
         {"name": "SCHEMA_REGISTRY_SCHEMA_REGISTRY_GROUP_ID", "value": NAME},
         {"name": "SCHEMA_REGISTRY_SCHEMA_COMPATIBILITY_LEVEL", "value": sr.compatibility},
         {"name": "SCHEMA_REGISTRY_HEAP_OPTS", "value": "-Xms256M -Xmx512M"},
+        {
+            "name": "SCHEMA_REGISTRY_OPTS",
+            "value": f"-javaagent:{_AGENT_DIR}/{_AGENT_JAR}={METRICS_PORT}:{_AGENT_CONFIG_DIR}/config.yaml",
+        },
     ]
     probe_http = {"path": "/subjects", "port": "http"}
     container = {
         "name": NAME,
         "image": versions.IMAGES["schema-registry"],
         "imagePullPolicy": "Always",
-        "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+        "ports": [
+            {"name": "http", "containerPort": PORT, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
+        ],
         "env": env,
         "resources": {
             "requests": {"cpu": "250m", "memory": "768Mi"},
@@ -102,7 +116,24 @@ def deployment(settings: StackSettings, *, namespace: str, placement: dict[str, 
             {"name": "tmp", "mountPath": "/tmp"},
             {"name": "kafka-user", "mountPath": _USER_DIR, "readOnly": True},
             {"name": "cluster-ca", "mountPath": _CA_DIR, "readOnly": True},
+            {"name": "jmx-exporter", "mountPath": _AGENT_DIR, "readOnly": True},
+            {"name": "jmx-exporter-config", "mountPath": _AGENT_CONFIG_DIR, "readOnly": True},
         ],
+    }
+    # Fetches the pinned agent and checks it against Maven Central's published SHA-1 before the
+    # registry starts (a failed download or checksum keeps the pod from starting).
+    agent = {
+        "name": "jmx-exporter-agent",
+        "image": versions.IMAGES["curl"],
+        "imagePullPolicy": "Always",
+        "command": [
+            "sh", "-ec",
+            f"cd {_AGENT_DIR} && curl -fsSL -o {_AGENT_JAR} {_AGENT_URL} && "
+            f"echo \"$(curl -fsSL {_AGENT_URL}.sha1)  {_AGENT_JAR}\" | sha1sum -c -",
+        ],
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
+        "securityContext": container["securityContext"],
+        "volumeMounts": [{"name": "jmx-exporter", "mountPath": _AGENT_DIR}],
     }
     pod_spec = {
         "automountServiceAccountToken": False,
@@ -125,8 +156,11 @@ def deployment(settings: StackSettings, *, namespace: str, placement: dict[str, 
                 "labelSelector": {"matchLabels": {"app.kubernetes.io/name": NAME}},
             }
         ],
+        "initContainers": [agent],
         "containers": [container],
         "volumes": [
+            {"name": "jmx-exporter", "emptyDir": {"sizeLimit": "16Mi"}},
+            {"name": "jmx-exporter-config", "configMap": {"name": JMX_CONFIGMAP}},
             {"name": "config", "emptyDir": {"sizeLimit": "16Mi"}},
             {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
             {
@@ -163,8 +197,29 @@ def service(*, namespace: str) -> dict[str, Any]:
         "spec": {
             "type": "ClusterIP",
             "selector": {"app.kubernetes.io/name": NAME},
-            "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
+            "ports": [
+                {"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"},
+                {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"},
+            ],
         },
+    }
+
+
+def jmx_exporter_configmap(*, namespace: str) -> dict[str, Any]:
+    """The JMX exporter's rules: the registry's own MBeans (kafka.schema.registry) and the JVM."""
+    config = (
+        "lowercaseOutputName: true\n"
+        "lowercaseOutputLabelNames: true\n"
+        "rules:\n"
+        "  - pattern: 'kafka.schema.registry<type=(.+)><>([^:]+)'\n"
+        "    name: kafka_schema_registry_$1_$2\n"
+        "  - pattern: '.*'\n"
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": JMX_CONFIGMAP, "namespace": namespace, "labels": LABELS},
+        "data": {"config.yaml": config},
     }
 
 
@@ -198,7 +253,7 @@ def network_policy(*, namespace: str, client_namespaces: tuple[str, ...]) -> dic
                         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}
                         for ns in client_namespaces
                     ],
-                    "ports": [{"protocol": "TCP", "port": PORT}],
+                    "ports": [{"protocol": "TCP", "port": PORT}, {"protocol": "TCP", "port": METRICS_PORT}],
                 }
             ],
         },
