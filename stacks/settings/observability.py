@@ -17,7 +17,8 @@ class AlertingSettings(Strict):
 
 
 class ObservabilitySettings(Strict):
-    # 003 Log Retention: application logs hot 7 days; metrics kept as long (Prometheus local TSDB).
+    # Metrics retention: the seeds set none for metrics (003 Log Retention covers logs: application 7 days
+    # hot, 30 warm); 15 days is Prometheus' own default, long enough for week-over-week comparisons.
     retention_days: int = Field(15, ge=1, le=365)
     retention_size_gib: int = Field(100, ge=1, le=10000)
     prometheus_storage_gib: int = Field(200, ge=10, le=10000)
