@@ -8,6 +8,7 @@ seeds from the primary stack) and PostgreSQL is a replica cluster of the primary
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -23,7 +24,15 @@ POSTGRES_CLUSTER = "warehouse"
 POSTGRES_DR_CLUSTER = "warehouse-dr"
 
 
-def build_data_plane(settings: StackSettings, kube: KubeTarget, backups: BackupTarget) -> dict[str, Any]:
+def build_data_plane(
+    settings: StackSettings,
+    kube: KubeTarget,
+    backups: BackupTarget,
+    *,
+    monitoring: Sequence[pulumi.Resource] = (),
+) -> dict[str, Any]:
+    """`monitoring`: what installs the monitoring.coreos.com CRDs (kube-prometheus-stack), if built
+    first; the PodMonitor waits for it."""
     from stacks.compose.streaming import build_streaming
 
     assert settings.scylla is not None and settings.postgres is not None
@@ -81,6 +90,7 @@ def build_data_plane(settings: StackSettings, kube: KubeTarget, backups: BackupT
             operators=operators.postgres,
             namespace_resources=namespaces,
             replica=replica,
+            monitoring=monitoring,
             cluster_name=POSTGRES_DR_CLUSTER if dr_site else POSTGRES_CLUSTER,
         ),
     )
