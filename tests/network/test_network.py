@@ -304,7 +304,9 @@ def test_az_count_beyond_the_region_is_rejected_before_anything_is_declared():
     # The offline region answers three zones (planner/mocks.py); four cannot be placed.
     monitor = RecordingMonitor(PlanMocks(region="eu-west-1"))
     with pytest.raises(SettingsError) as err:
-        run_plan("staging", {"network.az_count": 4}, monitor=monitor)
+        run_plan("staging", {"network.az_count": 4, "cluster.node_groups.scylla.min": 4,
+                             "cluster.node_groups.scylla.desired": 4, "cluster.node_groups.scylla.max": 4},
+                 monitor=monitor)
     assert err.value.key == "pipeline-infra:network.az_count"
     assert "at most 3" in err.value.message
     assert monitor.records == []
