@@ -50,7 +50,8 @@ def build_data_plane(
         assert dr is not None
         peer = pulumi.StackReference("data-plane-peer", stack_name=dr.peer_stack)
         schema_dcs = {dr.peer_region: rf, datacenter: rf}
-        seeds = peer.get_output("scylla_external_seeds")
+        # Explicit seeds (scylla.external_seeds) win over the primary stack's output.
+        seeds = list(settings.scylla.external_seeds) or peer.get_output("scylla_external_seeds")
     else:
         schema_dcs = {datacenter: rf}
         seeds = None

@@ -203,6 +203,10 @@ def _check_combination(s: StackSettings, source: str) -> None:
         )
     if s.dr is not None and s.dr.promotion_token is not None and s.dr.role != "primary":
         raise SettingsError(source, _key(("dr", "promotion_token")), "only used with dr.role primary")
+    if s.scylla is not None and s.scylla.external_seeds and (s.dr is None or s.dr.site != "dr"):
+        raise SettingsError(
+            source, _key(("scylla", "external_seeds")), "only used on a DR site (dr.site: dr)"
+        )
     if s.fleets is not None and s.capacity is not None:
         _check_fleets(s, source)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -55,6 +56,10 @@ def check_cron(expr: str, *, seconds: bool) -> str:
     return expr
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_SEED = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+
+
 def _positive(quantity: str) -> bool:
     return any(c in "123456789" for c in quantity.split(".")[0]) or (
         "." in quantity and any(c in "123456789" for c in quantity.split(".")[1]))
@@ -106,6 +111,9 @@ class ScyllaSettings(Strict):
     backup_cron: str = "0 1 * * *"
     backup_retention: int = Field(30, ge=1, le=365)
     repair_cron: str = "0 2 * * 0"  # 003 Backup Schedules: weekly window Sunday 02:00
+    # DR site only: seeds of the primary's datacenter (IPs or names this cluster resolves); empty: the
+    # primary stack's scylla_external_seeds output.
+    external_seeds: list[str] = Field(default_factory=list, max_length=16)
 
     # Scylla Operator's webhook refuses a rack without non-zero cpu and memory limits (the limits
     # equal these requests) and task crons its parser rejects.
@@ -114,6 +122,14 @@ class ScyllaSettings(Strict):
     def _limits(cls, value: Resources) -> Resources:
         if not (_positive(value.cpu) and _positive(value.memory)):
             raise ValueError("cpu and memory must be above zero (they are the racks' limits)")
+        return value
+
+    @field_validator("external_seeds")
+    @classmethod
+    def _seeds(cls, value: list[str]) -> list[str]:
+        for seed in value:
+            if not _SEED.match(seed):
+                raise ValueError(f"{seed!r} is not an IPv4 address or DNS name")
         return value
 
     @field_validator("backup_cron", "repair_cron")

@@ -250,3 +250,11 @@ def test_promotion_replaces_nothing_stateful_and_no_immutable_field(plan_of, ove
     assert _one(after, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]["suspend"] is False
     # The promoted site applies the (idempotent) bootstrap SQL like a primary.
     assert [r for r in _ours(after) if r.type == "kubernetes:batch/v1:Job" and r.name.startswith("postgres")]
+
+
+def test_dr_site_takes_explicit_seeds(plan_of) -> None:
+    require_program()
+    # A tuple: plan_of caches by hashable overrides; the config reaches the program as a JSON list.
+    plan = plan_of("prod-dr", {"scylla.external_seeds": ("10.10.1.5", "10.10.2.5")})
+    spec = _one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs["spec"]
+    assert spec["externalSeeds"] == ["10.10.1.5", "10.10.2.5"]

@@ -21,8 +21,16 @@ from stacks.settings import SettingsError
 )
 def test_bad_data_plane_settings(key: str, value: object, message: str) -> None:
     with pytest.raises(SettingsError) as err:
-        run_plan("prod", {key: value})
+        run_plan("prod-dr" if "seeds" in key else "prod", {key: value})
     line = str(err.value)
     assert "\n" not in line
-    assert line.startswith(f"Pulumi.prod.yaml: pipeline-infra:{key}: ")
+    assert line.startswith(f"Pulumi.prod{'-dr' if 'seeds' in key else ''}.yaml: pipeline-infra:{key}")
     assert message in line
+
+
+def test_external_seeds_only_on_a_dr_site() -> None:
+    with pytest.raises(SettingsError) as err:
+        run_plan("prod", {"scylla.external_seeds": ["10.30.1.5"]})
+    assert str(err.value) == (
+        "Pulumi.prod.yaml: pipeline-infra:scylla.external_seeds: only used on a DR site (dr.site: dr)"
+    )
