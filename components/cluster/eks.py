@@ -48,6 +48,7 @@ class EksClusterArgs:
     private_subnet_ids: pulumi.Input[Sequence[str]]
     data_plane_security_group_id: pulumi.Input[str]
     log_retention_days: int = 90
+    log_kms_key_arn: pulumi.Input[str] | None = None  # encrypts the control-plane log group
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,7 +89,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-cluster", role=self.cluster_role.name, policy_arn=_MANAGED + "AmazonEKSClusterPolicy", opts=child)
         self.log_group = cloudwatch.LogGroup(
             f"{name}-control-plane", name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days, tags=tags, opts=child)
+            retention_in_days=args.log_retention_days, kms_key_id=args.log_kms_key_arn, tags=tags, opts=child)
         self.cluster = eks.Cluster(
             f"{name}-eks", name=args.cluster_name, version=args.version, role_arn=self.cluster_role.arn,
             vpc_config={

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.ec2 as ec2
 import pulumi_aws.iam as iam
+import pulumi_aws.kms as kms
 import pulumi_aws.vpc as vpc
 
 from components.network.flows import (
@@ -20,6 +21,7 @@ from components.network.flows import (
     intended_flows,
     subnet_plan,
 )
+from components.network.logs import log_key_policy
 from stacks.settings.network import NetworkSettings
 
 
@@ -147,10 +149,19 @@ class Network(pulumi.ComponentResource):
             for service in INTERFACE_ENDPOINTS
         ]
 
+        # The environment's log groups are encrypted with a customer managed key (with an account).
+        self.logs_key: kms.Key | None = None
+        if args.account_id is not None:
+            self.logs_key = kms.Key(
+                f"{name}-logs", description=f"pipeline-infra {args.environment}: CloudWatch log groups",
+                enable_key_rotation=True, deletion_window_in_days=30,
+                policy=log_key_policy(account_id=args.account_id, region=args.region), tags=tags, opts=child)
+
         # VPC flow logs to CloudWatch Logs, written by a role that can do only that.
         self.flow_log_group = cloudwatch.LogGroup(
             f"{name}-flow-logs", name=f"/pipeline-infra/{args.environment}/vpc-flow-logs",
-            retention_in_days=s.flow_logs_retention_days, tags=tags, opts=child)
+            retention_in_days=s.flow_logs_retention_days,
+            kms_key_id=self.logs_key.arn if self.logs_key is not None else None, tags=tags, opts=child)
         trust: dict = {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                        "Action": "sts:AssumeRole"}
         if args.account_id is not None:  # no confused deputy: only this account's flow logs

@@ -63,6 +63,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
             settings=cluster_settings, environment=env, region=region, vpc_id=network.vpc.id,
             private_subnet_ids=network.private_subnet_ids, data_plane_security_group_id=data_plane_sg,
             log_retention_days=net_settings.flow_logs_retention_days,
+            log_kms_key_arn=network.logs_key.arn if network.logs_key is not None else None,
         ))
         resources["cluster"] = cluster
         kube = KubeTarget(

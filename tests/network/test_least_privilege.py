@@ -69,3 +69,24 @@ def test_no_deprecated_provider_types(stack, plan_of):
     assert "aws:ec2/securityGroupRule:SecurityGroupRule" not in types
     sgs = [r for r in _ours(plan_of(stack)) if r.type == "aws:ec2/securityGroup:SecurityGroup"]
     assert all(not sg.inputs.get("ingress") and not sg.inputs.get("egress") for sg in sgs)
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_log_groups_are_encrypted_with_a_key_only_cloudwatch_logs_of_this_account_uses(stack, plan_of):
+    plan = plan_of(stack)
+    region = plan.settings.region
+    groups = [r for r in _ours(plan) if r.type == "aws:cloudwatch/logGroup:LogGroup"]
+    assert {g.inputs["name"] for g in groups} == {
+        f"/pipeline-infra/{plan.settings.environment}/vpc-flow-logs",
+        f"/aws/eks/pipeline-{plan.settings.environment}/cluster",
+    }
+    keys = {f"arn:aws:kms:{region}:123456789012:key/{k.id}": k for k in plan.of_type("aws:kms/key:Key")}
+    for group in groups:
+        key = keys[group.inputs["kmsKeyId"]]
+        assert key.inputs["enableKeyRotation"] is True
+        statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+        logs = statements["CloudWatchLogsOfThisAccount"]
+        assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
+        assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+            f"arn:aws:logs:{region}:123456789012:log-group:*")
+        assert not any(a.startswith("kms:Create") or a in ("kms:*", "kms:PutKeyPolicy") for a in logs["Action"])
