@@ -47,36 +47,76 @@ class BackupsArgs:
 class _Bucket:
     """One private bucket and its configuration resources."""
 
-    def __init__(self, owner: pulumi.Resource, name: str, *, prefix: str, key: kms.Key, lifecycle: list[dict[str, Any]],
-                 tags: dict[str, str], lock_years: int | None = None,
-                 provider: pulumi.ProviderResource | None = None) -> None:
+    def __init__(
+        self,
+        owner: pulumi.Resource,
+        name: str,
+        *,
+        prefix: str,
+        key: kms.Key,
+        lifecycle: list[dict[str, Any]],
+        tags: dict[str, str],
+        lock_years: int | None = None,
+        provider: pulumi.ProviderResource | None = None,
+    ) -> None:
         opts = pulumi.ResourceOptions(parent=owner, provider=provider)
-        self.bucket = s3.Bucket(name, bucket_prefix=prefix, object_lock_enabled=lock_years is not None or None,
-                                tags=tags, opts=opts)
+        self.bucket = s3.Bucket(
+            name,
+            bucket_prefix=prefix,
+            object_lock_enabled=lock_years is not None or None,
+            tags=tags,
+            opts=opts,
+        )
         self.versioning = s3.BucketVersioning(
-            name, bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts)
+            name, bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts
+        )
         self.encryption = s3.BucketServerSideEncryptionConfiguration(
-            name, bucket=self.bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms",
-                                                                "kms_master_key_id": key.arn},
-                    "bucket_key_enabled": True}],
-            opts=opts)
+            name,
+            bucket=self.bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=opts,
+        )
         self.public_access = s3.BucketPublicAccessBlock(
-            name, bucket=self.bucket.id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
-            restrict_public_buckets=True, opts=opts)
-        s3.BucketOwnershipControls(name, bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"},
-                                   opts=opts)
-        s3.BucketPolicy(name, bucket=self.bucket.id, policy=self.bucket.arn.apply(tls_only_policy),
-                        opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.public_access]))
+            name,
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=opts,
+        )
+        s3.BucketOwnershipControls(
+            name, bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts
+        )
+        s3.BucketPolicy(
+            name,
+            bucket=self.bucket.id,
+            policy=self.bucket.arn.apply(tls_only_policy),
+            opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.public_access]),
+        )
         self.lifecycle = s3.BucketLifecycleConfiguration(
-            name, bucket=self.bucket.id, rules=lifecycle,
-            opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.versioning]))
+            name,
+            bucket=self.bucket.id,
+            rules=lifecycle,
+            opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.versioning]),
+        )
         self.lock = None
         if lock_years is not None:
             self.lock = s3.BucketObjectLockConfiguration(
-                name, bucket=self.bucket.id, object_lock_enabled="Enabled",
+                name,
+                bucket=self.bucket.id,
+                object_lock_enabled="Enabled",
                 rule={"default_retention": {"mode": "COMPLIANCE", "years": lock_years}},
-                opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.versioning]))
+                opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.versioning]),
+            )
 
 
 class Backups(pulumi.ComponentResource):
@@ -87,73 +127,135 @@ class Backups(pulumi.ComponentResource):
         tags = {"Environment": args.environment, **args.tags}
         env = args.environment
 
-        self.key = kms.Key(f"{name}-key", description=f"pipeline-infra {env}: backups, audit logs and artifacts",
-                           enable_key_rotation=True, deletion_window_in_days=30, tags=tags, opts=child)
-        kms.Alias(f"{name}-key", name=f"alias/pipeline-infra/{env}/data", target_key_id=self.key.key_id, opts=child)
+        self.key = kms.Key(
+            f"{name}-key",
+            description=f"pipeline-infra {env}: backups, audit logs and artifacts",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=child,
+        )
+        kms.Alias(
+            f"{name}-key", name=f"alias/pipeline-infra/{env}/data", target_key_id=self.key.key_id, opts=child
+        )
 
-        self.backup = _Bucket(self, f"{name}-backups", prefix=bucket_prefix(env, "backups"), key=self.key,
-                              lifecycle=backup_lifecycle_rules(b), tags={**tags, "Purpose": "backups"})
-        self.audit = _Bucket(self, f"{name}-audit", prefix=bucket_prefix(env, "audit"), key=self.key,
-                             lifecycle=audit_lifecycle_rules(b), tags={**tags, "Purpose": "audit-logs"},
-                             lock_years=b.audit_retention_years)
-        self.artifacts = _Bucket(self, f"{name}-artifacts", prefix=bucket_prefix(env, "artifacts"), key=self.key,
-                                 lifecycle=artifact_lifecycle_rules(), tags={**tags, "Purpose": "artifacts"})
+        self.backup = _Bucket(
+            self,
+            f"{name}-backups",
+            prefix=bucket_prefix(env, "backups"),
+            key=self.key,
+            lifecycle=backup_lifecycle_rules(b),
+            tags={**tags, "Purpose": "backups"},
+        )
+        self.audit = _Bucket(
+            self,
+            f"{name}-audit",
+            prefix=bucket_prefix(env, "audit"),
+            key=self.key,
+            lifecycle=audit_lifecycle_rules(b),
+            tags={**tags, "Purpose": "audit-logs"},
+            lock_years=b.audit_retention_years,
+        )
+        self.artifacts = _Bucket(
+            self,
+            f"{name}-artifacts",
+            prefix=bucket_prefix(env, "artifacts"),
+            key=self.key,
+            lifecycle=artifact_lifecycle_rules(),
+            tags={**tags, "Purpose": "artifacts"},
+        )
 
         self.replica_region = b.replicate_to_region
         self.replicas: dict[str, _Bucket] = {}
         if b.replicate_to_region is not None:
             replica = AwsProvider(f"{name}-replica-region", region=b.replicate_to_region, opts=child)
             self.replica_key = kms.Key(
-                f"{name}-replica-key", description=f"pipeline-infra {env}: replicas in {b.replicate_to_region}",
-                enable_key_rotation=True, deletion_window_in_days=30, tags=tags,
-                opts=pulumi.ResourceOptions(parent=self, provider=replica))
+                f"{name}-replica-key",
+                description=f"pipeline-infra {env}: replicas in {b.replicate_to_region}",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, provider=replica),
+            )
             self.replicas = {
-                "backups": _Bucket(self, f"{name}-backups-replica", prefix=bucket_prefix(env, "backups-replica"),
-                                   key=self.replica_key, lifecycle=backup_lifecycle_rules(b),
-                                   tags={**tags, "Purpose": "backups-replica"}, provider=replica),
-                "audit": _Bucket(self, f"{name}-audit-replica", prefix=bucket_prefix(env, "audit-replica"),
-                                 key=self.replica_key, lifecycle=audit_lifecycle_rules(b),
-                                 tags={**tags, "Purpose": "audit-logs-replica"},
-                                 lock_years=b.audit_retention_years, provider=replica),
+                "backups": _Bucket(
+                    self,
+                    f"{name}-backups-replica",
+                    prefix=bucket_prefix(env, "backups-replica"),
+                    key=self.replica_key,
+                    lifecycle=backup_lifecycle_rules(b),
+                    tags={**tags, "Purpose": "backups-replica"},
+                    provider=replica,
+                ),
+                "audit": _Bucket(
+                    self,
+                    f"{name}-audit-replica",
+                    prefix=bucket_prefix(env, "audit-replica"),
+                    key=self.replica_key,
+                    lifecycle=audit_lifecycle_rules(b),
+                    tags={**tags, "Purpose": "audit-logs-replica"},
+                    lock_years=b.audit_retention_years,
+                    provider=replica,
+                ),
             }
             sources = {"backups": self.backup, "audit": self.audit}
-            self.replication_role = iam.Role(f"{name}-replication", assume_role_policy=service_trust_policy(
-                "s3.amazonaws.com", source_account=args.account_id), tags=tags, opts=child)
+            self.replication_role = iam.Role(
+                f"{name}-replication",
+                assume_role_policy=service_trust_policy("s3.amazonaws.com", source_account=args.account_id),
+                tags=tags,
+                opts=child,
+            )
             iam.RolePolicy(
-                f"{name}-replication", role=self.replication_role.id,
+                f"{name}-replication",
+                role=self.replication_role.id,
                 policy=pulumi.Output.all(
-                    [sources[k].bucket.arn for k in sources], [self.replicas[k].bucket.arn for k in sources],
-                    self.key.arn, self.replica_key.arn,
-                ).apply(lambda a: replication_policy(sources=a[0], destinations=a[1], source_key=a[2],
-                                                     destination_key=a[3])),
-                opts=child)
+                    [sources[k].bucket.arn for k in sources],
+                    [self.replicas[k].bucket.arn for k in sources],
+                    self.key.arn,
+                    self.replica_key.arn,
+                ).apply(
+                    lambda a: replication_policy(
+                        sources=a[0], destinations=a[1], source_key=a[2], destination_key=a[3]
+                    )
+                ),
+                opts=child,
+            )
             for kind, source in sources.items():
                 target = self.replicas[kind]
                 s3.BucketReplicationConfig(
-                    f"{name}-{kind}-replication", bucket=source.bucket.id, role=self.replication_role.arn,
-                    rules=[{
-                        "id": f"{kind}-to-{b.replicate_to_region}",
-                        "status": "Enabled",
-                        "filter": {},
-                        "delete_marker_replication": {"status": "Disabled"},
-                        "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
-                        "destination": {
-                            "bucket": target.bucket.arn,
-                            "storage_class": "STANDARD",
-                            "encryption_configuration": {"replica_kms_key_id": self.replica_key.arn},
-                        },
-                    }],
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[source.versioning, target.versioning]))
+                    f"{name}-{kind}-replication",
+                    bucket=source.bucket.id,
+                    role=self.replication_role.arn,
+                    rules=[
+                        {
+                            "id": f"{kind}-to-{b.replicate_to_region}",
+                            "status": "Enabled",
+                            "filter": {},
+                            "delete_marker_replication": {"status": "Disabled"},
+                            "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                            "destination": {
+                                "bucket": target.bucket.arn,
+                                "storage_class": "STANDARD",
+                                "encryption_configuration": {"replica_kms_key_id": self.replica_key.arn},
+                            },
+                        }
+                    ],
+                    opts=pulumi.ResourceOptions(
+                        parent=self, depends_on=[source.versioning, target.versioning]
+                    ),
+                )
 
         self.backup_bucket = self.backup.bucket.bucket
         self.audit_bucket = self.audit.bucket.bucket
         self.artifact_bucket = self.artifacts.bucket.bucket
-        self.register_outputs({
-            "backup_bucket": self.backup_bucket,
-            "audit_bucket": self.audit_bucket,
-            "artifact_bucket": self.artifact_bucket,
-            "kms_key_arn": self.key.arn,
-        })
+        self.register_outputs(
+            {
+                "backup_bucket": self.backup_bucket,
+                "audit_bucket": self.audit_bucket,
+                "artifact_bucket": self.artifact_bucket,
+                "kms_key_arn": self.key.arn,
+            }
+        )
 
     def prefix_role_factory(self, irsa_role: IrsaFactory | None) -> Callable[..., pulumi.Output[str]] | None:
         """BackupTarget.irsa_role: (name, namespace, service_account, prefix) -> role ARN that may read and
@@ -164,7 +266,8 @@ class Backups(pulumi.ComponentResource):
         def make(role_name: str, namespace: str, service_account: str, prefix: str) -> pulumi.Output[str]:
             check_prefix(prefix)
             policy = pulumi.Output.all(self.backup.bucket.arn, self.key.arn).apply(
-                lambda a: prefix_access_policy(bucket_arn=a[0], prefix=prefix, key_arn=a[1]))
+                lambda a: prefix_access_policy(bucket_arn=a[0], prefix=prefix, key_arn=a[1])
+            )
             return irsa_role(f"backup-{role_name}", namespace, service_account, policy)
 
         return make

@@ -35,8 +35,13 @@ AUDIT_COLD_AFTER_DAYS = 90
 
 # S3 `bucket_prefix` is at most 37 characters (the provider appends a unique suffix).
 BUCKET_PREFIX_MAX = 37
-_KIND_SHORT = {"backups": "backup", "audit": "audit", "artifacts": "artifact", "backups-replica": "backup-r",
-               "audit-replica": "audit-r"}
+_KIND_SHORT = {
+    "backups": "backup",
+    "audit": "audit",
+    "artifacts": "artifact",
+    "backups-replica": "backup-r",
+    "audit-replica": "audit-r",
+}
 
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$")
 
@@ -67,12 +72,14 @@ def backup_lifecycle_rules(b: BackupSettings) -> list[dict[str, Any]]:
         ("database-full", DATABASE_FULL_PREFIX, b.db_full_retention_days),
         ("database-incremental", DATABASE_INCREMENTAL_PREFIX, b.db_incremental_retention_days),
     ):
-        rules.append({
-            "id": rule_id,
-            "status": "Enabled",
-            "filter": {"prefix": f"{prefix}/"},
-            "expiration": {"days": days},
-        })
+        rules.append(
+            {
+                "id": rule_id,
+                "status": "Enabled",
+                "filter": {"prefix": f"{prefix}/"},
+                "expiration": {"days": days},
+            }
+        )
     return [*rules, _housekeeping()]
 
 
@@ -112,54 +119,107 @@ def check_prefix(prefix: str) -> str:
 def prefix_access_policy(*, bucket_arn: str, prefix: str, key_arn: str) -> str:
     """Read and write s3://bucket/<prefix>/* only (list only under the prefix), with the bucket's key."""
     check_prefix(prefix)
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ListPrefix", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
-             "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}}},
-            {"Sid": "Locate", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn},
-            {"Sid": "ObjectsUnderPrefix", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
-                        "s3:ListMultipartUploadParts"],
-             "Resource": f"{bucket_arn}/{prefix}/*"},
-            {"Sid": "BucketKey", "Effect": "Allow",
-             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-             "Resource": key_arn},
-        ],
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ListPrefix",
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": bucket_arn,
+                    "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}},
+                },
+                {
+                    "Sid": "Locate",
+                    "Effect": "Allow",
+                    "Action": "s3:GetBucketLocation",
+                    "Resource": bucket_arn,
+                },
+                {
+                    "Sid": "ObjectsUnderPrefix",
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObject",
+                        "s3:PutObject",
+                        "s3:DeleteObject",
+                        "s3:AbortMultipartUpload",
+                        "s3:ListMultipartUploadParts",
+                    ],
+                    "Resource": f"{bucket_arn}/{prefix}/*",
+                },
+                {
+                    "Sid": "BucketKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                    "Resource": key_arn,
+                },
+            ],
+        },
+        sort_keys=True,
+    )
 
 
 def tls_only_policy(bucket_arn: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }],
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )
 
 
-def replication_policy(*, sources: list[str], destinations: list[str], source_key: str,
-                       destination_key: str) -> str:
+def replication_policy(
+    *, sources: list[str], destinations: list[str], source_key: str, destination_key: str
+) -> str:
     """What S3 replication needs: read versions (and their locks) at the sources, replicate into the
     destinations, decrypt with the source key and encrypt with the destination key."""
     bucket_arns = list(sources)
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-             "Resource": bucket_arns},
-            {"Effect": "Allow",
-             "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging",
-                        "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
-             "Resource": [f"{arn}/*" for arn in bucket_arns]},
-            {"Effect": "Allow", "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-             "Resource": [f"{arn}/*" for arn in destinations]},
-            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": source_key},
-            {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"], "Resource": destination_key},
-        ],
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                    "Resource": bucket_arns,
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObjectVersionForReplication",
+                        "s3:GetObjectVersionAcl",
+                        "s3:GetObjectVersionTagging",
+                        "s3:GetObjectRetention",
+                        "s3:GetObjectLegalHold",
+                    ],
+                    "Resource": [f"{arn}/*" for arn in bucket_arns],
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                    "Resource": [f"{arn}/*" for arn in destinations],
+                },
+                {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": source_key},
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                    "Resource": destination_key,
+                },
+            ],
+        },
+        sort_keys=True,
+    )
 
 
 def bucket_prefix(environment: str, kind: str) -> str:

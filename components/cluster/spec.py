@@ -31,19 +31,33 @@ def kubeconfig(*, cluster_name: str, endpoint: str, ca_data: str, region: str) -
     doc: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+        "clusters": [
+            {"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+        ],
         "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": user}}],
         "current-context": cluster_name,
-        "users": [{
-            "name": user,
-            "user": {"exec": {
-                "apiVersion": "client.authentication.k8s.io/v1beta1",
-                "command": "aws",
-                "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region,
-                         "--output", "json"],
-                "interactiveMode": "Never",
-            }},
-        }],
+        "users": [
+            {
+                "name": user,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": [
+                            "eks",
+                            "get-token",
+                            "--cluster-name",
+                            cluster_name,
+                            "--region",
+                            region,
+                            "--output",
+                            "json",
+                        ],
+                        "interactiveMode": "Never",
+                    }
+                },
+            }
+        ],
     }
     return json.dumps(doc, sort_keys=True)
 
@@ -52,23 +66,34 @@ def irsa_trust_policy(*, provider_arn: str, issuer: str, namespace: str, service
     """Trust of an IAM role for one Kubernetes service account (EKS IRSA): web identity from the
     cluster's OIDC provider, `sub` equal to that service account and `aud` equal to STS."""
     host = issuer.removeprefix("https://")
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {
-                f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                f"{host}:aud": "sts.amazonaws.com",
-            }},
-        }],
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            f"{host}:aud": "sts.amazonaws.com",
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
 
 
 def service_trust_policy(service: str, *, source_account: str | None = None) -> str:
     """Trust of a role for an AWS service; with `source_account`, only on behalf of that account."""
-    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
     if source_account is not None:
         statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

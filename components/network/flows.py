@@ -25,7 +25,14 @@ from typing import Literal
 from stacks.settings.fleets import FleetSettings
 
 SECURITY_GROUPS: tuple[str, ...] = (
-    "alpha", "beta", "gamma", "ingest-lb", "handoff-lb-beta", "handoff-lb-gamma", "data-plane", "endpoints",
+    "alpha",
+    "beta",
+    "gamma",
+    "ingest-lb",
+    "handoff-lb-beta",
+    "handoff-lb-gamma",
+    "data-plane",
+    "endpoints",
 )
 # The internal load balancer in front of each module that receives a handoff.
 HANDOFF_LBS: dict[str, str] = {"beta": "handoff-lb-beta", "gamma": "handoff-lb-gamma"}
@@ -120,10 +127,21 @@ def intended_flows(
     # The load balancers carry security groups, so the instances admit their load balancer's group.
     for port in source_ports:
         for cidr in source_cidrs:
-            flows.append(Flow("ingest-lb", "ingress", "cidr", cidr, port, port, f"sources {cidr} -> ingest listener"))
+            flows.append(
+                Flow("ingest-lb", "ingress", "cidr", cidr, port, port, f"sources {cidr} -> ingest listener")
+            )
         if public_ingest:
-            flows.append(Flow("ingest-lb", "ingress", "cidr", WORLD, port, port,
-                              "public ingest listener for sources on the internet"))
+            flows.append(
+                Flow(
+                    "ingest-lb",
+                    "ingress",
+                    "cidr",
+                    WORLD,
+                    port,
+                    port,
+                    "public ingest listener for sources on the internet",
+                )
+            )
         flows += _pair("ingest-lb", "alpha", port, "ingest listener forwards sources")
     # Load-balancer health checks on the health endpoint (003 Step 1 of each module; Step 4 health check).
     flows += _pair("ingest-lb", "alpha", ports.health, "load balancer health check")
@@ -149,10 +167,22 @@ def intended_flows(
     # ingress on the nodes' data-plane group from the fleets' groups.
     for module in FLEET_MODULES:
         for service, (first, last) in DATA_PLANE_PORTS.items():
-            flows.append(Flow(module, "egress", "cidr", vpc_cidr, first, last,
-                              f"{service} ({module} -> data plane in the VPC)"))
-            flows.append(Flow("data-plane", "ingress", "sg", module, first, last,
-                              f"{service} ({module} -> data plane)"))
+            flows.append(
+                Flow(
+                    module,
+                    "egress",
+                    "cidr",
+                    vpc_cidr,
+                    first,
+                    last,
+                    f"{service} ({module} -> data plane in the VPC)",
+                )
+            )
+            flows.append(
+                Flow(
+                    "data-plane", "ingress", "sg", module, first, last, f"{service} ({module} -> data plane)"
+                )
+            )
         # Artifacts and state backups in S3 through the gateway endpoint; SSM/CloudWatch endpoints.
         flows.append(Flow(module, "egress", "prefix-list", "s3", HTTPS, HTTPS, "S3 via the gateway endpoint"))
         flows += _pair(module, "endpoints", HTTPS, "SSM and CloudWatch interface endpoints")
@@ -161,8 +191,17 @@ def intended_flows(
     if peer_cidr is not None:
         for service, (first, last) in REPLICATION_PORTS.items():
             for direction in ("ingress", "egress"):
-                flows.append(Flow("data-plane", direction, "cidr", peer_cidr, first, last,
-                                  f"DR replication {service} with the peer site"))
+                flows.append(
+                    Flow(
+                        "data-plane",
+                        direction,
+                        "cidr",
+                        peer_cidr,
+                        first,
+                        last,
+                        f"DR replication {service} with the peer site",
+                    )
+                )
     unique = {f.key: f for f in flows}
     return sorted(unique.values())
 
@@ -181,4 +220,3 @@ def subnet_plan(cidr: str, az_count: int) -> tuple[list[str], list[str]]:
     public_pool = list(eighths[7].subnets(prefixlen_diff=3))
     public = [str(public_pool[i]) for i in range(az_count)]
     return private, public
-

@@ -8,16 +8,33 @@ import json
 def log_key_policy(*, account_id: str, region: str) -> str:
     """The account administers the key (IAM policies decide who uses it); CloudWatch Logs of this region
     may use it for this account's log groups only (encryption context)."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-             "Action": "kms:*", "Resource": "*"},
-            {"Sid": "CloudWatchLogsOfThisAccount", "Effect": "Allow",
-             "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-             "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-             "Resource": "*",
-             "Condition": {"ArnLike": {
-                 "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:*"}}},
-        ],
-    }, sort_keys=True)
+    log_groups = f"arn:aws:logs:{region}:{account_id}:log-group:*"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                },
+            ],
+        },
+        sort_keys=True,
+    )

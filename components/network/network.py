@@ -16,8 +16,8 @@ import pulumi_aws.vpc as vpc
 from components.network.flows import (
     INTERFACE_ENDPOINTS,
     SECURITY_GROUPS,
-    Flow,
     FleetPorts,
+    Flow,
     intended_flows,
     subnet_plan,
 )
@@ -59,70 +59,127 @@ class Network(pulumi.ComponentResource):
         def tagged(suffix: str) -> dict[str, str]:
             return {**tags, "Name": f"{name}-{suffix}"}
 
-        self.vpc = ec2.Vpc(f"{name}-vpc", cidr_block=s.cidr, enable_dns_hostnames=True, enable_dns_support=True,
-                           tags=tagged("vpc"), opts=child)
+        self.vpc = ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=s.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags=tagged("vpc"),
+            opts=child,
+        )
         private_cidrs, public_cidrs = subnet_plan(s.cidr, s.az_count)
         self.private_subnets: list[ec2.Subnet] = []
         self.public_subnets: list[ec2.Subnet] = []
         for i, zone in enumerate(args.zones):
-            self.public_subnets.append(ec2.Subnet(
-                f"{name}-public-{i}", vpc_id=self.vpc.id, cidr_block=public_cidrs[i], availability_zone=zone,
-                map_public_ip_on_launch=False,
-                tags={**tagged(f"public-{zone}"), "kubernetes.io/role/elb": "1"}, opts=child))
-            self.private_subnets.append(ec2.Subnet(
-                f"{name}-private-{i}", vpc_id=self.vpc.id, cidr_block=private_cidrs[i], availability_zone=zone,
-                tags={**tagged(f"private-{zone}"), "kubernetes.io/role/internal-elb": "1"}, opts=child))
+            self.public_subnets.append(
+                ec2.Subnet(
+                    f"{name}-public-{i}",
+                    vpc_id=self.vpc.id,
+                    cidr_block=public_cidrs[i],
+                    availability_zone=zone,
+                    map_public_ip_on_launch=False,
+                    tags={**tagged(f"public-{zone}"), "kubernetes.io/role/elb": "1"},
+                    opts=child,
+                )
+            )
+            self.private_subnets.append(
+                ec2.Subnet(
+                    f"{name}-private-{i}",
+                    vpc_id=self.vpc.id,
+                    cidr_block=private_cidrs[i],
+                    availability_zone=zone,
+                    tags={**tagged(f"private-{zone}"), "kubernetes.io/role/internal-elb": "1"},
+                    opts=child,
+                )
+            )
 
         # Internet gateway and the public route table.
         self.igw = ec2.InternetGateway(f"{name}-igw", vpc_id=self.vpc.id, tags=tagged("igw"), opts=child)
-        self.public_route_table = ec2.RouteTable(f"{name}-public", vpc_id=self.vpc.id, tags=tagged("public"),
-                                                 opts=child)
-        ec2.Route(f"{name}-public-default", route_table_id=self.public_route_table.id,
-                  destination_cidr_block="0.0.0.0/0", gateway_id=self.igw.id, opts=child)
+        self.public_route_table = ec2.RouteTable(
+            f"{name}-public", vpc_id=self.vpc.id, tags=tagged("public"), opts=child
+        )
+        ec2.Route(
+            f"{name}-public-default",
+            route_table_id=self.public_route_table.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=self.igw.id,
+            opts=child,
+        )
         for i, subnet in enumerate(self.public_subnets):
-            ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=subnet.id,
-                                      route_table_id=self.public_route_table.id, opts=child)
+            ec2.RouteTableAssociation(
+                f"{name}-public-{i}",
+                subnet_id=subnet.id,
+                route_table_id=self.public_route_table.id,
+                opts=child,
+            )
 
         # NAT: one per AZ (an AZ outage leaves the others their egress), or one for the VPC.
         nat_count = s.az_count if s.nat == "per-az" else 1
         self.nat_gateways: list[ec2.NatGateway] = []
         for i in range(nat_count):
             eip = ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags=tagged(f"nat-{i}"), opts=child)
-            self.nat_gateways.append(ec2.NatGateway(
-                f"{name}-nat-{i}", allocation_id=eip.id, subnet_id=self.public_subnets[i].id,
-                connectivity_type="public", tags=tagged(f"nat-{args.zones[i]}"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.igw])))
+            self.nat_gateways.append(
+                ec2.NatGateway(
+                    f"{name}-nat-{i}",
+                    allocation_id=eip.id,
+                    subnet_id=self.public_subnets[i].id,
+                    connectivity_type="public",
+                    tags=tagged(f"nat-{args.zones[i]}"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.igw]),
+                )
+            )
 
         # One private route table per AZ, default route through its AZ's NAT (or the single one).
         self.private_route_tables: list[ec2.RouteTable] = []
         for i, subnet in enumerate(self.private_subnets):
-            table = ec2.RouteTable(f"{name}-private-{i}", vpc_id=self.vpc.id, tags=tagged(f"private-{args.zones[i]}"),
-                                   opts=child)
-            ec2.Route(f"{name}-private-{i}-default", route_table_id=table.id, destination_cidr_block="0.0.0.0/0",
-                      nat_gateway_id=self.nat_gateways[i % nat_count].id, opts=child)
-            ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=table.id,
-                                      opts=child)
+            table = ec2.RouteTable(
+                f"{name}-private-{i}", vpc_id=self.vpc.id, tags=tagged(f"private-{args.zones[i]}"), opts=child
+            )
+            ec2.Route(
+                f"{name}-private-{i}-default",
+                route_table_id=table.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=self.nat_gateways[i % nat_count].id,
+                opts=child,
+            )
+            ec2.RouteTableAssociation(
+                f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=table.id, opts=child
+            )
             self.private_route_tables.append(table)
 
         # S3 gateway endpoint on every route table (artifacts, backups: no NAT traffic, no internet).
         self.s3_endpoint = ec2.VpcEndpoint(
-            f"{name}-s3", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{args.region}.s3",
+            f"{name}-s3",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{args.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[t.id for t in self.private_route_tables] + [self.public_route_table.id],
-            tags=tagged("s3"), opts=child)
+            tags=tagged("s3"),
+            opts=child,
+        )
 
         # Security groups (rules separately: one resource per flow).
         self.security_groups: dict[str, ec2.SecurityGroup] = {
             group: ec2.SecurityGroup(
-                f"{name}-{group}", vpc_id=self.vpc.id, description=_SG_DESCRIPTIONS[group],
-                tags=tagged(group), opts=child)
+                f"{name}-{group}",
+                vpc_id=self.vpc.id,
+                description=_SG_DESCRIPTIONS[group],
+                tags=tagged(group),
+                opts=child,
+            )
             for group in SECURITY_GROUPS
         }
         self.flows = intended_flows(
-            vpc_cidr=s.cidr, ports=args.ports, source_cidrs=s.source_cidrs, source_ports=s.source_ports,
-            enrichment_cidrs=s.enrichment_cidrs, enrichment_ports=s.enrichment_ports,
-            destination_cidrs=s.destination_cidrs, destination_ports=s.destination_ports,
-            public_ingest=s.public_ingest, peer_cidr=args.peer_cidr,
+            vpc_cidr=s.cidr,
+            ports=args.ports,
+            source_cidrs=s.source_cidrs,
+            source_ports=s.source_ports,
+            enrichment_cidrs=s.enrichment_cidrs,
+            enrichment_ports=s.enrichment_ports,
+            destination_cidrs=s.destination_cidrs,
+            destination_ports=s.destination_ports,
+            public_ingest=s.public_ingest,
+            peer_cidr=args.peer_cidr,
         )
         self.rules: list[pulumi.CustomResource] = []
         for flow in self.flows:
@@ -134,18 +191,32 @@ class Network(pulumi.ComponentResource):
             else:
                 peer["prefix_list_id"] = self.s3_endpoint.prefix_list_id
             cls = vpc.SecurityGroupIngressRule if flow.direction == "ingress" else vpc.SecurityGroupEgressRule
-            self.rules.append(cls(
-                f"{name}-{_slug(flow)}", security_group_id=self.security_groups[flow.group].id,
-                ip_protocol="tcp", from_port=flow.from_port, to_port=flow.to_port,
-                description=flow.description, opts=child, **peer))
+            self.rules.append(
+                cls(
+                    f"{name}-{_slug(flow)}",
+                    security_group_id=self.security_groups[flow.group].id,
+                    ip_protocol="tcp",
+                    from_port=flow.from_port,
+                    to_port=flow.to_port,
+                    description=flow.description,
+                    opts=child,
+                    **peer,
+                )
+            )
 
         # Interface endpoints: SSM (Session Manager) and CloudWatch without the internet.
         self.interface_endpoints = [
             ec2.VpcEndpoint(
-                f"{name}-{service}", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{args.region}.{service}",
-                vpc_endpoint_type="Interface", private_dns_enabled=True,
+                f"{name}-{service}",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
                 subnet_ids=[sn.id for sn in self.private_subnets],
-                security_group_ids=[self.security_groups["endpoints"].id], tags=tagged(service), opts=child)
+                security_group_ids=[self.security_groups["endpoints"].id],
+                tags=tagged(service),
+                opts=child,
+            )
             for service in INTERFACE_ENDPOINTS
         ]
 
@@ -153,52 +224,89 @@ class Network(pulumi.ComponentResource):
         self.logs_key: kms.Key | None = None
         if args.account_id is not None:
             self.logs_key = kms.Key(
-                f"{name}-logs", description=f"pipeline-infra {args.environment}: CloudWatch log groups",
-                enable_key_rotation=True, deletion_window_in_days=30,
-                policy=log_key_policy(account_id=args.account_id, region=args.region), tags=tags, opts=child)
+                f"{name}-logs",
+                description=f"pipeline-infra {args.environment}: CloudWatch log groups",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=log_key_policy(account_id=args.account_id, region=args.region),
+                tags=tags,
+                opts=child,
+            )
 
         # VPC flow logs to CloudWatch Logs, written by a role that can do only that.
         self.flow_log_group = cloudwatch.LogGroup(
-            f"{name}-flow-logs", name=f"/pipeline-infra/{args.environment}/vpc-flow-logs",
+            f"{name}-flow-logs",
+            name=f"/pipeline-infra/{args.environment}/vpc-flow-logs",
             retention_in_days=s.flow_logs_retention_days,
-            kms_key_id=self.logs_key.arn if self.logs_key is not None else None, tags=tags, opts=child)
-        trust: dict = {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                       "Action": "sts:AssumeRole"}
+            kms_key_id=self.logs_key.arn if self.logs_key is not None else None,
+            tags=tags,
+            opts=child,
+        )
+        trust: dict = {
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
         if args.account_id is not None:  # no confused deputy: only this account's flow logs
             trust["Condition"] = {
                 "StringEquals": {"aws:SourceAccount": args.account_id},
                 "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{args.region}:{args.account_id}:vpc-flow-log/*"},
             }
         self.flow_log_role = iam.Role(
-            f"{name}-flow-logs", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
-            tags=tags, opts=child)
+            f"{name}-flow-logs",
+            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+            tags=tags,
+            opts=child,
+        )
         iam.RolePolicy(
-            f"{name}-flow-logs", role=self.flow_log_role.id,
-            policy=self.flow_log_group.arn.apply(lambda arn: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": [arn, f"{arn}:*"],
-                }],
-            })), opts=child)
+            f"{name}-flow-logs",
+            role=self.flow_log_role.id,
+            policy=self.flow_log_group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
         self.flow_log = ec2.FlowLog(
-            f"{name}-flow-log", vpc_id=self.vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
-            log_destination=self.flow_log_group.arn, iam_role_arn=self.flow_log_role.arn,
-            max_aggregation_interval=60, tags=tagged("flow-log"), opts=child)
+            f"{name}-flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=self.flow_log_group.arn,
+            iam_role_arn=self.flow_log_role.arn,
+            max_aggregation_interval=60,
+            tags=tagged("flow-log"),
+            opts=child,
+        )
 
         self.private_subnet_ids = pulumi.Output.all(*[sn.id for sn in self.private_subnets])
         self.public_subnet_ids = pulumi.Output.all(*[sn.id for sn in self.public_subnets])
         self.private_route_table_ids = pulumi.Output.all(*[t.id for t in self.private_route_tables])
         self.security_group_ids = {group: sg.id for group, sg in self.security_groups.items()}
-        self.register_outputs({
-            "vpc_id": self.vpc.id,
-            "vpc_cidr": self.vpc.cidr_block,
-            "private_subnet_ids": self.private_subnet_ids,
-            "public_subnet_ids": self.public_subnet_ids,
-            "private_route_table_ids": self.private_route_table_ids,
-            "security_group_ids": self.security_group_ids,
-        })
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc.id,
+                "vpc_cidr": self.vpc.cidr_block,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_route_table_ids": self.private_route_table_ids,
+                "security_group_ids": self.security_group_ids,
+            }
+        )
 
 
 _SG_DESCRIPTIONS = {

@@ -54,32 +54,55 @@ class VpcPeering(pulumi.ComponentResource):
 
         # dr.peer_cidr must be the peer's actual network: routes and security-group rules use it.
         self.peer_cidr = self.peer.require_output("vpc_cidr").apply(
-            lambda actual: checked_peer_network(args.peer_cidr, actual, args.peer_stack))
-        peer_vpc_id = pulumi.Output.all(self.peer.require_output("vpc_id"), self.peer_cidr).apply(lambda a: a[0])
+            lambda actual: checked_peer_network(args.peer_cidr, actual, args.peer_stack)
+        )
+        peer_vpc_id = pulumi.Output.all(self.peer.require_output("vpc_id"), self.peer_cidr).apply(
+            lambda a: a[0]
+        )
         self.connection = ec2.VpcPeeringConnection(
-            f"{name}-request", vpc_id=args.vpc_id, peer_vpc_id=peer_vpc_id,
-            peer_region=args.peer_region, peer_owner_id=args.account_id,
+            f"{name}-request",
+            vpc_id=args.vpc_id,
+            peer_vpc_id=peer_vpc_id,
+            peer_region=args.peer_region,
+            peer_owner_id=args.account_id,
             auto_accept=False,  # cross-region: accepted by the accepter resource in the peer region
-            tags=tags, opts=child)
+            tags=tags,
+            opts=child,
+        )
         self.accepter = ec2.VpcPeeringConnectionAccepter(
-            f"{name}-accept", vpc_peering_connection_id=self.connection.id, auto_accept=True, tags=tags,
-            opts=in_peer)
+            f"{name}-accept",
+            vpc_peering_connection_id=self.connection.id,
+            auto_accept=True,
+            tags=tags,
+            opts=in_peer,
+        )
 
         after_accept = pulumi.ResourceOptions(parent=self, depends_on=[self.accepter])
         for i, table in enumerate(args.route_table_ids):
-            ec2.Route(f"{name}-to-peer-{i}", route_table_id=table, destination_cidr_block=args.peer_cidr,
-                      vpc_peering_connection_id=self.connection.id, opts=after_accept)
+            ec2.Route(
+                f"{name}-to-peer-{i}",
+                route_table_id=table,
+                destination_cidr_block=args.peer_cidr,
+                vpc_peering_connection_id=self.connection.id,
+                opts=after_accept,
+            )
 
         # The peer's private route tables: their count is the peer stack's, read from its outputs (known
         # at preview time: stack references are read before the plan).
         def peer_routes(table_ids: list[str]) -> list[str]:
             for i, table in enumerate(table_ids):
-                ec2.Route(f"{name}-from-peer-{i}", route_table_id=table, destination_cidr_block=args.vpc_cidr,
-                          vpc_peering_connection_id=self.connection.id,
-                          opts=pulumi.ResourceOptions(parent=self, provider=peer_provider,
-                                                      depends_on=[self.accepter]))
+                ec2.Route(
+                    f"{name}-from-peer-{i}",
+                    route_table_id=table,
+                    destination_cidr_block=args.vpc_cidr,
+                    vpc_peering_connection_id=self.connection.id,
+                    opts=pulumi.ResourceOptions(
+                        parent=self, provider=peer_provider, depends_on=[self.accepter]
+                    ),
+                )
             return table_ids
 
         self.peer_route_tables = self.peer.require_output("private_route_table_ids").apply(peer_routes)
-        self.register_outputs({"vpc_peering_connection_id": self.connection.id,
-                               "peer_route_tables": self.peer_route_tables})
+        self.register_outputs(
+            {"vpc_peering_connection_id": self.connection.id, "peer_route_tables": self.peer_route_tables}
+        )

@@ -23,7 +23,8 @@ def _zones(settings: StackSettings) -> tuple[str, ...]:
     wanted = settings.network.az_count
     if len(found) < wanted:
         raise SettingsError(
-            f"Pulumi.{pulumi.get_stack()}.yaml", f"{PROJECT}:network.az_count",
+            f"Pulumi.{pulumi.get_stack()}.yaml",
+            f"{PROJECT}:network.az_count",
             f"region {settings.region} offers {len(found)} availability zones ({', '.join(found)}); "
             f"az_count must be at most {len(found)} (got {wanted})",
         )
@@ -39,10 +40,18 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
     dr = settings.dr
     account_id = get_caller_identity().account_id
 
-    network = Network(f"{env}-network", NetworkArgs(
-        settings=net_settings, environment=env, region=region, zones=zones, ports=fleet_ports(settings.fleets),
-        peer_cidr=dr.peer_cidr if dr is not None else None, account_id=account_id,
-    ))
+    network = Network(
+        f"{env}-network",
+        NetworkArgs(
+            settings=net_settings,
+            environment=env,
+            region=region,
+            zones=zones,
+            ports=fleet_ports(settings.fleets),
+            peer_cidr=dr.peer_cidr if dr is not None else None,
+            account_id=account_id,
+        ),
+    )
     data_plane_sg = network.security_group_ids["data-plane"]
     resources: dict[str, pulumi.Resource] = {"network": network}
 
@@ -52,41 +61,65 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
         assert settings.kubernetes is not None
-        provider = KubernetesProvider(f"{env}-k8s", kubeconfig=pulumi.Output.secret(existing.get_secret_value()))
-        kube = KubeTarget(provider=provider, storage_class=settings.kubernetes.storage_class, zones=zones,
-                          region=region)
+        provider = KubernetesProvider(
+            f"{env}-k8s", kubeconfig=pulumi.Output.secret(existing.get_secret_value())
+        )
+        kube = KubeTarget(
+            provider=provider, storage_class=settings.kubernetes.storage_class, zones=zones, region=region
+        )
     else:
         from components.cluster.eks import EksCluster, EksClusterArgs
         from components.cluster.spec import STORAGE_CLASS
 
-        cluster = EksCluster(f"{env}-cluster", EksClusterArgs(
-            settings=cluster_settings, environment=env, region=region, vpc_id=network.vpc.id,
-            private_subnet_ids=network.private_subnet_ids, data_plane_security_group_id=data_plane_sg,
-            log_retention_days=net_settings.flow_logs_retention_days,
-            log_kms_key_arn=network.logs_key.arn if network.logs_key is not None else None,
-        ))
+        cluster = EksCluster(
+            f"{env}-cluster",
+            EksClusterArgs(
+                settings=cluster_settings,
+                environment=env,
+                region=region,
+                vpc_id=network.vpc.id,
+                private_subnet_ids=network.private_subnet_ids,
+                data_plane_security_group_id=data_plane_sg,
+                log_retention_days=net_settings.flow_logs_retention_days,
+                log_kms_key_arn=network.logs_key.arn if network.logs_key is not None else None,
+            ),
+        )
         resources["cluster"] = cluster
         kube = KubeTarget(
-            provider=cluster.provider, storage_class=STORAGE_CLASS, zones=zones, region=region,
+            provider=cluster.provider,
+            storage_class=STORAGE_CLASS,
+            zones=zones,
+            region=region,
             depends_on=(*cluster.node_groups.values(), cluster.ebs_csi, cluster.storage_class),
             irsa_role=cluster.irsa_role,
         )
         pulumi.export("cluster_name", cluster.cluster.name)
 
-    backups = Backups(f"{env}-backups", BackupsArgs(settings=backup_settings, environment=env, region=region,
-                                                    account_id=account_id))
+    backups = Backups(
+        f"{env}-backups",
+        BackupsArgs(settings=backup_settings, environment=env, region=region, account_id=account_id),
+    )
     resources["backups"] = backups
-    backup_target = BackupTarget(bucket=backups.backup_bucket, region=region,
-                                 irsa_role=backups.prefix_role_factory(kube.irsa_role))
+    backup_target = BackupTarget(
+        bucket=backups.backup_bucket, region=region, irsa_role=backups.prefix_role_factory(kube.irsa_role)
+    )
 
     if dr is not None and dr.site == "dr":
         from components.network.peering import VpcPeering, VpcPeeringArgs
 
-        peering = VpcPeering(f"{env}-peering", VpcPeeringArgs(
-            environment=env, vpc_id=network.vpc.id, vpc_cidr=net_settings.cidr,
-            route_table_ids=[t.id for t in network.private_route_tables], peer_stack=dr.peer_stack,
-            peer_region=dr.peer_region, peer_cidr=dr.peer_cidr, account_id=account_id,
-        ))
+        peering = VpcPeering(
+            f"{env}-peering",
+            VpcPeeringArgs(
+                environment=env,
+                vpc_id=network.vpc.id,
+                vpc_cidr=net_settings.cidr,
+                route_table_ids=[t.id for t in network.private_route_tables],
+                peer_stack=dr.peer_stack,
+                peer_region=dr.peer_region,
+                peer_cidr=dr.peer_cidr,
+                account_id=account_id,
+            ),
+        )
         resources["peering"] = peering
         pulumi.export("vpc_peering_connection_id", peering.connection.id)
 

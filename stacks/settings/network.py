@@ -101,7 +101,9 @@ class ClusterSettings(Strict):
         import ipaddress
 
         if self.endpoint_public and not self.endpoint_public_cidrs:
-            raise ValueError("endpoint_public_cidrs: name the networks allowed to reach the public API endpoint")
+            raise ValueError(
+                "endpoint_public_cidrs: name the networks allowed to reach the public API endpoint"
+            )
         if not self.endpoint_public and self.endpoint_public_cidrs:
             raise ValueError("endpoint_public_cidrs: only used with endpoint_public: true")
         for cidr in self.endpoint_public_cidrs:

@@ -34,7 +34,9 @@ def _bucket_name(plan, kind: str) -> str:
 
 
 def _rules(plan, kind: str) -> dict[str, dict]:
-    lifecycle = _of(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", _bucket_name(plan, kind))
+    lifecycle = _of(
+        plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", _bucket_name(plan, kind)
+    )
     return {r["id"]: r for r in lifecycle.inputs["rules"]}
 
 
@@ -45,18 +47,22 @@ def test_every_bucket_is_versioned_kms_encrypted_private_and_tls_only(stack, kin
     name = _bucket_name(plan, kind)
     bucket = _of(plan, BUCKET, name)
     assert _of(plan, "aws:s3/bucketVersioning:BucketVersioning", name).inputs["versioningConfiguration"] == {
-        "status": "Enabled"}
-    (sse,) = _of(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-                 name).inputs["rules"]
+        "status": "Enabled"
+    }
+    (sse,) = _of(
+        plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", name
+    ).inputs["rules"]
     default = sse["applyServerSideEncryptionByDefault"]
     assert default["sseAlgorithm"] == "aws:kms"
-    keys = {k.inputs["arn"] if "arn" in k.inputs else f"arn:aws:kms:{plan.settings.region}:123456789012:key/{k.id}": k
-            for k in plan.of_type("aws:kms/key:Key")}
+    arn = f"arn:aws:kms:{plan.settings.region}:123456789012:key/"
+    keys = {arn + k.id: k for k in plan.of_type("aws:kms/key:Key")}
     key = keys[default["kmsMasterKeyId"]]  # a customer managed key of this stack
     assert key.inputs["enableKeyRotation"] is True
     pab = _of(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name).inputs
-    assert all(pab[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                        "restrictPublicBuckets"))
+    assert all(
+        pab[f] is True
+        for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     owner = _of(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", name).inputs
     assert owner["rule"]["objectOwnership"] == "BucketOwnerEnforced"
     (deny,) = json.loads(_of(plan, "aws:s3/bucketPolicy:BucketPolicy", name).inputs["policy"])["Statement"]
@@ -99,7 +105,10 @@ def test_audit_logs_are_locked_in_compliance_mode_for_seven_years(stack, plan_of
     (audit,) = [r for r in _rules(plan, "audit").values() if r.get("transitions")]
     assert 7 * 365 <= audit["expiration"]["days"] <= 7 * 366  # never before the lock ends
     # seed 003 Log Aggregation > Log Retention, Audit: hot 30 days, warm 90 days, cold 7 years.
-    assert [(t["days"], t["storageClass"]) for t in audit["transitions"]] == [(30, "STANDARD_IA"), (90, "GLACIER")]
+    assert [(t["days"], t["storageClass"]) for t in audit["transitions"]] == [
+        (30, "STANDARD_IA"),
+        (90, "GLACIER"),
+    ]
     # The short-lived backups are not under a 7-year lock: they are another bucket.
     assert "objectLockEnabled" not in _of(plan, BUCKET, _bucket_name(plan, "backups")).inputs
 
@@ -151,19 +160,37 @@ def test_replicas_and_their_key_are_declared_in_the_replica_region():
     from stacks.settings.fleets import BackupSettings
 
     monitor = _ProviderRecorder(PlanMocks(region="us-east-1"))
-    pulumi.runtime.set_mocks(monitor.mocks, project="pipeline-infra", stack="prod", preview=False, monitor=monitor)
-    backups = Backups("prod-backups", BackupsArgs(
-        settings=BackupSettings(replicate_to_region="us-west-2"), environment="prod", region="us-east-1"))
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project="pipeline-infra", stack="prod", preview=False, monitor=monitor
+    )
+    backups = Backups(
+        "prod-backups",
+        BackupsArgs(
+            settings=BackupSettings(replicate_to_region="us-west-2"), environment="prod", region="us-east-1"
+        ),
+    )
 
     def check(_: object) -> None:
-        (replica_provider,) = [r for r in monitor.records
-                               if r.type == "pulumi:providers:aws" and r.inputs.get("region") == "us-west-2"]
-        in_replica = {key.split("|")[0] for key, ref in monitor.providers.items()
-                      if ref and ref.startswith(replica_provider.urn)}
-        assert {"prod-backups-backups-replica", "prod-backups-audit-replica", "prod-backups-replica-key"} <= in_replica
+        (replica_provider,) = [
+            r
+            for r in monitor.records
+            if r.type == "pulumi:providers:aws" and r.inputs.get("region") == "us-west-2"
+        ]
+        in_replica = {
+            key.split("|")[0]
+            for key, ref in monitor.providers.items()
+            if ref and ref.startswith(replica_provider.urn)
+        }
+        assert {
+            "prod-backups-backups-replica",
+            "prod-backups-audit-replica",
+            "prod-backups-replica-key",
+        } <= in_replica
         assert "prod-backups-backups" not in in_replica and "prod-backups-key" not in in_replica
 
-    return pulumi.Output.all(backups.backup_bucket, *[b.bucket.id for b in backups.replicas.values()]).apply(check)
+    return pulumi.Output.all(backups.backup_bucket, *[b.bucket.id for b in backups.replicas.values()]).apply(
+        check
+    )
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod-dr"])
@@ -174,10 +201,14 @@ def test_no_replication_where_none_is_configured(stack, plan_of):
 
 
 def test_writer_role_reaches_its_prefix_only():
-    doc = json.loads(prefix_access_policy(bucket_arn="arn:aws:s3:::b", prefix="database/full",
-                                          key_arn="arn:aws:kms:us-east-1:1:key/k"))
-    object_statements = [s for s in doc["Statement"] if any(a.startswith("s3:") and "Object" in a
-                                                            for a in _list(s["Action"]))]
+    doc = json.loads(
+        prefix_access_policy(
+            bucket_arn="arn:aws:s3:::b", prefix="database/full", key_arn="arn:aws:kms:us-east-1:1:key/k"
+        )
+    )
+    object_statements = [
+        s for s in doc["Statement"] if any(a.startswith("s3:") and "Object" in a for a in _list(s["Action"]))
+    ]
     assert {s["Resource"] for s in object_statements} == {"arn:aws:s3:::b/database/full/*"}
     (listing,) = [s for s in doc["Statement"] if s["Action"] == "s3:ListBucket"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["database/full/", "database/full/*"]}}
@@ -196,13 +227,16 @@ def _list(value):
     return value if isinstance(value, list) else [value]
 
 
-@pytest.mark.parametrize(("backups", "key", "fragment"), [
-    ({"replicate_to_region": "eu-west-1"}, "backups.replicate_to_region", "another region"),
-    ({"replicate_to_region": "moon"}, "backups.replicate_to_region", "pattern"),
-    ({"state_retention_days": 0}, "backups.state_retention_days", "greater than or equal to 1"),
-    ({"audit_retention_years": 0}, "backups.audit_retention_years", "greater than or equal to 1"),
-    ({"glacier": True}, "backups.glacier", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("backups", "key", "fragment"),
+    [
+        ({"replicate_to_region": "eu-west-1"}, "backups.replicate_to_region", "another region"),
+        ({"replicate_to_region": "moon"}, "backups.replicate_to_region", "pattern"),
+        ({"state_retention_days": 0}, "backups.state_retention_days", "greater than or equal to 1"),
+        ({"audit_retention_years": 0}, "backups.audit_retention_years", "greater than or equal to 1"),
+        ({"glacier": True}, "backups.glacier", "unknown key"),
+    ],
+)
 def test_bad_backup_settings_are_one_settings_error(backups, key, fragment):
     config = dict(_config("staging"))
     config["pipeline-infra:backups"] = backups

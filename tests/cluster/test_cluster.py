@@ -41,7 +41,10 @@ def test_staging_node_groups_are_sized_from_its_stack_file(plan_of):
     for group, ng in groups.items():
         scaling = ng.inputs["scalingConfig"]
         assert (scaling["minSize"], scaling["desiredSize"], scaling["maxSize"]) == (
-            want[group]["min"], want[group]["desired"], want[group]["max"])
+            want[group]["min"],
+            want[group]["desired"],
+            want[group]["max"],
+        )
         assert ng.inputs["instanceTypes"] == [want[group]["instance_type"]]
 
 
@@ -93,12 +96,23 @@ def test_control_plane_is_private_encrypted_and_logged(stack, plan_of):
     assert len(secrets_key) == 1 and secrets_key[0].inputs["enableKeyRotation"] is True
     assert enc["provider"]["keyArn"].endswith(secrets_key[0].id)
     assert set(cluster.inputs["enabledClusterLogTypes"]) == {
-        "api", "audit", "authenticator", "controllerManager", "scheduler"}
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    }
 
 
 def test_cluster_version_and_public_endpoint_follow_settings(plan_of):
-    plan = plan_of("staging", {"cluster.version": "1.32", "cluster.endpoint_public": True,
-                               "cluster.endpoint_public_cidrs": ("203.0.113.0/24",)})
+    plan = plan_of(
+        "staging",
+        {
+            "cluster.version": "1.32",
+            "cluster.endpoint_public": True,
+            "cluster.endpoint_public_cidrs": ("203.0.113.0/24",),
+        },
+    )
     (cluster,) = plan.of_type(CLUSTER)
     assert cluster.inputs["version"] == "1.32"
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is True
@@ -117,18 +131,25 @@ def test_ebs_csi_driver_runs_with_an_irsa_role_for_its_service_account_only(stac
     assert addon.inputs["addonVersion"]
     roles = {r.inputs.get("description"): r for r in plan.of_type(ROLE)}
     role = roles["IRSA: kube-system/ebs-csi-controller-sa"]
-    assert addon.inputs["serviceAccountRoleArn"].endswith("/" + role.name) or role.id in addon.inputs[
-        "serviceAccountRoleArn"]
+    assert (
+        addon.inputs["serviceAccountRoleArn"].endswith("/" + role.name)
+        or role.id in addon.inputs["serviceAccountRoleArn"]
+    )
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     host = oidc.inputs["url"].removeprefix("https://")
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"] == {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{host}"}
-    assert statement["Condition"] == {"StringEquals": {
-        f"{host}:sub": "system:serviceaccount:kube-system:ebs-csi-controller-sa",
-        f"{host}:aud": "sts.amazonaws.com",
-    }}
-    attached = [a.inputs["policyArn"] for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-                if a.name.endswith("-ebs-csi")]
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{host}:sub": "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+            f"{host}:aud": "sts.amazonaws.com",
+        }
+    }
+    attached = [
+        a.inputs["policyArn"]
+        for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.name.endswith("-ebs-csi")
+    ]
     assert attached == ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
 
 
@@ -141,18 +162,23 @@ def test_default_storage_class_is_encrypted_gp3_with_a_customer_key(stack, plan_
     assert sc.inputs["provisioner"] == "ebs.csi.aws.com"
     params = sc.inputs["parameters"]
     assert params["type"] == "gp3" and params["encrypted"] == "true"
-    volume_keys = [k for k in plan.of_type("aws:kms/key:Key") if "EBS volumes" in k.inputs.get("description", "")]
+    volume_keys = [
+        k for k in plan.of_type("aws:kms/key:Key") if "EBS volumes" in k.inputs.get("description", "")
+    ]
     assert len(volume_keys) == 1 and params["kmsKeyId"].endswith(volume_keys[0].id)
     assert sc.inputs["volumeBindingMode"] == "WaitForFirstConsumer"  # a volume in its pod's AZ
 
 
 def test_existing_cluster_from_a_secret_kubeconfig_declares_no_eks():
-    plan = foundation_plan("staging", {
-        "kubernetes": {"kubeconfig": {"secure": "v1:AAAA"}},
-        # Without IRSA the Kafka Connect image build pushes to a registry with a push secret.
-        "connect.image_repository": "registry.example.com/pipeline/connect",
-        "connect.push_secret": "connect-push",
-    })
+    plan = foundation_plan(
+        "staging",
+        {
+            "kubernetes": {"kubeconfig": {"secure": "v1:AAAA"}},
+            # Without IRSA the Kafka Connect image build pushes to a registry with a push secret.
+            "connect.image_repository": "registry.example.com/pipeline/connect",
+            "connect.push_secret": "connect-push",
+        },
+    )
     assert plan.of_type(CLUSTER) == [] and plan.of_type(NODE_GROUP) == []
     assert plan.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     (provider,) = plan.of_type("pulumi:providers:kubernetes")
@@ -162,8 +188,14 @@ def test_existing_cluster_from_a_secret_kubeconfig_declares_no_eks():
 
 
 def test_kubeconfig_authenticates_with_short_lived_tokens():
-    doc = json.loads(kubeconfig(cluster_name="pipeline-prod", endpoint="https://x.eks.amazonaws.com",
-                                ca_data="Q0E=", region="us-east-1"))
+    doc = json.loads(
+        kubeconfig(
+            cluster_name="pipeline-prod",
+            endpoint="https://x.eks.amazonaws.com",
+            ca_data="Q0E=",
+            region="us-east-1",
+        )
+    )
     (user,) = doc["users"]
     assert "token" not in user["user"]
     exec_ = user["user"]["exec"]
@@ -175,8 +207,9 @@ def test_kubeconfig_authenticates_with_short_lived_tokens():
 @pulumi.runtime.test
 def test_irsa_role_trusts_exactly_one_service_account():
     monitor = RecordingMonitor(PlanMocks(region="eu-west-1"))
-    pulumi.runtime.set_mocks(monitor.mocks, project="pipeline-infra", stack="staging", preview=False,
-                             monitor=monitor)
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project="pipeline-infra", stack="staging", preview=False, monitor=monitor
+    )
     from stacks.compose.aws_infra import build_aws_infra
 
     config = _config("staging")
@@ -208,20 +241,35 @@ def _load(stack: str, **changes):
     return load_settings(flat, source=f"Pulumi.{stack}.yaml", offline=True)
 
 
-@pytest.mark.parametrize(("cluster", "key", "fragment"), [
-    ({"node_groups": {"kafka": {"instance_type": "r6i.large", "min": 3, "desired": 2, "max": 4}}},
-     "cluster.node_groups.kafka", "min <= desired <= max"),
-    ({"node_groups": {"kafka": {"instance_type": "r6i.large", "min": 0, "desired": 0, "max": 0}}},
-     "cluster.node_groups.kafka.max", "greater than or equal to 1"),
-    ({"node_groups": {"redis": {"instance_type": "r6i.large", "min": 1, "desired": 1, "max": 1}}},
-     "cluster.node_groups.redis", "'scylla', 'kafka', 'postgres' or 'platform'"),
-    ({"version": "2"}, "cluster.version", "pattern"),
-    ({"node_groups": {"kafka": {"instance_type": "r6i.large", "min": 3, "desired": 3, "max": 3}}},
-     "cluster", "missing scylla, postgres, platform"),
-    ({"endpoint_public": True}, "cluster", "name the networks"),
-    ({"endpoint_public": True, "endpoint_public_cidrs": ["0.0.0.0/0"]}, "cluster", "to the internet"),
-    ({"endpoint_public_cidrs": ["203.0.113.0/24"]}, "cluster", "only used with endpoint_public"),
-])
+@pytest.mark.parametrize(
+    ("cluster", "key", "fragment"),
+    [
+        (
+            {"node_groups": {"kafka": {"instance_type": "r6i.large", "min": 3, "desired": 2, "max": 4}}},
+            "cluster.node_groups.kafka",
+            "min <= desired <= max",
+        ),
+        (
+            {"node_groups": {"kafka": {"instance_type": "r6i.large", "min": 0, "desired": 0, "max": 0}}},
+            "cluster.node_groups.kafka.max",
+            "greater than or equal to 1",
+        ),
+        (
+            {"node_groups": {"redis": {"instance_type": "r6i.large", "min": 1, "desired": 1, "max": 1}}},
+            "cluster.node_groups.redis",
+            "'scylla', 'kafka', 'postgres' or 'platform'",
+        ),
+        ({"version": "2"}, "cluster.version", "pattern"),
+        (
+            {"node_groups": {"kafka": {"instance_type": "r6i.large", "min": 3, "desired": 3, "max": 3}}},
+            "cluster",
+            "missing scylla, postgres, platform",
+        ),
+        ({"endpoint_public": True}, "cluster", "name the networks"),
+        ({"endpoint_public": True, "endpoint_public_cidrs": ["0.0.0.0/0"]}, "cluster", "to the internet"),
+        ({"endpoint_public_cidrs": ["203.0.113.0/24"]}, "cluster", "only used with endpoint_public"),
+    ],
+)
 def test_bad_cluster_settings_are_one_settings_error(cluster, key, fragment):
     with pytest.raises(SettingsError) as err:
         _load("staging", cluster=cluster)
@@ -232,9 +280,16 @@ def test_bad_cluster_settings_are_one_settings_error(cluster, key, fragment):
 def test_bad_existing_cluster_storage_class_is_rejected():
     with pytest.raises(SettingsError) as err:
         load_settings(
-            {**{k: v if isinstance(v, str) else json.dumps(v) for k, v in _config("staging").items()},
-             "pipeline-infra:kubernetes": json.dumps({"kubeconfig": "apiVersion: v1", "storage_class": "GP3 fast"})},
-            source="Pulumi.staging.yaml", secret_keys={"pipeline-infra:kubernetes"}, offline=True)
+            {
+                **{k: v if isinstance(v, str) else json.dumps(v) for k, v in _config("staging").items()},
+                "pipeline-infra:kubernetes": json.dumps(
+                    {"kubeconfig": "apiVersion: v1", "storage_class": "GP3 fast"}
+                ),
+            },
+            source="Pulumi.staging.yaml",
+            secret_keys={"pipeline-infra:kubernetes"},
+            offline=True,
+        )
     assert err.value.key == "pipeline-infra:kubernetes.storage_class"
 
 

@@ -58,8 +58,15 @@ def _foundation_only(stack: str, overrides: dict[str, Any]) -> Plan:
             pulumi.export(name, getattr(infra.network, name))
 
     _sync_await(run_pulumi_func(program))
-    return Plan(stack=stack, source=source, settings=holder["settings"], resources=list(monitor.records),
-                outputs=_resolve_outputs(), stack_urn=monitor.stack_urn, extra={"foundation_only": True})
+    return Plan(
+        stack=stack,
+        source=source,
+        settings=holder["settings"],
+        resources=list(monitor.records),
+        outputs=_resolve_outputs(),
+        stack_urn=monitor.stack_urn,
+        extra={"foundation_only": True},
+    )
 
 
 @functools.cache

@@ -9,8 +9,12 @@ import pytest
 
 from tests.network.foundation import AWS_STACKS, in_component
 
-OURS = ("pipeline-infra:network:Network", "pipeline-infra:network:VpcPeering", "pipeline-infra:cluster:EksCluster",
-        "pipeline-infra:backups:Backups")
+OURS = (
+    "pipeline-infra:network:Network",
+    "pipeline-infra:network:VpcPeering",
+    "pipeline-infra:cluster:EksCluster",
+    "pipeline-infra:backups:Backups",
+)
 
 
 def _ours(plan):
@@ -27,9 +31,15 @@ def test_inline_role_policies_grant_no_wildcards(stack, plan_of):
     env = plan.settings.environment
     # IRSA roles other areas ask for carry those areas' policies (KubeTarget.irsa_role); the
     # foundation's own are the EBS CSI driver's and the backup writers' (BackupTarget.irsa_role).
-    policies = [r for r in _ours(plan) if r.type == "aws:iam/rolePolicy:RolePolicy"
-                and (not r.name.startswith(f"{env}-cluster-irsa-")
-                     or r.name.startswith((f"{env}-cluster-irsa-ebs-csi", f"{env}-cluster-irsa-backup-")))]
+    policies = [
+        r
+        for r in _ours(plan)
+        if r.type == "aws:iam/rolePolicy:RolePolicy"
+        and (
+            not r.name.startswith(f"{env}-cluster-irsa-")
+            or r.name.startswith((f"{env}-cluster-irsa-ebs-csi", f"{env}-cluster-irsa-backup-"))
+        )
+    ]
     assert len(policies) >= 3  # flow logs, EBS CSI, replication or writers
     for policy in policies:
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
@@ -44,12 +54,18 @@ def test_inline_role_policies_grant_no_wildcards(stack, plan_of):
 def test_node_role_has_exactly_the_node_policies(stack, plan_of):
     plan = plan_of(stack)
     env = plan.settings.environment
-    attached = sorted(a.inputs["policyArn"].rsplit("/", 1)[-1]
-                      for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-                      if a.name.startswith(f"{env}-cluster-node-"))
+    attached = sorted(
+        a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.name.startswith(f"{env}-cluster-node-")
+    )
     # EKS managed node groups: worker, CNI and image pull; SSM for Session Manager instead of SSH.
-    assert attached == ["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
-                        "AmazonSSMManagedInstanceCore"]
+    assert attached == [
+        "AmazonEC2ContainerRegistryPullOnly",
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEKS_CNI_Policy",
+        "AmazonSSMManagedInstanceCore",
+    ]
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -88,5 +104,8 @@ def test_log_groups_are_encrypted_with_a_key_only_cloudwatch_logs_of_this_accoun
         logs = statements["CloudWatchLogsOfThisAccount"]
         assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
         assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
-            f"arn:aws:logs:{region}:123456789012:log-group:*")
-        assert not any(a.startswith("kms:Create") or a in ("kms:*", "kms:PutKeyPolicy") for a in logs["Action"])
+            f"arn:aws:logs:{region}:123456789012:log-group:*"
+        )
+        assert not any(
+            a.startswith("kms:Create") or a in ("kms:*", "kms:PutKeyPolicy") for a in logs["Action"]
+        )

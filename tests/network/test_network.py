@@ -109,7 +109,9 @@ def declared_rules(plan) -> list[tuple]:
             else:
                 assert str(i.get("prefixListId", "")).startswith("pl-"), r.name
                 peer = "pl:s3"
-            out.append((sgs[i["securityGroupId"]].removeprefix(prefix), direction, peer, i["fromPort"], i["toPort"]))
+            out.append(
+                (sgs[i["securityGroupId"]].removeprefix(prefix), direction, peer, i["fromPort"], i["toPort"])
+            )
     return out
 
 
@@ -125,8 +127,11 @@ def test_security_group_rules_are_exactly_the_seed_flows(stack, plan_of):
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_nothing_is_open_to_the_world_without_public_ingest(stack, plan_of):
     plan = plan_of(stack)
-    world = [r for r in plan.of_type(INGRESS) if r.inputs.get("cidrIpv4") in ("0.0.0.0/0",)
-             or r.inputs.get("cidrIpv6") == "::/0"]
+    world = [
+        r
+        for r in plan.of_type(INGRESS)
+        if r.inputs.get("cidrIpv4") in ("0.0.0.0/0",) or r.inputs.get("cidrIpv6") == "::/0"
+    ]
     assert world == []
     assert [v for v in check_all(plan.resources) if v["policy"] == "no-world-ingress"] == []
 
@@ -154,8 +159,11 @@ def test_nat_gateways_per_stack(stack, nat_gateways, plan_of):
     plan = plan_of(stack)
     nats = plan.of_type("aws:ec2/natGateway:NatGateway")
     assert len(nats) == nat_gateways
-    defaults = [r for r in plan.of_type("aws:ec2/route:Route")
-                if r.inputs.get("destinationCidrBlock") == "0.0.0.0/0" and r.inputs.get("natGatewayId")]
+    defaults = [
+        r
+        for r in plan.of_type("aws:ec2/route:Route")
+        if r.inputs.get("destinationCidrBlock") == "0.0.0.0/0" and r.inputs.get("natGatewayId")
+    ]
     assert len(defaults) == 3  # every private route table leaves through a NAT
     assert len({r.inputs["natGatewayId"] for r in defaults}) == nat_gateways
 
@@ -170,7 +178,7 @@ def test_subnets_span_three_zones_inside_the_vpc(stack, plan_of):
     subnets = plan.of_type("aws:ec2/subnet:Subnet")
     nets = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in subnets]
     assert all(n.subnet_of(vpc) for n in nets)
-    assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
     private = [s for s in subnets if "private" in s.name]
     public = [s for s in subnets if "public" in s.name]
     assert len(private) == len(public) == 3
@@ -182,7 +190,9 @@ def test_subnets_span_three_zones_inside_the_vpc(stack, plan_of):
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_s3_gateway_endpoint_on_every_route_table(stack, plan_of):
     plan = plan_of(stack)
-    (s3,) = [e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"]
+    (s3,) = [
+        e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"
+    ]
     assert s3.inputs["serviceName"] == f"com.amazonaws.{plan.settings.region}.s3"
     tables = {r.id for r in plan.of_type("aws:ec2/routeTable:RouteTable")}
     assert set(s3.inputs["routeTableIds"]) == tables
@@ -204,8 +214,11 @@ def test_flow_logs_record_all_traffic_with_a_least_privilege_role(stack, plan_of
     # confused-deputy guard: only this account's flow logs (the offline account is 123456789012)
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
     assert trust["Condition"]["ArnLike"]["aws:SourceArn"].startswith(
-        f"arn:aws:ec2:{plan.settings.region}:123456789012:vpc-flow-log/")
-    (policy,) = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("network-flow-logs")]
+        f"arn:aws:ec2:{plan.settings.region}:123456789012:vpc-flow-log/"
+    )
+    (policy,) = [
+        p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("network-flow-logs")
+    ]
     statements = json.loads(policy.inputs["policy"])["Statement"]
     actions = {a for st in statements for a in st["Action"]}
     assert actions == {"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}
@@ -269,7 +282,8 @@ def test_module_security_groups_are_exported(stack, plan_of):
     assert plan.outputs["fleet_security_group_ids"] == {m: sgs[f"{env}-network-{m}"] for m in MODULES}
     assert plan.outputs["ingest_lb_security_group_id"] == sgs[f"{env}-network-ingest-lb"]
     assert plan.outputs["handoff_lb_security_group_ids"] == {
-        m: sgs[f"{env}-network-handoff-lb-{m}"] for m in ("beta", "gamma")}
+        m: sgs[f"{env}-network-handoff-lb-{m}"] for m in ("beta", "gamma")
+    }
     assert plan.outputs["data_plane_security_group_id"] == sgs[f"{env}-network-data-plane"]
 
 
@@ -281,15 +295,18 @@ def _settings(stack: str, **network):
     return load_settings(flat, source=f"Pulumi.{stack}.yaml", offline=True)
 
 
-@pytest.mark.parametrize(("network", "key", "fragment"), [
-    ({"cidr": "10.20.0.0/24"}, "network", "/16 to /20"),
-    ({"source_cidrs": ["0.0.0.0/0"]}, "network", "public_ingest"),
-    ({"enrichment_cidrs": ["10.20.4.0/24"]}, "network", "overlaps the VPC"),
-    ({"enrichment_ports": [70000]}, "network", "not a TCP port"),
-    ({"destination_ports": []}, "network.destination_ports", "at least 1"),
-    ({"az_count": 1}, "network.az_count", "greater than or equal to 2"),
-    ({"nat": "per-subnet"}, "network.nat", "per-az"),
-])
+@pytest.mark.parametrize(
+    ("network", "key", "fragment"),
+    [
+        ({"cidr": "10.20.0.0/24"}, "network", "/16 to /20"),
+        ({"source_cidrs": ["0.0.0.0/0"]}, "network", "public_ingest"),
+        ({"enrichment_cidrs": ["10.20.4.0/24"]}, "network", "overlaps the VPC"),
+        ({"enrichment_ports": [70000]}, "network", "not a TCP port"),
+        ({"destination_ports": []}, "network.destination_ports", "at least 1"),
+        ({"az_count": 1}, "network.az_count", "greater than or equal to 2"),
+        ({"nat": "per-subnet"}, "network.nat", "per-az"),
+    ],
+)
 def test_bad_network_settings_are_one_settings_error(network, key, fragment):
     with pytest.raises(SettingsError) as err:
         _settings("staging", **network)
@@ -304,9 +321,16 @@ def test_az_count_beyond_the_region_is_rejected_before_anything_is_declared():
     # The offline region answers three zones (planner/mocks.py); four cannot be placed.
     monitor = RecordingMonitor(PlanMocks(region="eu-west-1"))
     with pytest.raises(SettingsError) as err:
-        run_plan("staging", {"network.az_count": 4, "cluster.node_groups.scylla.min": 4,
-                             "cluster.node_groups.scylla.desired": 4, "cluster.node_groups.scylla.max": 4},
-                 monitor=monitor)
+        run_plan(
+            "staging",
+            {
+                "network.az_count": 4,
+                "cluster.node_groups.scylla.min": 4,
+                "cluster.node_groups.scylla.desired": 4,
+                "cluster.node_groups.scylla.max": 4,
+            },
+            monitor=monitor,
+        )
     assert err.value.key == "pipeline-infra:network.az_count"
     assert "at most 3" in err.value.message
     assert monitor.records == []
@@ -316,5 +340,7 @@ def test_peering_refuses_a_peer_whose_network_is_not_dr_peer_cidr():
     from components.network.peering import checked_peer_network
 
     assert checked_peer_network("10.10.0.0/16", "10.10.0.0/16", "prod") == "10.10.0.0/16"
-    with pytest.raises(ValueError, match="dr.peer_cidr is 10.40.0.0/16 but stack prod has vpc_cidr 10.10.0.0/16"):
+    with pytest.raises(
+        ValueError, match="dr.peer_cidr is 10.40.0.0/16 but stack prod has vpc_cidr 10.10.0.0/16"
+    ):
         checked_peer_network("10.40.0.0/16", "10.10.0.0/16", "prod")
