@@ -10,6 +10,7 @@ command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v cloud-init >/dev/null 2>&1 || need+=(cloud-init)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 for pkg in ${EXTRA_ENGINE_PACKAGES:-}; do need+=("$pkg"); done
 
 if [ ${#need[@]} -eq 0 ]; then

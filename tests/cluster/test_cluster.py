@@ -299,3 +299,33 @@ def test_scylla_node_group_must_hold_a_member_per_node_in_every_rack():
         _load("staging", scylla={**_config("staging")["pipeline-infra:scylla"], "members_per_rack": 2})
     assert err.value.key == "pipeline-infra:cluster.node_groups.scylla.min"
     assert "= 6" in err.value.message
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_storage_class_is_a_valid_kubernetes_object(stack, plan_of):
+    import kubernetes_validate
+
+    (sc,) = plan_of(stack).of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    manifest = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", **sc.inputs}
+    kubernetes_validate.validate(manifest, EKS_VERSION, strict=True)
+
+
+@pytest.mark.engine
+def test_kubectl_reads_the_generated_kubeconfig(tmp_path):
+    import subprocess
+
+    from tests.support.engines import engine
+
+    kubectl = engine("kubectl")
+    path = tmp_path / "kubeconfig"
+    path.write_text(kubeconfig(cluster_name="pipeline-prod", endpoint="https://ABC.gr7.us-east-1.eks.amazonaws.com",
+                               ca_data="Q0E=", region="us-east-1"))
+
+    def view(jsonpath: str) -> str:
+        return subprocess.run([kubectl, "config", "view", "--kubeconfig", str(path), "--raw", "-o",
+                               f"jsonpath={jsonpath}"], check=True, capture_output=True, text=True).stdout
+
+    assert view("{.current-context}") == "pipeline-prod"
+    assert view("{.clusters[0].cluster.server}") == "https://ABC.gr7.us-east-1.eks.amazonaws.com"
+    assert view("{.users[0].user.exec.command}") == "aws"
+    assert view("{.users[0].user.exec.apiVersion}") == "client.authentication.k8s.io/v1beta1"
