@@ -103,9 +103,35 @@ def test_log_groups_are_encrypted_with_a_key_only_cloudwatch_logs_of_this_accoun
         statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
         logs = statements["CloudWatchLogsOfThisAccount"]
         assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
-        assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        assert logs["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"] == (
             f"arn:aws:logs:{region}:123456789012:log-group:*"
         )
         assert not any(
             a.startswith("kms:Create") or a in ("kms:*", "kms:PutKeyPolicy") for a in logs["Action"]
         )
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_iam_policies_pass_parliament(stack, plan_of):
+    """parliament (an IAM policy linter with AWS's action and resource catalogue) finds nothing in the
+    foundation's role, trust, bucket and key policies: every action exists, resources fit the actions."""
+    parliament = pytest.importorskip("parliament")
+    plan = plan_of(stack)
+    documents = []
+    for r in _ours(plan):
+        if r.type == "aws:iam/rolePolicy:RolePolicy" or r.type == "aws:s3/bucketPolicy:BucketPolicy" or (
+            r.type == "aws:kms/key:Key" and r.inputs.get("policy")
+        ):
+            documents.append((r.name, r.inputs["policy"]))
+    assert len(documents) >= 8
+    for name, document in documents:
+        findings = parliament.analyze_policy_string(document).findings
+        if name.endswith("-logs") or name.endswith("-key"):
+            # in a key policy, Resource "*" is the key itself
+            findings = [f for f in findings if f.issue != "RESOURCE_STAR"]
+        assert [(f.issue, f.detail) for f in findings] == [], name
+    # the linter does catch what it is here for
+    typo = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}]}
+    )
+    assert [f.issue for f in parliament.analyze_policy_string(typo).findings] == ["UNKNOWN_ACTION"]
