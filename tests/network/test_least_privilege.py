@@ -131,7 +131,6 @@ def test_iam_policies_pass_parliament(stack, plan_of):
             findings = [f for f in findings if f.issue != "RESOURCE_STAR"]
         assert [(f.issue, f.detail) for f in findings] == [], name
     # the linter does catch what it is here for
-    typo = json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}]}
-    )
+    misspelt = {"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}
+    typo = json.dumps({"Version": "2012-10-17", "Statement": [misspelt]})
     assert [f.issue for f in parliament.analyze_policy_string(typo).findings] == ["UNKNOWN_ACTION"]
