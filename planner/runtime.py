@@ -47,10 +47,12 @@ class Resource:
     custom: bool
     inputs: dict[str, Any]
     id: str = ""
+    # URNs this resource waits for (depends_on and the resources whose outputs its inputs use).
+    dependencies: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent,
-                "custom": self.custom, "inputs": self.inputs}
+                "custom": self.custom, "inputs": self.inputs, "dependencies": list(self.dependencies)}
 
 
 @dataclass
@@ -116,7 +118,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         registered = self.resources.get(urn)
         self.records.append(Resource(urn=urn, type=request.type, name=request.name,
                                      parent=request.parent or None, custom=custom, inputs=inputs,
-                                     id=str(registered.id) if registered and registered.id else ""))
+                                     id=str(registered.id) if registered and registered.id else "",
+                                     dependencies=tuple(getattr(request, "dependencies", ()) or ())))
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)

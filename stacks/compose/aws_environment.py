@@ -17,9 +17,10 @@ def build_aws_environment(settings: StackSettings) -> dict[str, Any]:
 
     infra = build_aws_infra(settings)
     outputs: dict[str, Any] = {}
-    outputs |= build_data_plane(settings, infra.kube, infra.backups)
-    observability = build_observability(settings, infra.kube)
+    # Observability first: its chart installs the monitoring CRDs the data plane's monitors need.
+    observability, monitoring = build_observability(settings, infra.kube)
     outputs |= observability
+    outputs |= build_data_plane(settings, infra.kube, infra.backups, monitoring=[monitoring])
     network = dataclasses.replace(infra.network, otlp_endpoint=observability["otlp_endpoint"])
     outputs |= {name: getattr(network, name) for name in ENVIRONMENT_OUTPUTS}
     fleet_outputs: dict[str, Any] = {}

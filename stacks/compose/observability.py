@@ -13,7 +13,9 @@ from stacks.settings import StackSettings
 from stacks.settings.fleets import FleetSettings
 
 
-def build_observability(settings: StackSettings, kube: KubeTarget) -> dict[str, Any]:
+def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict[str, Any], pulumi.Resource]:
+    """The stack's outputs, and the release that installs the monitoring.coreos.com CRDs (what the
+    data plane's own monitors wait for)."""
     from components.observability.alertmanager import SECRET_FILES
     from components.observability.component import Observability, ObservabilityArgs
 
@@ -39,8 +41,9 @@ def build_observability(settings: StackSettings, kube: KubeTarget) -> dict[str, 
             metrics_port=metrics_port,
         ),
     )
-    return {
+    outputs = {
         "otlp_endpoint": obs.otlp_endpoint,
         "observability_namespace": obs.namespace.metadata.name,
         "grafana_admin_password": pulumi.Output.secret(obs.grafana_password.result),
     }
+    return outputs, obs.stack
