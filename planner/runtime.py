@@ -105,6 +105,14 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _dependencies(request: Any) -> tuple[str, ...]:
+    """depends_on plus the resources whose outputs the inputs use (a read has neither)."""
+    deps = set(getattr(request, "dependencies", ()) or ())
+    for prop in getattr(request, "propertyDependencies", {}).values():
+        deps |= set(prop.urns)
+    return tuple(sorted(deps))
+
+
 class RecordingMonitor(runtime_mocks.MockMonitor):
     """The SDK's mock monitor, also recording parent, custom flag and the raw (secret-aware) inputs."""
 
@@ -119,7 +127,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         self.records.append(Resource(urn=urn, type=request.type, name=request.name,
                                      parent=request.parent or None, custom=custom, inputs=inputs,
                                      id=str(registered.id) if registered and registered.id else "",
-                                     dependencies=tuple(getattr(request, "dependencies", ()) or ())))
+                                     dependencies=_dependencies(request)))
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)

@@ -24,6 +24,11 @@ def _replication(datacenters: dict[str, int]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+# CDC with the postimage: the source connector emits the whole row after each change
+# (cdc.include.after full), so the sink's upsert of a partial UPDATE keeps the other columns.
+_CDC = "{'enabled': true, 'postimage': true}"
+
+
 def schema_cql(scylla: ScyllaSettings, datacenters: dict[str, int]) -> str:
     """CQL creating the keyspace and CDC tables of `scylla`; `datacenters` maps DC name -> RF."""
     if not datacenters:
@@ -47,8 +52,8 @@ def schema_cql(scylla: ScyllaSettings, datacenters: dict[str, int]) -> str:
         pk = ", ".join(table.primary_key)
         out.append(
             f"CREATE TABLE IF NOT EXISTS {ks}.{table.name} (\n{columns},\n    PRIMARY KEY (({pk}))\n)"
-            " WITH cdc = {'enabled': true};"
+            f" WITH cdc = {_CDC};"
         )
         # A table that existed before CDC was wanted gets it switched on (no-op when already on).
-        out.append(f"ALTER TABLE {ks}.{table.name} WITH cdc = {{'enabled': true}};")
+        out.append(f"ALTER TABLE {ks}.{table.name} WITH cdc = {_CDC};")
     return "\n".join(out) + "\n"

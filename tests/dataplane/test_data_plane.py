@@ -14,7 +14,7 @@ from components import versions
 from components.scylla.webhook import update_errors, webhook_errors
 from planner.runtime import SECRET, Plan, Resource
 from stacks.contract import NAMESPACES, PRIMARY_SITE_OUTPUTS
-from tests.dataplane._plan import plan_with_dependencies, require_program
+from tests.dataplane._plan import plan_with_dependencies
 from tests.support.crds import validate_custom_resource
 
 STACKS = ["staging", "prod", "prod-dr"]
@@ -48,7 +48,6 @@ def _one(plan: Plan, typ: str) -> Resource:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_custom_resources_match_their_crds(plan_of, stack: str) -> None:
-    require_program()
     plan = plan_of(stack)
     kinds = set()
     for r in _custom(plan):
@@ -59,7 +58,6 @@ def test_custom_resources_match_their_crds(plan_of, stack: str) -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_core_manifests_are_valid_kubernetes(plan_of, stack: str) -> None:
-    require_program()
     plan = plan_of(stack)
     checked = 0
     for r in _ours(plan):
@@ -78,7 +76,6 @@ def test_core_manifests_are_valid_kubernetes(plan_of, stack: str) -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_scylla_cluster_passes_the_operator_webhook(plan_of, stack: str) -> None:
-    require_program()
     plan = plan_of(stack)
     assert webhook_errors(_manifest(_one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster"))) == []
 
@@ -109,7 +106,6 @@ def test_every_custom_resource_waits_for_its_operator() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_operators_are_pinned_and_on_platform_nodes(plan_of, stack: str) -> None:
-    require_program()
     plan = plan_of(stack)
     charts = {
         r.name.removeprefix("operators-"): r.inputs
@@ -141,7 +137,6 @@ def test_operators_are_pinned_and_on_platform_nodes(plan_of, stack: str) -> None
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_secrets_are_basic_auth_from_pulumi_secrets(plan_of, stack: str) -> None:
-    require_program()
     plan = plan_of(stack)
     secrets = [r for r in _ours(plan) if r.type == "kubernetes:core/v1:Secret"]
     basic = [r for r in secrets if r.inputs.get("type") == "kubernetes.io/basic-auth"]
@@ -157,7 +152,6 @@ def test_secrets_are_basic_auth_from_pulumi_secrets(plan_of, stack: str) -> None
 
 @pytest.mark.parametrize("stack", ["prod", "prod-dr"])
 def test_primary_site_outputs(plan_of, stack: str) -> None:
-    require_program()
     plan = plan_of(stack)
     for name in (
         "scylla_external_seeds",
@@ -173,7 +167,6 @@ def test_primary_site_outputs(plan_of, stack: str) -> None:
 
 
 def test_prod_figures(plan_of) -> None:
-    require_program()
     plan = plan_of("prod")
     spec = _one(plan, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
     assert spec["instances"] == 3  # issue 4: 3 instances in prod
@@ -190,7 +183,6 @@ def test_prod_figures(plan_of) -> None:
 
 # --- DR site --------------------------------------------------------------------------------------
 def test_dr_site_joins_the_primary_scylla_cluster(plan_of) -> None:
-    require_program()
     plan = plan_of("prod-dr")
     spec = _one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs
     assert spec["metadata"]["name"] == "scylla"  # same cluster name on both sites
@@ -202,7 +194,6 @@ def test_dr_site_joins_the_primary_scylla_cluster(plan_of) -> None:
 
 
 def test_dr_standby_is_a_replica_cluster_without_bootstrap_job(plan_of) -> None:
-    require_program()
     plan = plan_of("prod-dr")
     cluster = _one(plan, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
     assert cluster["replica"]["primary"] != cluster["replica"]["self"]
@@ -221,7 +212,6 @@ def test_dr_standby_is_a_replica_cluster_without_bootstrap_job(plan_of) -> None:
     "overrides", [PROMOTE, {**PROMOTE, "dr.promotion_token": "eyJ0b2tlbiI6InRlc3QifQ=="}]
 )
 def test_promotion_replaces_nothing_stateful_and_no_immutable_field(plan_of, overrides: dict) -> None:
-    require_program()
     before = plan_of("prod-dr")
     after = plan_of("prod-dr", overrides)
     stateful = {
@@ -253,7 +243,6 @@ def test_promotion_replaces_nothing_stateful_and_no_immutable_field(plan_of, ove
 
 
 def test_dr_site_takes_explicit_seeds(plan_of) -> None:
-    require_program()
     # A tuple: plan_of caches by hashable overrides; the config reaches the program as a JSON list.
     plan = plan_of("prod-dr", {"scylla.external_seeds": ("10.10.1.5", "10.10.2.5")})
     spec = _one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs["spec"]

@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from tests.dataplane._checkov import checkov
-from tests.dataplane._plan import require_program
 
 pytestmark = pytest.mark.engine
 
@@ -33,7 +32,6 @@ SKIPS = {
 @pytest.mark.parametrize(("stack", "overrides"), [("prod", {}), ("prod-dr", {"dr.role": "primary"})])
 def test_core_manifests_pass_checkov(plan_of, tmp_path: Path, stack: str, overrides: dict) -> None:
     binary = checkov()
-    require_program()
     plan = plan_of(stack, overrides)
     written = 0
     for r in plan.resources:

@@ -192,6 +192,19 @@ def test_quantity() -> None:
 
 
 # --- schema CQL -------------------------------------------------------------------------------------
+# CDC with the postimage: the source connector asks for the full row after each change
+# (cdc.include.after full), which ScyllaDB writes only for tables with postimage on.
+CDC = "{'enabled': true, 'postimage': true}"
+
+
+def test_the_source_connector_reads_the_postimage_the_schema_enables() -> None:
+    from components.connect.config import source_connector_config
+    source = source_connector_config(stack_settings("prod"), contact_points="scylla:9042",
+                                     schema_registry_url="http://sr:8081")
+    assert source["cdc.include.after"] == "full"
+    assert "'postimage': true" in schema_cql(stack_settings("prod").scylla, {"us-east-1": 3})
+
+
 def test_schema_is_idempotent_network_topology_with_cdc() -> None:
     s = stack_settings("prod").scylla
     assert s is not None
@@ -204,8 +217,8 @@ def test_schema_is_idempotent_network_topology_with_cdc() -> None:
     assert "ALTER KEYSPACE" not in cql  # one DC: never narrows a keyspace the DR site widened
     for table in s.tables:
         assert f"CREATE TABLE IF NOT EXISTS app_data.{table.name} (" in cql
-        assert f"ALTER TABLE app_data.{table.name} WITH cdc = {{'enabled': true}};" in cql
-    assert cql.count("WITH cdc = {'enabled': true}") == 2 * len(s.tables)
+        assert f"ALTER TABLE app_data.{table.name} WITH cdc = {CDC};" in cql
+    assert cql.count(f"WITH cdc = {CDC}") == 2 * len(s.tables)
     assert "CREATE KEYSPACE app_data" not in cql and "CREATE TABLE app_data" not in cql
 
 
@@ -232,7 +245,7 @@ def test_schema_tables_from_settings() -> None:
     cql = schema_cql(s, {"dc1": 1})
     assert (
         "CREATE TABLE IF NOT EXISTS shop.carts (\n    cart_id uuid,\n    item text,\n    qty int,\n"
-        "    PRIMARY KEY ((cart_id, item))\n) WITH cdc = {'enabled': true};" in cql
+        "    PRIMARY KEY ((cart_id, item))\n) WITH cdc = " + CDC + ";" in cql
     )
 
 
