@@ -107,7 +107,9 @@ def load_plan(path: Path = PLAN_FILE) -> CapacityPlan:
         return CapacityPlan.model_validate(yaml.safe_load(fh))
 
 
-def required_instances(peak: float, growth: float, target_utilisation: float, capacity_per_instance: float) -> int:
+def required_instances(
+    peak: float, growth: float, target_utilisation: float, capacity_per_instance: float
+) -> int:
     """The seed's formula, rounded up (003 Scaling Guidelines > Scaling Calculations)."""
     exact = peak * growth / (target_utilisation * capacity_per_instance)
     return max(1, math.ceil(exact - _EPSILON))

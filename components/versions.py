@@ -24,13 +24,25 @@ EBS_CSI_ADDON_VERSION: Final = "v1.48.0-eksbuild.1"
 
 # --- Operators (Helm charts) ----------------------------------------------------------------------
 STRIMZI: Final = Chart("strimzi-kafka-operator", "1.2.0", "oci://quay.io/strimzi-helm")
-SCYLLA_OPERATOR: Final = Chart("scylla-operator", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable")
-SCYLLA_MANAGER: Final = Chart("scylla-manager", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable")
-CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", "0.28.0", "https://cloudnative-pg.github.io/charts")  # operator 1.30.0
-BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", "0.6.0", "https://cloudnative-pg.github.io/charts")  # plugin v0.14.0
+SCYLLA_OPERATOR: Final = Chart(
+    "scylla-operator", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable"
+)
+SCYLLA_MANAGER: Final = Chart(
+    "scylla-manager", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable"
+)
+CLOUDNATIVE_PG: Final = Chart(
+    "cloudnative-pg", "0.28.0", "https://cloudnative-pg.github.io/charts"
+)  # operator 1.30.0
+BARMAN_CLOUD_PLUGIN: Final = Chart(
+    "plugin-barman-cloud", "0.6.0", "https://cloudnative-pg.github.io/charts"
+)  # plugin v0.14.0
 CERT_MANAGER: Final = Chart("cert-manager", "v1.19.1", "https://charts.jetstack.io")
-KUBE_PROMETHEUS_STACK: Final = Chart("kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts")
-OPENTELEMETRY_OPERATOR: Final = Chart("opentelemetry-operator", "0.99.0", "https://open-telemetry.github.io/opentelemetry-helm-charts")  # operator v0.158.0
+KUBE_PROMETHEUS_STACK: Final = Chart(
+    "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
+)
+OPENTELEMETRY_OPERATOR: Final = Chart(
+    "opentelemetry-operator", "0.99.0", "https://open-telemetry.github.io/opentelemetry-helm-charts"
+)  # operator v0.158.0
 
 # --- Operand versions -----------------------------------------------------------------------------
 SCYLLA_VERSION: Final = "2025.1.5"

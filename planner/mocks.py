@@ -81,15 +81,21 @@ def _policy_document(args: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"Effect": st.get("effect", "Allow")}
         if st.get("sid"):
             out["Sid"] = st["sid"]
-        for key, name in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
-                          ("notResources", "NotResource")):
+        for key, name in (
+            ("actions", "Action"),
+            ("notActions", "NotAction"),
+            ("resources", "Resource"),
+            ("notResources", "NotResource"),
+        ):
             if st.get(key):
                 vals = st[key]
                 out[name] = vals[0] if len(vals) == 1 else vals
         for key, name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
             if st.get(key):
-                out[name] = {p["type"]: (p["identifiers"][0] if len(p["identifiers"]) == 1 else p["identifiers"])
-                             for p in st[key]}
+                out[name] = {
+                    p["type"]: (p["identifiers"][0] if len(p["identifiers"]) == 1 else p["identifiers"])
+                    for p in st[key]
+                }
         if st.get("conditions"):
             cond: dict[str, dict[str, Any]] = {}
             for c in st["conditions"]:
@@ -98,8 +104,11 @@ def _policy_document(args: dict[str, Any]) -> dict[str, Any]:
             out["Condition"] = cond
         statements.append(out)
     doc = {"Version": "2012-10-17", "Statement": statements}
-    return {"json": json.dumps(doc, sort_keys=True), "minifiedJson": json.dumps(doc, separators=(",", ":")),
-            "id": _h(json.dumps(doc))}
+    return {
+        "json": json.dumps(doc, sort_keys=True),
+        "minifiedJson": json.dumps(doc, separators=(",", ":")),
+        "id": _h(json.dumps(doc)),
+    }
 
 
 class PlanMocks(pulumi.runtime.Mocks):
@@ -116,17 +125,26 @@ class PlanMocks(pulumi.runtime.Mocks):
             ref = inputs.get("name") or args.resource_id or name
             return ref, {"name": ref, "outputs": fake_stack_outputs(ref, region), "secretOutputNames": []}
         if typ.startswith("aws:"):
-            state.setdefault("arn", f"arn:aws:{_service(typ)}:{region}:{ACCOUNT}:{typ.split(':')[-1].lower()}/{name}")
+            state.setdefault(
+                "arn", f"arn:aws:{_service(typ)}:{region}:{ACCOUNT}:{typ.split(':')[-1].lower()}/{name}"
+            )
             state.setdefault("tagsAll", inputs.get("tags") or {})
         if typ == "aws:s3/bucket:Bucket" or typ == "aws:s3/bucketV2:BucketV2":
             bucket = inputs.get("bucket") or f"{name}-{_h(name, n=7)}"
             rid = bucket
-            state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}", bucketDomainName=f"{bucket}.s3.amazonaws.com",
-                         bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com", region=region)
+            state.update(
+                bucket=bucket,
+                arn=f"arn:aws:s3:::{bucket}",
+                bucketDomainName=f"{bucket}.s3.amazonaws.com",
+                bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
+                region=region,
+            )
         elif typ == "aws:kms/key:Key":
             state.update(keyId=rid, arn=f"arn:aws:kms:{region}:{ACCOUNT}:key/{rid}")
         elif typ == "aws:iam/role:Role":
-            state.update(arn=f"arn:aws:iam::{ACCOUNT}:role/{inputs.get('name') or name}", uniqueId=f"AROA{_h(name)}")
+            state.update(
+                arn=f"arn:aws:iam::{ACCOUNT}:role/{inputs.get('name') or name}", uniqueId=f"AROA{_h(name)}"
+            )
             state.setdefault("name", name)
         elif typ == "aws:iam/instanceProfile:InstanceProfile":
             state.update(arn=f"arn:aws:iam::{ACCOUNT}:instance-profile/{name}")
@@ -143,11 +161,17 @@ class PlanMocks(pulumi.runtime.Mocks):
                 identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{cid}"}]}],
                 version=inputs.get("version"),
                 clusterSecurityGroupId=f"sg-{_h(name, 'cluster')}",
-                vpcConfig={**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{_h(name, 'cluster')}"},
+                vpcConfig={
+                    **(inputs.get("vpcConfig") or {}),
+                    "clusterSecurityGroupId": f"sg-{_h(name, 'cluster')}",
+                },
             )
         elif typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"):
-            state.update(dnsName=f"{name}-{_h(name, n=10)}.elb.{region}.amazonaws.com", zoneId="Z26RNL4JYFTOTI",
-                         arnSuffix=f"net/{name}/{_h(name, n=16)}")
+            state.update(
+                dnsName=f"{name}-{_h(name, n=10)}.elb.{region}.amazonaws.com",
+                zoneId="Z26RNL4JYFTOTI",
+                arnSuffix=f"net/{name}/{_h(name, n=16)}",
+            )
         elif typ in ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup"):
             state.update(arnSuffix=f"targetgroup/{name}/{_h(name, n=16)}")
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
@@ -163,8 +187,11 @@ class PlanMocks(pulumi.runtime.Mocks):
             state.update(arn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{inputs.get('name') or name}")
         elif typ == "aws:ecr/repository:Repository":
             repo = inputs.get("name") or name
-            state.update(repositoryUrl=f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{repo}", registryId=ACCOUNT,
-                         arn=f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{repo}")
+            state.update(
+                repositoryUrl=f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{repo}",
+                registryId=ACCOUNT,
+                arn=f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{repo}",
+            )
         elif typ.startswith("random:"):
             length = int(inputs.get("length", 24) or 24)
             state.update(result=("m" + _h(name, n=63))[:length], bcryptHash="$2a$10$" + _h(name, n=53))
@@ -173,11 +200,20 @@ class PlanMocks(pulumi.runtime.Mocks):
             meta.setdefault("name", name)
             state["metadata"] = meta
             if typ == "kubernetes:helm.sh/v3:Release":
-                state["status"] = {"name": inputs.get("name") or name, "namespace": inputs.get("namespace"),
-                                   "status": "deployed", "version": 1}
+                state["status"] = {
+                    "name": inputs.get("name") or name,
+                    "namespace": inputs.get("namespace"),
+                    "status": "deployed",
+                    "version": 1,
+                }
             if typ == "kubernetes:core/v1:Service":
-                state["status"] = {"loadBalancer": {"ingress": [
-                    {"hostname": f"{meta['name']}-{_h(name, n=10)}.elb.{region}.amazonaws.com"}]}}
+                state["status"] = {
+                    "loadBalancer": {
+                        "ingress": [
+                            {"hostname": f"{meta['name']}-{_h(name, n=10)}.elb.{region}.amazonaws.com"}
+                        ]
+                    }
+                }
         elif typ.startswith("docker:"):
             state.setdefault("name", inputs.get("name") or name)
             if typ == "docker:index/remoteImage:RemoteImage":
@@ -191,26 +227,63 @@ class PlanMocks(pulumi.runtime.Mocks):
         region = self.region
         if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{region}{z}" for z in "abc"]
-            return {"names": names, "zoneIds": [f"use1-az{i}" for i in (1, 2, 4)], "id": region, "state": "available"}
+            return {
+                "names": names,
+                "zoneIds": [f"use1-az{i}" for i in (1, 2, 4)],
+                "id": region,
+                "state": "available",
+            }
         if tok == "aws:index/getRegion:getRegion":
-            return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
-                    "description": region}
+            return {
+                "name": region,
+                "region": region,
+                "id": region,
+                "endpoint": f"ec2.{region}.amazonaws.com",
+                "description": region,
+            }
         if tok == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "AIDAMOCK", "id": ACCOUNT}
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+                "userId": "AIDAMOCK",
+                "id": ACCOUNT,
+            }
         if tok == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+            return {
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "id": "aws",
+                "reverseDnsPrefix": "com.amazonaws",
+            }
         if tok == "aws:iam/getPolicyDocument:getPolicyDocument":
             return _policy_document(a)
         if tok == "aws:ec2/getAmi:getAmi":
-            return {**a, "id": f"ami-0{_h(str(a.get('filters')), n=16)}", "imageId": f"ami-0{_h('ami', n=16)}",
-                    "architecture": "x86_64", "rootDeviceName": "/dev/xvda"}
+            return {
+                **a,
+                "id": f"ami-0{_h(str(a.get('filters')), n=16)}",
+                "imageId": f"ami-0{_h('ami', n=16)}",
+                "architecture": "x86_64",
+                "rootDeviceName": "/dev/xvda",
+            }
         if tok == "aws:ssm/getParameter:getParameter":
-            return {**a, "value": f"ami-0{_h(str(a.get('name')), n=16)}", "insecureValue": f"ami-0{_h('p', n=16)}",
-                    "type": "String", "id": a.get("name"), "arn": f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{a.get('name')}"}
+            return {
+                **a,
+                "value": f"ami-0{_h(str(a.get('name')), n=16)}",
+                "insecureValue": f"ami-0{_h('p', n=16)}",
+                "type": "String",
+                "id": a.get("name"),
+                "arn": f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{a.get('name')}",
+            }
         if tok == "aws:route53/getZone:getZone":
             zone = str(a.get("name") or "example.com").rstrip(".")
-            return {**a, "name": zone, "zoneId": f"Z0{_h(zone, n=18).upper()}", "id": f"Z0{_h(zone, n=18).upper()}",
-                    "nameServers": [f"ns-1.awsdns-01.{zone}"], "arn": f"arn:aws:route53:::hostedzone/{zone}"}
+            return {
+                **a,
+                "name": zone,
+                "zoneId": f"Z0{_h(zone, n=18).upper()}",
+                "id": f"Z0{_h(zone, n=18).upper()}",
+                "nameServers": [f"ns-1.awsdns-01.{zone}"],
+                "arn": f"arn:aws:route53:::hostedzone/{zone}",
+            }
         if tok == "aws:eks/getClusterAuth:getClusterAuth":
             return {"name": a.get("name"), "token": "k8s-aws-v1.mock", "id": a.get("name")}
         if tok == "pulumi:pulumi:getStackReferenceOutputValue" or tok.endswith("getOutputDetails"):

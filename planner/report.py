@@ -11,9 +11,23 @@ from policies.rules import check_all
 from stacks.settings import load_settings
 from stacks.sizing import fleet_sizing
 
-CAPACITY_FIELDS = ("min", "desired", "max", "instance_type", "vcpu", "memory_gib", "data_volume_gib",
-                   "required_exact", "growth_factor", "projected_peak_rps", "per_az", "az_loss_headroom_pct",
-                   "monthly_cost", "monthly_cost_reserved", "profile")
+CAPACITY_FIELDS = (
+    "min",
+    "desired",
+    "max",
+    "instance_type",
+    "vcpu",
+    "memory_gib",
+    "data_volume_gib",
+    "required_exact",
+    "growth_factor",
+    "projected_peak_rps",
+    "per_az",
+    "az_loss_headroom_pct",
+    "monthly_cost",
+    "monthly_cost_reserved",
+    "profile",
+)
 
 
 def capacity(plan: Plan) -> dict[str, Any]:
@@ -50,10 +64,14 @@ def to_json(plan: Plan) -> dict[str, Any]:
 def to_text(plan: Plan) -> str:
     lines: list[str] = []
     s = plan.settings
-    lines.append(f"stack {plan.stack} ({plan.source}): role {s.role}, target {s.target}, environment "
-                 f"{s.environment}" + (f", region {s.region}" if s.region else ""))
-    lines.append(f"{len(plan.resources)} resources (offline plan: the program under Pulumi's mock runtime; "
-                 "nothing was deployed)")
+    lines.append(
+        f"stack {plan.stack} ({plan.source}): role {s.role}, target {s.target}, environment "
+        f"{s.environment}" + (f", region {s.region}" if s.region else "")
+    )
+    lines.append(
+        f"{len(plan.resources)} resources (offline plan: the program under Pulumi's mock runtime; "
+        "nothing was deployed)"
+    )
     lines.append("")
     lines.append("Resource tree")
     children: dict[str | None, list] = {}
@@ -66,8 +84,11 @@ def to_text(plan: Plan) -> str:
             walk(r.urn, depth + 1)
 
     walk(plan.stack_urn or None, 1)
-    orphans = [r for r in plan.resources if r.parent and r.parent != plan.stack_urn
-               and r.parent not in {x.urn for x in plan.resources}]
+    orphans = [
+        r
+        for r in plan.resources
+        if r.parent and r.parent != plan.stack_urn and r.parent not in {x.urn for x in plan.resources}
+    ]
     for r in orphans:
         lines.append(f"  ? {r.name}  [{r.type}] (parent {r.parent})")
     lines.append("")
@@ -76,20 +97,27 @@ def to_text(plan: Plan) -> str:
         lines.append(f"  {n:4d}  {typ}")
     table = capacity(plan)
     lines.append("")
-    lines.append("Capacity" + (f" ({plan.extra['capacity_note']})" if plan.extra.get("capacity_note") else ""))
+    lines.append(
+        "Capacity" + (f" ({plan.extra['capacity_note']})" if plan.extra.get("capacity_note") else "")
+    )
     if not table:
         lines.append("  (no module fleets in this stack)")
     else:
-        head = (f"  {'module':6} {'profile':12} {'min':>3} {'des':>3} {'max':>3} {'type':13} {'vCPU':>4} {'GiB':>4} "
-                f"{'exact':>6} {'per AZ':9} {'AZ-loss %':>9} {'$/month':>10} {'$/mo rsvd':>10}")
+        head = (
+            f"  {'module':6} {'profile':12} {'min':>3} {'des':>3} {'max':>3} {'type':13} "
+            f"{'vCPU':>4} {'GiB':>4} "
+            f"{'exact':>6} {'per AZ':9} {'AZ-loss %':>9} {'$/month':>10} {'$/mo rsvd':>10}"
+        )
         lines.append(head)
         for m, row in table.items():
             per_az = "/".join(str(x) for x in row["per_az"])
             lines.append(
                 f"  {m:6} {row['profile']:12} {row['min']:>3} {row['desired']:>3} {row['max']:>3} "
-                f"{row['instance_type']:13} {row['vcpu']:>4} {row['memory_gib']:>4} {row['required_exact']:>6} "
+                f"{row['instance_type']:13} {row['vcpu']:>4} {row['memory_gib']:>4} "
+                f"{row['required_exact']:>6} "
                 f"{per_az:9} {row['az_loss_headroom_pct']:>9} {row['monthly_cost']:>10,.2f} "
-                f"{row['monthly_cost_reserved']:>10,.2f}")
+                f"{row['monthly_cost_reserved']:>10,.2f}"
+            )
     violations = check_all(plan.resources)
     lines.append("")
     lines.append(f"Policy: {len(violations)} violation(s)")
@@ -134,14 +162,17 @@ def diff(base: Plan, other: Plan) -> dict[str, Any]:
         "created": [{"urn": u, "type": b[u].type, "name": b[u].name} for u in sorted(set(b) - set(a))],
         "deleted": [{"urn": u, "type": a[u].type, "name": a[u].name} for u in sorted(set(a) - set(b))],
         "changed": changed,
-        "outputs_changed": sorted(k for k in set(base.outputs) | set(other.outputs)
-                                  if base.outputs.get(k) != other.outputs.get(k)),
+        "outputs_changed": sorted(
+            k for k in set(base.outputs) | set(other.outputs) if base.outputs.get(k) != other.outputs.get(k)
+        ),
     }
 
 
 def diff_text(d: dict[str, Any]) -> str:
-    lines = [f"stack {d['stack']}: {len(d['created'])} to create, {len(d['deleted'])} to delete, "
-             f"{len(d['changed'])} to change"]
+    lines = [
+        f"stack {d['stack']}: {len(d['created'])} to create, {len(d['deleted'])} to delete, "
+        f"{len(d['changed'])} to change"
+    ]
     for r in d["created"]:
         lines.append(f"  + {r['name']}  [{r['type']}]")
     for r in d["deleted"]:
@@ -156,4 +187,6 @@ def diff_text(d: dict[str, Any]) -> str:
 
 
 def stack_names() -> list[str]:
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in Path(REPO).glob("Pulumi.*.yaml"))
+    return sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in Path(REPO).glob("Pulumi.*.yaml")
+    )

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 from google.protobuf import json_format
-
-import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
 from planner.mocks import PlanMocks
 from stacks.settings import OFFLINE_SECRET, PROJECT, SettingsError, StackSettings
 
@@ -51,8 +51,15 @@ class Resource:
     dependencies: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent,
-                "custom": self.custom, "inputs": self.inputs, "dependencies": list(self.dependencies)}
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "inputs": self.inputs,
+            "dependencies": list(self.dependencies),
+        }
 
 
 @dataclass
@@ -124,10 +131,18 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
     def _record(self, urn: str, request: Any, props: Any, custom: bool) -> None:
         inputs = plain(json_format.MessageToDict(props, preserving_proto_field_name=True))
         registered = self.resources.get(urn)
-        self.records.append(Resource(urn=urn, type=request.type, name=request.name,
-                                     parent=request.parent or None, custom=custom, inputs=inputs,
-                                     id=str(registered.id) if registered and registered.id else "",
-                                     dependencies=_dependencies(request)))
+        self.records.append(
+            Resource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=custom,
+                inputs=inputs,
+                id=str(registered.id) if registered and registered.id else "",
+                dependencies=_dependencies(request),
+            )
+        )
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -157,10 +172,16 @@ def read_stack_file(path: Path, source: str) -> dict[str, Any]:
         doc = {}
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
         raise SettingsError(source, "config", "a stack file is a mapping with a `config:` mapping")
-    unknown = sorted(set(doc) - {"config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"})
+    unknown = sorted(
+        set(doc) - {"config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"}
+    )
     if unknown:
-        raise SettingsError(source, unknown[0], "unknown top-level key; allowed: config, encryptionsalt, "
-                            "secretsprovider, encryptedkey, environment")
+        raise SettingsError(
+            source,
+            unknown[0],
+            "unknown top-level key; allowed: config, encryptionsalt, "
+            "secretsprovider, encryptedkey, environment",
+        )
     return dict(doc.get("config") or {})
 
 
@@ -172,8 +193,9 @@ def _full_key(key: str) -> tuple[str, list[str | int]]:
     namespace, sep, rest = key.partition(":")
     if not sep:
         namespace, rest = PROJECT, key
-    parts: list[str | int] = [m.group(1) if m.group(1) is not None else int(m.group(2))
-                              for m in _PATH_PART.finditer(rest)]
+    parts: list[str | int] = [
+        m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _PATH_PART.finditer(rest)
+    ]
     if not parts:
         raise SettingsError("SET", key, "empty key")
     return f"{namespace}:{parts[0]}", parts[1:]
@@ -274,8 +296,14 @@ def run_plan(
 
     _sync_await(run_pulumi_func(program))
     outputs = _resolve_outputs()
-    return Plan(stack=stack, source=source, settings=holder["settings"], resources=list(monitor.records),
-                outputs=outputs, stack_urn=monitor.stack_urn)
+    return Plan(
+        stack=stack,
+        source=source,
+        settings=holder["settings"],
+        resources=list(monitor.records),
+        outputs=outputs,
+        stack_urn=monitor.stack_urn,
+    )
 
 
 def _resolve_outputs() -> dict[str, Any]:

@@ -51,16 +51,20 @@ def _no_world_ingress(typ: str, inputs: dict[str, Any]) -> Iterator[str]:
     rules: list[dict[str, Any]] = []
     if typ == "aws:ec2/securityGroup:SecurityGroup":
         rules = list(inputs.get("ingress") or [])
-    elif typ == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-        rules = [inputs]
-    elif typ == "aws:ec2/securityGroupRule:SecurityGroupRule" and inputs.get("type") == "ingress":
+    elif (
+        typ == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+        or typ == "aws:ec2/securityGroupRule:SecurityGroupRule"
+        and inputs.get("type") == "ingress"
+    ):
         rules = [inputs]
     for rule in rules:
         if any(c in WORLD for c in _cidrs(rule)):
             if str(rule.get("description", "")).lower().startswith(PUBLIC_INGEST_MARK):
                 continue
-            yield (f"ingress from the internet on port {rule.get('fromPort')}-{rule.get('toPort')}; "
-                   f"only the optional public ingest listener may be open to the world")
+            yield (
+                f"ingress from the internet on port {rule.get('fromPort')}-{rule.get('toPort')}; "
+                f"only the optional public ingest listener may be open to the world"
+            )
 
 
 def _k8s_secret_values(typ: str, inputs: dict[str, Any]) -> Iterator[str]:
@@ -74,7 +78,7 @@ def _k8s_secret_values(typ: str, inputs: dict[str, Any]) -> Iterator[str]:
                     if v != "[secret]":
                         yield f"Secret {field}.{key} is not a Pulumi secret (would be plain text in state)"
     if typ == "kubernetes:core/v1:ConfigMap":
-        for key in (inputs.get("data") or {}):
+        for key in inputs.get("data") or {}:
             if _SECRETISH.search(key):
                 yield f"ConfigMap key {key!r} looks like a credential; use a Secret"
 
@@ -97,10 +101,16 @@ def _bucket_public_access(typ: str, inputs: dict[str, Any]) -> Iterator[str]:
 RULES: tuple[Rule, ...] = (
     Rule("imdsv2-required", "Launch templates require IMDSv2 tokens.", _imdsv2),
     Rule("ebs-encrypted", "Every EBS volume is encrypted.", _ebs_encrypted),
-    Rule("no-world-ingress", "No security group ingress from 0.0.0.0/0 except the public ingest listener.",
-         _no_world_ingress),
-    Rule("k8s-secrets-are-secret", "Kubernetes Secret values come from Pulumi secrets; no credentials in "
-         "ConfigMaps.", _k8s_secret_values),
+    Rule(
+        "no-world-ingress",
+        "No security group ingress from 0.0.0.0/0 except the public ingest listener.",
+        _no_world_ingress,
+    ),
+    Rule(
+        "k8s-secrets-are-secret",
+        "Kubernetes Secret values come from Pulumi secrets; no credentials in ConfigMaps.",
+        _k8s_secret_values,
+    ),
     Rule("fleet-tags", "Fleet Auto Scaling groups carry Environment, Module and Colour tags.", _fleet_tags),
     Rule("s3-public-access-blocked", "Bucket public access blocks block everything.", _bucket_public_access),
 )
@@ -112,8 +122,9 @@ def evaluate(resources: Iterable[Any]) -> list[dict[str, str]]:
     for res in resources:
         for rule in RULES:
             for message in rule.check(res.type, res.inputs):
-                violations.append({"policy": rule.name, "enforcement": rule.enforcement, "urn": res.urn,
-                                   "message": message})
+                violations.append(
+                    {"policy": rule.name, "enforcement": rule.enforcement, "urn": res.urn, "message": message}
+                )
     return violations
 
 
@@ -122,9 +133,10 @@ def bucket_coverage(resources: Iterable[Any]) -> list[dict[str, str]]:
     resources = list(resources)
     buckets = {r.id: r for r in resources if r.type in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")}
     covered: dict[str, set[str]] = {bid: set() for bid in buckets}
+    sse = "BucketServerSideEncryptionConfiguration"
     kinds = {
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "encryption",
-        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": "encryption",
+        f"aws:s3/b{sse[1:]}:{sse}": "encryption",
+        f"aws:s3/b{sse[1:]}V2:{sse}V2": "encryption",
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "public-access-block",
     }
     for r in resources:
@@ -135,8 +147,14 @@ def bucket_coverage(resources: Iterable[Any]) -> list[dict[str, str]]:
     for bid, kinds_found in covered.items():
         for needed in ("encryption", "public-access-block"):
             if needed not in kinds_found:
-                violations.append({"policy": f"s3-{needed}", "enforcement": "mandatory", "urn": buckets[bid].urn,
-                                   "message": f"bucket {bid} has no {needed.replace('-', ' ')} resource"})
+                violations.append(
+                    {
+                        "policy": f"s3-{needed}",
+                        "enforcement": "mandatory",
+                        "urn": buckets[bid].urn,
+                        "message": f"bucket {bid} has no {needed.replace('-', ' ')} resource",
+                    }
+                )
     return violations
 
 

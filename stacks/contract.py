@@ -86,7 +86,12 @@ class KubeTarget:
         return {
             "nodeSelector": {"pipeline-infra/workload": workload},
             "tolerations": [
-                {"key": "pipeline-infra/workload", "operator": "Equal", "value": workload, "effect": "NoSchedule"}
+                {
+                    "key": "pipeline-infra/workload",
+                    "operator": "Equal",
+                    "value": workload,
+                    "effect": "NoSchedule",
+                }
             ],
         }
 

@@ -47,12 +47,16 @@ def size_module_with(sized: ModuleSizing, **bounds: int) -> ModuleSizing:
     per_az = spread(desired, len(sized.per_az))
     remaining = (desired - max(per_az)) * sized.capacity_per_instance_rps
     unit = sized.monthly_cost / sized.desired if sized.desired else 0.0
-    unit_reserved_share = (sized.monthly_cost - sized.monthly_cost_reserved) / max(1, min(sized.min, sized.desired))
+    unit_reserved_share = (sized.monthly_cost - sized.monthly_cost_reserved) / max(
+        1, min(sized.min, sized.desired)
+    )
     reserved = min(bounds.get("min", sized.min), desired)
-    return sized.model_copy(update={
-        **bounds,
-        "per_az": per_az,
-        "az_loss_headroom_pct": round(100.0 * remaining / sized.projected_peak_rps, 1),
-        "monthly_cost": round(unit * desired, 2),
-        "monthly_cost_reserved": round(unit * desired - unit_reserved_share * reserved, 2),
-    })
+    return sized.model_copy(
+        update={
+            **bounds,
+            "per_az": per_az,
+            "az_loss_headroom_pct": round(100.0 * remaining / sized.projected_peak_rps, 1),
+            "monthly_cost": round(unit * desired, 2),
+            "monthly_cost_reserved": round(unit * desired - unit_reserved_share * reserved, 2),
+        }
+    )

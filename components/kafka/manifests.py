@@ -170,8 +170,9 @@ def kafka(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) ->
             "topicOperator": {"resources": _resources("100m", "512Mi")},
             "userOperator": {"resources": _resources("100m", "512Mi")},
         },
-        # Consumer-group lag and topic offsets (kafka_consumergroup_lag, kafka_topic_partition_current_offset):
-        # the lag alerts and the DLQ depth of seed 000 read them; port tcp-prometheus like the brokers'.
+        # Consumer-group lag and topic offsets (kafka_consumergroup_lag,
+        # kafka_topic_partition_current_offset): the lag alerts and the DLQ depth of seed 000 read
+        # them; port tcp-prometheus like the brokers'.
         "kafkaExporter": {
             "topicRegex": ".*",
             "groupRegex": ".*",

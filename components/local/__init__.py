@@ -42,7 +42,9 @@ class DockerServiceArgs:
 class DockerService(pulumi.ComponentResource):
     """A container on the platform's network: pinned image, named volumes, rendered files, loopback ports."""
 
-    def __init__(self, name: str, args: DockerServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: DockerServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("pipeline-infra:local:DockerService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         image: pulumi.Input[str] = args.image
@@ -61,15 +63,28 @@ class DockerService(pulumi.ComponentResource):
             hostname=name,
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[name])],
             envs=pulumi.Output.all(**args.envs).apply(lambda e: [f"{k}={v}" for k, v in sorted(e.items())])
-            if args.envs else None,
-            ports=[docker.ContainerPortArgs(internal=i, external=o, ip="127.0.0.1") for i, o in sorted(args.ports.items())],
+            if args.envs
+            else None,
+            ports=[
+                docker.ContainerPortArgs(internal=i, external=o, ip="127.0.0.1")
+                for i, o in sorted(args.ports.items())
+            ],
             volumes=volumes,
-            uploads=[docker.ContainerUploadArgs(file=path, content=content) for path, content in sorted(args.files.items())],
+            uploads=[
+                docker.ContainerUploadArgs(file=path, content=content)
+                for path, content in sorted(args.files.items())
+            ],
             command=list(args.command) or None,
             entrypoints=list(args.entrypoint) or None,
-            healthcheck=docker.ContainerHealthcheckArgs(tests=["CMD-SHELL", *args.healthcheck], interval="10s",
-                                                        retries=12, start_period="30s", timeout="5s")
-            if args.healthcheck else None,
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=["CMD-SHELL", *args.healthcheck],
+                interval="10s",
+                retries=12,
+                start_period="30s",
+                timeout="5s",
+            )
+            if args.healthcheck
+            else None,
             restart="no" if args.one_shot else "unless-stopped",
             must_run=not args.one_shot,
             wait=bool(args.healthcheck) and not args.one_shot,

@@ -25,8 +25,10 @@ METRICS_PORT = 9404
 _AGENT_DIR, _AGENT_CONFIG_DIR = "/opt/jmx-exporter", "/etc/jmx-exporter"
 JMX_CONFIGMAP = f"{NAME}-jmx-exporter"
 _AGENT_JAR = f"jmx_prometheus_javaagent-{versions.JMX_PROMETHEUS_JAVAAGENT}.jar"
-_AGENT_URL = (f"https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/"
-              f"{versions.JMX_PROMETHEUS_JAVAAGENT}/{_AGENT_JAR}")
+_AGENT_URL = (
+    f"https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/"
+    f"{versions.JMX_PROMETHEUS_JAVAAGENT}/{_AGENT_JAR}"
+)
 # Above the host's UID range (checkov CKV_K8S_40); the Confluent images run under any UID.
 UID = 10001
 
@@ -127,11 +129,15 @@ def deployment(settings: StackSettings, *, namespace: str, placement: dict[str, 
         "image": versions.IMAGES["curl"],
         "imagePullPolicy": "Always",
         "command": [
-            "sh", "-ec",
+            "sh",
+            "-ec",
             f"cd {_AGENT_DIR} && curl -fsSL -o {_AGENT_JAR} {_AGENT_URL} && "
-            f"echo \"$(curl -fsSL {_AGENT_URL}.sha1)  {_AGENT_JAR}\" | sha1sum -c -",
+            f'echo "$(curl -fsSL {_AGENT_URL}.sha1)  {_AGENT_JAR}" | sha1sum -c -',
         ],
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "64Mi"},
+            "limits": {"cpu": "200m", "memory": "64Mi"},
+        },
         "securityContext": container["securityContext"],
         "volumeMounts": [{"name": "jmx-exporter", "mountPath": _AGENT_DIR}],
     }

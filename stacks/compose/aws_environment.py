@@ -27,7 +27,9 @@ def build_aws_environment(settings: StackSettings) -> dict[str, Any]:
     if settings.fleets is not None:
         from stacks.compose.fleets import build_fleets
 
-        fleet_outputs = build_fleets(settings, network, kafka_bootstrap_servers=outputs["kafka_bootstrap_servers"])
+        fleet_outputs = build_fleets(
+            settings, network, kafka_bootstrap_servers=outputs["kafka_bootstrap_servers"]
+        )
         outputs |= fleet_outputs
     if settings.traffic is not None or settings.dr is not None:
         from stacks.compose.traffic import build_traffic

@@ -14,6 +14,7 @@ from stacks.settings import StackSettings
 from stacks.settings.network import NetworkSettings
 from stacks.sizing import fleet_sizing
 
+
 # Built last by build_fleets in this program run (the environment's traffic switch reads them).
 def source_ports(settings: StackSettings) -> tuple[int, ...]:
     """The source adapter ports alpha listens on: the environment's network.source_ports, or the

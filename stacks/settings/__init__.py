@@ -27,7 +27,8 @@ PROVIDER_NAMESPACES = ("aws", "kubernetes", "docker", "random", "pulumi")
 # Stands in for a secret the offline plan cannot decrypt or that is not set on this machine.
 OFFLINE_SECRET = "offline-placeholder-secret"
 _SECRET_FIELDS = {
-    name for name, f in StackSettings.model_fields.items()
+    name
+    for name, f in StackSettings.model_fields.items()
     if f.annotation is not None and SecretStr in typing.get_args(f.annotation)
 } | {"kubernetes"}
 
@@ -130,15 +131,18 @@ def load_settings(
                 raise SettingsError(source, full_key, f"unknown key; {_allowed_keys(StackSettings)}")
             if name in _SECRET_FIELDS and full_key not in secret_keys:
                 raise SettingsError(
-                    source, full_key,
-                    f"must be a Pulumi secret, never plain text: pulumi config set --secret {full_key} <value>",
+                    source,
+                    full_key,
+                    "must be a Pulumi secret, never plain text: "
+                    f"pulumi config set --secret {full_key} <value>",
                 )
             values[name] = _parse(config[full_key])
         elif full_key == "aws:region":
             values["region"] = config[full_key]
         elif namespace not in PROVIDER_NAMESPACES:
             raise SettingsError(
-                source, full_key,
+                source,
+                full_key,
                 f"unknown namespace {namespace!r}; allowed: {PROJECT}, {', '.join(PROVIDER_NAMESPACES)}",
             )
     try:
@@ -157,20 +161,26 @@ def _check_combination(s: StackSettings, source: str) -> None:
     combo = (s.role, s.target)
     if combo not in REQUIRED:
         raise SettingsError(
-            source, f"{PROJECT}:target",
+            source,
+            f"{PROJECT}:target",
             f"a {s.role} stack runs on target aws only (got {s.target!r})",
         )
     for name in REQUIRED[combo]:
         if getattr(s, name) is None:
-            raise SettingsError(source, _key((name,)), f"required in a stack of role {s.role} on target {s.target}")
+            raise SettingsError(
+                source, _key((name,)), f"required in a stack of role {s.role} on target {s.target}"
+            )
     for name in FORBIDDEN[combo]:
         if getattr(s, name) is not None:
-            raise SettingsError(source, _key((name,)), f"not allowed in a stack of role {s.role} on target {s.target}")
+            raise SettingsError(
+                source, _key((name,)), f"not allowed in a stack of role {s.role} on target {s.target}"
+            )
     if s.fleets is not None and s.capacity is None:
         raise SettingsError(source, _key(("capacity",)), "required when fleets are declared")
     if s.traffic is not None and s.fleets is not None:
         raise SettingsError(
-            source, _key(("traffic",)),
+            source,
+            _key(("traffic",)),
             "the traffic switch lives in an environment whose fleets are separate colour stacks; "
             "remove fleets or traffic",
         )
@@ -178,27 +188,37 @@ def _check_combination(s: StackSettings, source: str) -> None:
         ours, peer = ipaddress.ip_network(s.network.cidr), ipaddress.ip_network(s.dr.peer_cidr)
         if ours.overlaps(peer):
             raise SettingsError(
-                source, _key(("dr", "peer_cidr")),
+                source,
+                _key(("dr", "peer_cidr")),
                 f"{peer} overlaps this stack's network.cidr {ours}; peered VPCs need disjoint CIDRs",
             )
         if s.dr.peer_region == s.region:
             raise SettingsError(source, _key(("dr", "peer_region")), "must be another region than aws:region")
-    if s.cluster is not None and s.network is not None and s.scylla is not None \
-            and "scylla" in s.cluster.node_groups \
-            and (s.kubernetes is None or s.kubernetes.kubeconfig is None):
+    if (
+        s.cluster is not None
+        and s.network is not None
+        and s.scylla is not None
+        and "scylla" in s.cluster.node_groups
+        and (s.kubernetes is None or s.kubernetes.kubeconfig is None)
+    ):
         # One ScyllaDB member per node (required anti-affinity), a rack per availability zone.
         need = s.network.az_count * s.scylla.members_per_rack
         have = s.cluster.node_groups["scylla"].min
         if have < need:
             raise SettingsError(
-                source, _key(("cluster", "node_groups", "scylla", "min")),
+                source,
+                _key(("cluster", "node_groups", "scylla", "min")),
                 f"must be at least network.az_count x scylla.members_per_rack = {need} "
                 f"(one ScyllaDB member per node, a rack per zone; got {have})",
             )
-    if s.backups is not None and s.backups.replicate_to_region is not None \
-            and s.backups.replicate_to_region == s.region:
+    if (
+        s.backups is not None
+        and s.backups.replicate_to_region is not None
+        and s.backups.replicate_to_region == s.region
+    ):
         raise SettingsError(
-            source, _key(("backups", "replicate_to_region")),
+            source,
+            _key(("backups", "replicate_to_region")),
             f"must be another region than aws:region {s.region} (replicas protect against a region's loss)",
         )
     if s.dr is not None and s.dr.promotion_token is not None and s.dr.role != "primary":
@@ -219,16 +239,23 @@ def _check_fleets(s: StackSettings, source: str) -> None:
     for module, override in s.fleets.overrides.items():
         key = ("fleets", "overrides", module)
         if module not in s.fleets.modules:
-            raise SettingsError(source, _key(key), f"module {module} is not in fleets.modules {s.fleets.modules}")
-        sized = size_module(module, profile=s.capacity.profile, horizon_months=s.capacity.horizon_months,
-                            growth_factor=s.capacity.growth_factor)
+            raise SettingsError(
+                source, _key(key), f"module {module} is not in fleets.modules {s.fleets.modules}"
+            )
+        sized = size_module(
+            module,
+            profile=s.capacity.profile,
+            horizon_months=s.capacity.horizon_months,
+            growth_factor=s.capacity.growth_factor,
+        )
         lo = override.min if override.min is not None else sized.min
         want = override.desired if override.desired is not None else sized.desired
         hi = override.max if override.max is not None else sized.max
         baseline = plan.modules[module].reserved_baseline
         if s.capacity.profile == "production" and lo < baseline:
             raise SettingsError(
-                source, _key((*key, "min")),
+                source,
+                _key((*key, "min")),
                 f"must be at least the reserved baseline {baseline} of capacity-plan.yaml (got {lo})",
             )
         if not lo <= want <= hi:
@@ -245,4 +272,3 @@ def _fill_secrets(s: StackSettings, source: str, offline: bool) -> StackSettings
             source, key, f"required secret is not set: pulumi config set --secret {key} <value>"
         )
     return s.model_copy(update={name: SecretStr(OFFLINE_SECRET) for name in missing})
-

@@ -18,11 +18,16 @@ def test_seed_worked_example_beta_growth_1_5():
     assert s.desired == 9
 
 
-@pytest.mark.parametrize("module,months,low,high", [
-    # 003 Growth Projections > Projected Requirements (at 7 % monthly growth)
-    ("alpha", 6, 5, 6), ("beta", 6, 8, 9),
-    ("alpha", 12, 8, 10), ("beta", 12, 12, 14),
-])
+@pytest.mark.parametrize(
+    "module,months,low,high",
+    [
+        # 003 Growth Projections > Projected Requirements (at 7 % monthly growth)
+        ("alpha", 6, 5, 6),
+        ("beta", 6, 8, 9),
+        ("alpha", 12, 8, 10),
+        ("beta", 12, 12, 14),
+    ],
+)
 def test_alpha_and_beta_inside_the_seed_projection_ranges(module, months, low, high):
     s = size_module(module, horizon_months=months)
     assert low <= s.desired <= high
@@ -36,16 +41,21 @@ def test_gamma_projection_documents_the_seed_inconsistency():
 
 
 @pytest.mark.parametrize("module,baseline,prod", [("alpha", 3, 4), ("beta", 5, 6), ("gamma", 3, 4)])
-def test_production_min_is_the_reserved_baseline_and_desired_never_below_the_seed_fleet(module, baseline, prod):
+def test_production_min_is_the_reserved_baseline_and_desired_never_below_the_seed_fleet(
+    module, baseline, prod
+):
     # 003 Cost Optimization > Reserved Capacity (3/5/3) and Compute Capacity (4/6/4 instances).
     s = size_module(module, horizon_months=0)
     assert s.min == baseline
     assert s.desired >= prod
 
 
-@pytest.mark.parametrize("module,count,vcpu,mem", [("alpha", 2, 4, 16), ("beta", 3, 8, 32), ("gamma", 2, 4, 16)])
+@pytest.mark.parametrize(
+    "module,count,vcpu,mem", [("alpha", 2, 4, 16), ("beta", 3, 8, 32), ("gamma", 2, 4, 16)]
+)
 def test_staging_is_the_seed_count_at_half_spec(module, count, vcpu, mem):
-    # 003 Module Alpha/Beta/Gamma Deployment > Step 1: staging 2/3/2 instances at half of 8/16/8 vCPU, 32/64/32 GiB.
+    # 003 Module Alpha/Beta/Gamma Deployment > Step 1: staging 2/3/2 instances at half of 8/16/8 vCPU,
+    # 32/64/32 GiB.
     s = size_module(module, profile="staging")
     assert (s.min, s.desired, s.vcpu, s.memory_gib) == (count, count, vcpu, mem)
 
@@ -59,7 +69,7 @@ def test_production_shapes(module, vcpu, mem):
 def test_max_is_the_twelve_month_projection():
     plan = load_plan()
     for module, m in plan.modules.items():
-        expected = math.ceil(m.peak_rps * 1.07 ** 12 / (0.70 * m.capacity_per_instance) - 1e-9)
+        expected = math.ceil(m.peak_rps * 1.07**12 / (0.70 * m.capacity_per_instance) - 1e-9)
         assert size_module(module).max == expected
 
 
@@ -97,8 +107,11 @@ def test_formula_is_monotone_in_peak_and_growth(peak, growth, extra, more):
 
 
 @settings(max_examples=100, deadline=None)
-@given(module=st.sampled_from(["alpha", "beta", "gamma"]), months=st.integers(0, 36),
-       profile=st.sampled_from(["production", "staging", "warm-standby"]))
+@given(
+    module=st.sampled_from(["alpha", "beta", "gamma"]),
+    months=st.integers(0, 36),
+    profile=st.sampled_from(["production", "staging", "warm-standby"]),
+)
 def test_never_below_baseline_and_bounds_ordered(module, months, profile):
     s = size_module(module, profile=profile, horizon_months=months)
     assert s.min <= s.desired <= s.max

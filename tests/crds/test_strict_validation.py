@@ -32,7 +32,10 @@ def test_a_wrong_type_is_an_error():
 
 def test_free_form_maps_stay_open():
     # KafkaTopic spec.config is x-kubernetes-preserve-unknown-fields: any broker config key is allowed.
-    ok = {**TOPIC, "spec": {**TOPIC["spec"], "config": {"cleanup.policy": "compact", "min.insync.replicas": 2}}}
+    ok = {
+        **TOPIC,
+        "spec": {**TOPIC["spec"], "config": {"cleanup.policy": "compact", "min.insync.replicas": 2}},
+    }
     assert schema_errors(ok) == []
 
 
@@ -43,9 +46,23 @@ def test_an_unknown_kind_or_version_is_an_error():
 
 def test_the_pinned_operators_are_all_there():
     kinds = {kind for _, kind in known_kinds()}
-    assert {"Kafka", "KafkaNodePool", "KafkaConnect", "KafkaConnector", "KafkaTopic", "KafkaUser",
-            "KafkaMirrorMaker2", "ScyllaCluster", "Cluster", "ScheduledBackup", "ObjectStore",
-            "PrometheusRule", "PodMonitor", "ServiceMonitor", "OpenTelemetryCollector"} <= kinds
+    assert {
+        "Kafka",
+        "KafkaNodePool",
+        "KafkaConnect",
+        "KafkaConnector",
+        "KafkaTopic",
+        "KafkaUser",
+        "KafkaMirrorMaker2",
+        "ScyllaCluster",
+        "Cluster",
+        "ScheduledBackup",
+        "ObjectStore",
+        "PrometheusRule",
+        "PodMonitor",
+        "ServiceMonitor",
+        "OpenTelemetryCollector",
+    } <= kinds
 
 
 def test_the_lock_file_blob_ids_match_the_crd_files():
@@ -59,8 +76,9 @@ def test_the_lock_file_blob_ids_match_the_crd_files():
     rows = [line.split() for line in lock.read_text().splitlines() if line and not line.startswith("#")]
     folder = crds_dir()
     for file, _repo, _commit, _path, blob in rows:
-        got = subprocess.run(["git", "hash-object", str(folder / file)], capture_output=True, text=True,
-                             check=True).stdout.strip()
+        got = subprocess.run(
+            ["git", "hash-object", str(folder / file)], capture_output=True, text=True, check=True
+        ).stdout.strip()
         assert got == blob, file
 
 
@@ -68,12 +86,25 @@ def test_value_only_branches_stay_open():
     # Strimzi trustedCertificates items: oneOf [certificate] / [pattern] beside secretName, which only
     # the parent declares. A closed branch would reject every valid entry.
     connect = {
-        "apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaConnect", "metadata": {"name": "c"},
-        "spec": {"replicas": 1, "bootstrapServers": "k:9093", "groupId": "g", "configStorageTopic": "a",
-                 "offsetStorageTopic": "b", "statusStorageTopic": "c",
-                 "tls": {"trustedCertificates": [{"secretName": "ca", "certificate": "ca.crt"}]}},
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaConnect",
+        "metadata": {"name": "c"},
+        "spec": {
+            "replicas": 1,
+            "bootstrapServers": "k:9093",
+            "groupId": "g",
+            "configStorageTopic": "a",
+            "offsetStorageTopic": "b",
+            "statusStorageTopic": "c",
+            "tls": {"trustedCertificates": [{"secretName": "ca", "certificate": "ca.crt"}]},
+        },
     }
     assert schema_errors(connect) == []
-    typo = {**connect, "spec": {**connect["spec"],
-                                "tls": {"trustedCertificates": [{"secretNme": "ca", "certificate": "ca.crt"}]}}}
+    typo = {
+        **connect,
+        "spec": {
+            **connect["spec"],
+            "tls": {"trustedCertificates": [{"secretNme": "ca", "certificate": "ca.crt"}]},
+        },
+    }
     assert any("secretNme" in e for e in schema_errors(typo))

@@ -36,8 +36,13 @@ def test_every_custom_resource_waits_for_its_operator(plan_of, stack):
         group = str(r.inputs.get("apiVersion", "")).split("/")[0]
         if group not in CRD_OWNER:
             continue
-        charts = {str(d.inputs.get("chart", "")).rsplit("/", 1)[-1]
-                  for d in _closure(plan, r) if d.type == "kubernetes:helm.sh/v3:Release"}
-        assert CRD_OWNER[group] in charts, f"{r.inputs.get('kind')} {r.name} does not wait for {CRD_OWNER[group]}"
+        charts = {
+            str(d.inputs.get("chart", "")).rsplit("/", 1)[-1]
+            for d in _closure(plan, r)
+            if d.type == "kubernetes:helm.sh/v3:Release"
+        }
+        assert CRD_OWNER[group] in charts, (
+            f"{r.inputs.get('kind')} {r.name} does not wait for {CRD_OWNER[group]}"
+        )
         checked += 1
     assert checked >= 20, "the stack declares the operators' custom resources"

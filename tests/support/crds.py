@@ -80,8 +80,12 @@ def _strict(schema: Any, *, branch: bool = False) -> Any:
             out[key] = _strict(value, branch=branch and key not in ("items", "additionalProperties"))
     if isinstance(out.get("pattern"), str):
         out["pattern"] = _python_pattern(out["pattern"])
-    if (not branch and "properties" in out and "additionalProperties" not in out
-            and not out.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        not branch
+        and "properties" in out
+        and "additionalProperties" not in out
+        and not out.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     return out
 
@@ -129,7 +133,9 @@ def validate_custom_resource(manifest: dict[str, Any]) -> None:
     errors = schema_errors(manifest)
     if errors:
         name = (manifest.get("metadata") or {}).get("name", "?")
-        raise AssertionError(f"{manifest.get('kind')} {name} is invalid against its CRD:\n  " + "\n  ".join(errors))
+        raise AssertionError(
+            f"{manifest.get('kind')} {name} is invalid against its CRD:\n  " + "\n  ".join(errors)
+        )
 
 
 def known_kinds() -> set[tuple[str, str]]:
