@@ -102,8 +102,8 @@ class BackupTarget:
 
     bucket: pulumi.Input[str]
     region: str
-    # irsa_role(name, namespace, service_account, prefix) -> role ARN allowed to read and write
-    # s3://bucket/prefix/ only.
+    # irsa_role(name, namespace, service_account, prefix, read_from=()) -> role ARN allowed to read and
+    # write s3://bucket/prefix/ only, and to read each (bucket, prefix, key ARN) of read_from.
     irsa_role: Any = None
 
 

@@ -263,10 +263,23 @@ class Backups(pulumi.ComponentResource):
         if irsa_role is None:
             return None
 
-        def make(role_name: str, namespace: str, service_account: str, prefix: str) -> pulumi.Output[str]:
+        def make(
+            role_name: str,
+            namespace: str,
+            service_account: str,
+            prefix: str,
+            read_from: tuple[tuple[pulumi.Input[str], str, pulumi.Input[str]], ...] = (),
+        ) -> pulumi.Output[str]:
+            """read_from: (bucket name, prefix, key ARN) of other sites' buckets to read (DR replicas)."""
             check_prefix(prefix)
-            policy = pulumi.Output.all(self.backup.bucket.arn, self.key.arn).apply(
-                lambda a: prefix_access_policy(bucket_arn=a[0], prefix=prefix, key_arn=a[1])
+            peers = [pulumi.Output.all(b, p, k) for b, p, k in read_from]
+            policy = pulumi.Output.all(self.backup.bucket.arn, self.key.arn, *peers).apply(
+                lambda a: prefix_access_policy(
+                    bucket_arn=a[0],
+                    prefix=prefix,
+                    key_arn=a[1],
+                    read_from=[(f"arn:aws:s3:::{b}", p, k) for b, p, k in a[2:]],
+                )
             )
             return irsa_role(f"backup-{role_name}", namespace, service_account, policy)
 

@@ -16,6 +16,8 @@ must not share the audit bucket.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import json
 import math
 import re
@@ -116,9 +118,35 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
-def prefix_access_policy(*, bucket_arn: str, prefix: str, key_arn: str) -> str:
-    """Read and write s3://bucket/<prefix>/* only (list only under the prefix), with the bucket's key."""
+def read_only_statements(*, bucket_arn: str, prefix: str, key_arn: str, sid: str) -> list[dict[str, Any]]:
+    """Read s3://bucket/<prefix>/* of another site's bucket (list under the prefix, get, decrypt)."""
     check_prefix(prefix)
+    return [
+        {
+            "Sid": f"{sid}List",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}},
+        },
+        {"Sid": f"{sid}Locate", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn},
+        {"Sid": f"{sid}Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/{prefix}/*"},
+        {"Sid": f"{sid}Key", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key_arn},
+    ]
+
+
+def prefix_access_policy(
+    *, bucket_arn: str, prefix: str, key_arn: str, read_from: Sequence[tuple[str, str, str]] = ()
+) -> str:
+    """Read and write s3://bucket/<prefix>/* only (list only under the prefix), with the bucket's key;
+    plus read-only access to each (bucket ARN, prefix, key ARN) of `read_from` (the DR site reading
+    the primary's backups)."""
+    check_prefix(prefix)
+    extra = [
+        st
+        for i, (arn, pfx, key) in enumerate(read_from)
+        for st in read_only_statements(bucket_arn=arn, prefix=pfx, key_arn=key, sid=f"Peer{i}")
+    ]
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -154,6 +182,7 @@ def prefix_access_policy(*, bucket_arn: str, prefix: str, key_arn: str) -> str:
                     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                     "Resource": key_arn,
                 },
+                *extra,
             ],
         },
         sort_keys=True,

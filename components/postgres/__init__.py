@@ -27,6 +27,8 @@ class PostgresReplica:
 
     primary_cluster: pulumi.Input[str]
     source_bucket: pulumi.Input[str]
+    # The KMS key the primary's backups are encrypted with (the replica reads them).
+    source_key_arn: pulumi.Input[str]
     source_region: str
     # dr.role primary: this cluster becomes the primary of the distributed topology.
     promote: bool = False
@@ -102,7 +104,12 @@ class Postgres(pulumi.ComponentResource):
         stores: list[apiextensions.CustomResource] = []
         if args.backups is not None:
             if args.backups.irsa_role is not None:
-                role_arn = args.backups.irsa_role(f"{name}-backup", ns, cluster, manifests.BACKUP_PREFIX)
+                # A replica also reads the primary's base backups and WAL (its source ObjectStore).
+                r = args.replica
+                read_from = ((r.source_bucket, manifests.BACKUP_PREFIX, r.source_key_arn),) if r else ()
+                role_arn = args.backups.irsa_role(
+                    f"{name}-backup", ns, cluster, manifests.BACKUP_PREFIX, read_from=read_from
+                )
             doc = manifests.object_store(
                 name=store,
                 namespace=ns,

@@ -78,6 +78,7 @@ def build_data_plane(
         replica = PostgresReplica(
             primary_cluster=peer.get_output("postgres_cluster_name"),
             source_bucket=peer.get_output("backup_bucket"),
+            source_key_arn=peer.get_output("kms_key_arn"),
             source_region=dr.peer_region,
             promote=promoted,
             promotion_token=dr.promotion_token,
