@@ -16,11 +16,10 @@ must not share the audit bucket.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import json
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from stacks.settings.fleets import BackupSettings
@@ -130,8 +129,18 @@ def read_only_statements(*, bucket_arn: str, prefix: str, key_arn: str, sid: str
             "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}},
         },
         {"Sid": f"{sid}Locate", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn},
-        {"Sid": f"{sid}Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/{prefix}/*"},
-        {"Sid": f"{sid}Key", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key_arn},
+        {
+            "Sid": f"{sid}Read",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"{bucket_arn}/{prefix}/*",
+        },
+        {
+            "Sid": f"{sid}Key",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Resource": key_arn,
+        },
     ]
 
 

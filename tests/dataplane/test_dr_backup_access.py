@@ -9,7 +9,9 @@ import pytest
 
 
 def _postgres_backup_policy(plan) -> dict:
-    [policy] = [r for r in plan.of_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("postgres-backup")]
+    [policy] = [
+        r for r in plan.of_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("postgres-backup")
+    ]
     return json.loads(policy.inputs["policy"])
 
 
@@ -24,7 +26,13 @@ def test_dr_replica_reads_the_primary_backups_read_only(plan_of, role):
     # The primary's bucket and key are the prod stack's outputs backup_bucket and kms_key_arn
     # (StackReference; the offline plan answers them as prod-backups-<hash> and a key ARN).
     reads = {a for st in peer for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
-    assert reads == {"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "kms:Decrypt", "kms:DescribeKey"}
+    assert reads == {
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+        "s3:GetObject",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+    }
     objects = [st["Resource"] for st in peer if st["Action"] == "s3:GetObject"]
     assert len(objects) == 1 and objects[0].startswith("arn:aws:s3:::prod-backups-")
     assert objects[0].endswith("/postgres/*")
