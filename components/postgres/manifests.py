@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from components import versions
+from components.kube.jobs import SCRIPT_DIR, script_job
 from components.postgres.sql import LOGIN_ROLES, WAREHOUSE_DB, WAREHOUSE_OWNER
 from stacks.settings.dataplane import PostgresSettings
 
@@ -197,77 +198,24 @@ def bootstrap_job(
 ) -> dict[str, Any]:
     """psql -f bootstrap.sql as the superuser against the primary (retried until it answers)."""
     superuser = secret_name(cluster_name, "superuser")
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "namespace": namespace,
-            "labels": {"app.kubernetes.io/name": f"{cluster_name}-bootstrap"},
-        },
-        "spec": {
-            "backoffLimit": 20,
-            "activeDeadlineSeconds": 3600,
-            "ttlSecondsAfterFinished": 86400,
-            "template": {
-                "metadata": {"labels": {"app.kubernetes.io/name": f"{cluster_name}-bootstrap"}},
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "automountServiceAccountToken": False,
-                    **placement,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 10001,
-                        "runAsGroup": 10001,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [
-                        {
-                            "name": "psql",
-                            "image": versions.IMAGES["postgres"],
-                            "imagePullPolicy": "Always",
-                            "command": [
-                                "psql",
-                                "-v",
-                                "ON_ERROR_STOP=1",
-                                "-d",
-                                "postgres",
-                                "-f",
-                                "/sql/bootstrap.sql",
-                            ],
-                            "env": [
-                                {"name": "HOME", "value": "/tmp"},
-                                {"name": "PGHOST", "value": rw_service(cluster_name, namespace)},
-                                {"name": "PGPORT", "value": "5432"},
-                                {"name": "PGSSLMODE", "value": "require"},
-                                {
-                                    "name": "PGUSER",
-                                    "valueFrom": {"secretKeyRef": {"name": superuser, "key": "username"}},
-                                },
-                                {
-                                    "name": "PGPASSWORD",
-                                    "valueFrom": {"secretKeyRef": {"name": superuser, "key": "password"}},
-                                },
-                            ],
-                            "resources": {
-                                "requests": {"cpu": "100m", "memory": "128Mi"},
-                                "limits": {"cpu": "500m", "memory": "128Mi"},
-                            },
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                            "volumeMounts": [
-                                {"name": "sql", "mountPath": "/sql", "readOnly": True},
-                                {"name": "tmp", "mountPath": "/tmp"},
-                            ],
-                        }
-                    ],
-                    "volumes": [
-                        {"name": "sql", "configMap": {"name": configmap}},
-                        {"name": "tmp", "emptyDir": {}},
-                    ],
-                },
-            },
-        },
-    }
+
+    def from_secret(name: str, key: str) -> dict[str, Any]:
+        return {"name": name, "valueFrom": {"secretKeyRef": {"name": superuser, "key": key}}}
+
+    return script_job(
+        app=f"{cluster_name}-bootstrap",
+        namespace=namespace,
+        container="psql",
+        image=versions.IMAGES["postgres"],
+        command=["psql", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", f"{SCRIPT_DIR}/bootstrap.sql"],
+        configmap=configmap,
+        placement=placement,
+        memory="128Mi",
+        env=[
+            {"name": "PGHOST", "value": rw_service(cluster_name, namespace)},
+            {"name": "PGPORT", "value": "5432"},
+            {"name": "PGSSLMODE", "value": "require"},
+            from_secret("PGUSER", "username"),
+            from_secret("PGPASSWORD", "password"),
+        ],
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components import versions
+from components.kube.jobs import SCRIPT_DIR, script_job
 from stacks.settings.dataplane import ScyllaSettings
 
 WORKLOAD = "scylla"
@@ -144,60 +145,13 @@ def agent_config(region: str) -> str:
 def schema_job(*, cluster: str, namespace: str, configmap: str, placement: dict[str, Any]) -> dict[str, Any]:
     """The Job that applies the schema with cqlsh -f (retried until the cluster answers)."""
     host = client_service(cluster, namespace)
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"namespace": namespace, "labels": {"app.kubernetes.io/name": f"{cluster}-schema"}},
-        "spec": {
-            "backoffLimit": 20,
-            "activeDeadlineSeconds": 3600,
-            "ttlSecondsAfterFinished": 86400,
-            "template": {
-                "metadata": {"labels": {"app.kubernetes.io/name": f"{cluster}-schema"}},
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "automountServiceAccountToken": False,
-                    **placement,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 10001,
-                        "runAsGroup": 10001,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [
-                        {
-                            "name": "cqlsh",
-                            "image": versions.IMAGES["scylla"],
-                            "imagePullPolicy": "Always",
-                            "command": [
-                                "cqlsh",
-                                host,
-                                str(CQL_PORT),
-                                "--request-timeout=60",
-                                "-f",
-                                "/schema/schema.cql",
-                            ],
-                            "env": [{"name": "HOME", "value": "/tmp"}],
-                            "resources": {
-                                "requests": {"cpu": "100m", "memory": "256Mi"},
-                                "limits": {"cpu": "500m", "memory": "256Mi"},
-                            },
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                            "volumeMounts": [
-                                {"name": "schema", "mountPath": "/schema", "readOnly": True},
-                                {"name": "tmp", "mountPath": "/tmp"},
-                            ],
-                        }
-                    ],
-                    "volumes": [
-                        {"name": "schema", "configMap": {"name": configmap}},
-                        {"name": "tmp", "emptyDir": {}},
-                    ],
-                },
-            },
-        },
-    }
+    return script_job(
+        app=f"{cluster}-schema",
+        namespace=namespace,
+        container="cqlsh",
+        image=versions.IMAGES["scylla"],
+        command=["cqlsh", host, str(CQL_PORT), "--request-timeout=60", "-f", f"{SCRIPT_DIR}/schema.cql"],
+        configmap=configmap,
+        placement=placement,
+        memory="256Mi",
+    )

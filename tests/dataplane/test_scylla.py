@@ -268,4 +268,9 @@ def test_schema_job_is_a_valid_job() -> None:
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == versions.IMAGES["scylla"]
     assert container["command"][:3] == ["cqlsh", "scylla-client.scylla.svc", "9042"]
-    assert container["command"][-2:] == ["-f", "/schema/schema.cql"]
+    # cqlsh reads schema.cql (the ConfigMap's key) where the ConfigMap is mounted.
+    mount = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volume = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
+    [(vol, path)] = [(n, p) for n, p in mount.items() if volume[n].get("configMap")]
+    assert volume[vol]["configMap"]["name"] == "scylla-schema"
+    assert container["command"][-2:] == ["-f", f"{path}/schema.cql"]

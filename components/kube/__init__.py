@@ -1,0 +1,1 @@
+"""Small Kubernetes building blocks shared by the data-plane components."""
