@@ -30,12 +30,12 @@ SCYLLA_OPERATOR: Final = Chart(
 SCYLLA_MANAGER: Final = Chart(
     "scylla-manager", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable"
 )
-CLOUDNATIVE_PG: Final = Chart(
-    "cloudnative-pg", "0.28.0", "https://cloudnative-pg.github.io/charts"
-)  # operator 1.30.0
-BARMAN_CLOUD_PLUGIN: Final = Chart(
-    "plugin-barman-cloud", "0.6.0", "https://cloudnative-pg.github.io/charts"
-)  # plugin v0.14.0
+# Chart 0.29.0 ships operator 1.30.0 (the charts index); the plugin chart's appVersion is not
+# relied on: both operator images are also pinned in the values to the versions the CRDs come from.
+CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", "0.29.0", "https://cloudnative-pg.github.io/charts")
+CLOUDNATIVE_PG_OPERATOR: Final = "1.30.0"
+BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", "0.6.0", "https://cloudnative-pg.github.io/charts")
+BARMAN_CLOUD_PLUGIN_IMAGE: Final = "v0.14.0"
 CERT_MANAGER: Final = Chart("cert-manager", "v1.19.1", "https://charts.jetstack.io")
 KUBE_PROMETHEUS_STACK: Final = Chart(
     "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"

@@ -87,10 +87,12 @@ def cloudnative_pg_values() -> dict[str, Any]:
         "config": {"clusterWide": True},
         # The PodMonitors are declared per cluster by the postgres component.
         "monitoring": {"podMonitorEnabled": False},
+        "image": {"tag": versions.CLOUDNATIVE_PG_OPERATOR},
         **placement(),
     }
 
 
 def barman_cloud_values() -> dict[str, Any]:
     # Must share the CloudNativePG operator's namespace; its TLS certificates come from cert-manager.
-    return {"crds": {"create": True}, **placement()}
+    tag = versions.BARMAN_CLOUD_PLUGIN_IMAGE
+    return {"crds": {"create": True}, "image": {"tag": tag}, "sidecarImage": {"tag": tag}, **placement()}

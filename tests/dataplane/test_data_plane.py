@@ -247,3 +247,15 @@ def test_dr_site_takes_explicit_seeds(plan_of) -> None:
     plan = plan_of("prod-dr", {"scylla.external_seeds": ("10.10.1.5", "10.10.2.5")})
     spec = _one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs["spec"]
     assert spec["externalSeeds"] == ["10.10.1.5", "10.10.2.5"]
+
+
+def test_operator_images_are_the_versions_the_crds_come_from(plan_of) -> None:
+    # ../shared/crds/README.md: CloudNativePG v1.30.0, Barman Cloud plugin v0.14.0; the CRD schemas
+    # the custom resources are validated against are of exactly these operators.
+    charts = {
+        r.inputs["chart"]: r.inputs.get("values") or {}
+        for r in plan_of("prod").of_type("kubernetes:helm.sh/v3:Release")
+    }
+    assert charts["cloudnative-pg"]["image"]["tag"] == "1.30.0"
+    plugin = charts["plugin-barman-cloud"]
+    assert plugin["image"]["tag"] == plugin["sidecarImage"]["tag"] == "v0.14.0"
