@@ -59,6 +59,7 @@ def fake_stack_outputs(stack_name: str, region: str) -> dict[str, Any]:
         "fleet_security_group_ids": {m: f"sg-{h}{m}" for m in ("alpha", "beta", "gamma")},
         "ingest_lb_security_group_id": f"sg-{h}lb",
         "handoff_lb_security_group_ids": {m: f"sg-{h}lb{m}" for m in ("beta", "gamma")},
+        "public_ingest": False,
         "private_route_table_ids": [f"rtb-{h}{i}" for i in range(3)],
         "colour": "blue" if "blue" in short else "green",
         "ingest_lb_dns_name": f"{short}-ingest-{h}.elb.{region}.amazonaws.com",

@@ -29,6 +29,7 @@ ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
     "fleet_security_group_ids",
     "ingest_lb_security_group_id",
     "handoff_lb_security_group_ids",
+    "public_ingest",
 )
 # Outputs every AWS environment stack exports for the other site of a DR pair (VPC peering routes).
 PEERING_OUTPUTS: tuple[str, ...] = ("private_route_table_ids",)
@@ -128,6 +129,8 @@ class FleetNetwork:
     ingest_lb_security_group_id: pulumi.Input[str] = None  # type: ignore[assignment]
     # The internal handoff load balancers' groups ({"beta": sg, "gamma": sg}).
     handoff_lb_security_group_ids: pulumi.Input[dict[str, str]] = None  # type: ignore[assignment]
+    # network.public_ingest: alpha's ingest load balancer is internet-facing in the public subnets.
+    public_ingest: pulumi.Input[bool] = False
 
 
 @dataclass(frozen=True)

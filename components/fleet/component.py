@@ -69,6 +69,9 @@ class FleetArgs:
     kms_key_arn: pulumi.Input[str]
     otlp_endpoint: pulumi.Input[str]
     security_group_ids: pulumi.Input[Sequence[str]] = ()
+    # Alpha only: an internet-facing ingest load balancer in these subnets (network.public_ingest).
+    public_subnet_ids: pulumi.Input[Sequence[str]] = ()
+    internet_facing: pulumi.Input[bool] = False
     lb_security_group_ids: pulumi.Input[Sequence[str]] | None = None
     handoff_target: pulumi.Input[str] | None = None
     kafka_bootstrap_servers: pulumi.Input[str] | None = None
@@ -124,11 +127,14 @@ class Fleet(pulumi.ComponentResource):
 
         # --- load balancer: ingest (alpha) or handoff (beta, gamma) -------------------------------
         kind = "ingest" if args.module == "alpha" else "handoff"
+        facing = pulumi.Output.from_input(args.internet_facing if args.module == "alpha" else False)
         self.load_balancer = lb.LoadBalancer(
             f"{name}-nlb",
             load_balancer_type="network",
-            internal=True,
-            subnets=args.subnet_ids,
+            internal=facing.apply(lambda public: not public),
+            subnets=pulumi.Output.all(facing, args.public_subnet_ids, args.subnet_ids).apply(
+                lambda a: list(a[1]) if a[0] else list(a[2])
+            ),
             security_groups=args.lb_security_group_ids,
             enable_cross_zone_load_balancing=True,
             tags={**tags, "Role": kind},

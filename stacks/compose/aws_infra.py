@@ -146,5 +146,6 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         fleet_security_group_ids={m: network.security_group_ids[m] for m in FLEET_MODULES},
         ingest_lb_security_group_id=network.security_group_ids["ingest-lb"],
         handoff_lb_security_group_ids={m: network.security_group_ids[lb] for m, lb in HANDOFF_LBS.items()},
+        public_ingest=settings.network.public_ingest,
     )
     return AwsInfra(network=fleet_network, kube=kube, backups=backup_target, resources=resources)

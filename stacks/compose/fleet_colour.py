@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.contract import ENVIRONMENT_OUTPUTS, FLEET_OUTPUTS, FleetNetwork
+from stacks.contract import FLEET_OUTPUTS, FleetNetwork
 from stacks.settings import StackSettings
 
 
@@ -26,12 +26,6 @@ def build_fleet_colour(settings: StackSettings) -> dict[str, Any]:
     assert settings.environment_stack is not None
     ref = pulumi.StackReference(settings.environment_stack)
     network = network_from(ref)
-    missing = [n for n in ENVIRONMENT_OUTPUTS if n not in {f.name for f in dataclasses.fields(FleetNetwork)}]
-    # Outputs the contract lists beyond FleetNetwork's fields (e.g. module security groups) are
-    # read the same way when FleetNetwork lacks them.
-    extra = {n: ref.get_output(n) for n in missing}
-    if extra:
-        network = _with_extra(network, extra)
     outputs = build_fleets(settings, network,
                            kafka_bootstrap_servers=ref.get_output("kafka_bootstrap_servers"))
     outputs["environment_stack"] = settings.environment_stack
@@ -40,18 +34,3 @@ def build_fleet_colour(settings: StackSettings) -> dict[str, Any]:
         raise ValueError(f"fleet-colour outputs missing from build_fleets: {absent}")
     return outputs
 
-
-class _Network:
-    """FleetNetwork plus contract outputs it has no field for (read with getattr)."""
-
-    def __init__(self, base: FleetNetwork, extra: dict[str, Any]) -> None:
-        self._base, self._extra = base, extra
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self._extra:
-            return self._extra[name]
-        return getattr(self._base, name)
-
-
-def _with_extra(network: FleetNetwork, extra: dict[str, Any]) -> Any:
-    return _Network(network, extra)

@@ -54,11 +54,11 @@ def build_fleets(
     colour = fleets.colour
     sized = fleet_sizing(settings)
     plan = load_plan()
-    sgs = getattr(network, "fleet_security_group_ids", None)
-    ingest_sg = _optional_list(getattr(network, "ingest_lb_security_group_id", None))
+    sgs = network.fleet_security_group_ids
+    ingest_sg = _optional_list(network.ingest_lb_security_group_id)
     # Security groups of the internal handoff load balancers ({"beta": sg, "gamma": sg}), when the
     # environment exports them; without, those load balancers have none (client IPs preserved).
-    handoff_sgs = getattr(network, "handoff_lb_security_group_ids", None)
+    handoff_sgs = network.handoff_lb_security_group_ids
     built: dict[str, Fleet] = {}
     for module in ("gamma", "beta", "alpha"):
         if module not in fleets.modules:
@@ -83,6 +83,8 @@ def build_fleets(
                 region=network.region,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.private_subnet_ids,
+                public_subnet_ids=network.public_subnet_ids,
+                internet_facing=network.public_ingest if module == "alpha" else False,
                 artifact_bucket=network.artifact_bucket,
                 backup_bucket=network.backup_bucket,
                 kms_key_arn=network.kms_key_arn,
