@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes.apiextensions as apiextensions
 import pulumi_kubernetes.core.v1 as core
-import pulumi_kubernetes.helm.v3 as helm
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_random as random
 from pydantic import SecretStr
 
 from components import versions
+from components.kube.helm import helm_release
 from components.observability import manifests
 from components.observability.alertmanager import SECRET_FILES
 from stacks.contract import NAMESPACES, KubeTarget
@@ -39,32 +39,6 @@ class ObservabilityArgs:
         if not 1024 <= self.metrics_port <= 65535:
             raise ValueError("metrics_port must be from 1024 to 65535")
 
-
-def _release(
-    name: str,
-    chart: versions.Chart,
-    namespace: str,
-    values: dict,
-    opts: pulumi.ResourceOptions,
-    release_name: str,
-) -> helm.Release:
-    return helm.Release(
-        name,
-        helm.ReleaseArgs(
-            name=release_name,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts=helm.RepositoryOptsArgs(repo=chart.repo),
-            namespace=namespace,
-            create_namespace=False,
-            values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=900,
-            max_history=10,
-        ),
-        opts=opts,
-    )
 
 
 class Observability(pulumi.ComponentResource):
@@ -128,7 +102,7 @@ class Observability(pulumi.ComponentResource):
             metrics_port=args.metrics_port,
             prometheus_role_arn=self.prometheus_role_arn,
         )
-        self.stack = _release(
+        self.stack = helm_release(
             f"{name}-kube-prometheus-stack",
             versions.KUBE_PROMETHEUS_STACK,
             ns,
@@ -172,7 +146,7 @@ class Observability(pulumi.ComponentResource):
         # --- tracing --------------------------------------------------------------------------------------
         self.otlp_endpoint: pulumi.Output[str] = pulumi.Output.from_input("")
         if s.tracing:
-            self.otel_operator = _release(
+            self.otel_operator = helm_release(
                 f"{name}-opentelemetry-operator",
                 versions.OPENTELEMETRY_OPERATOR,
                 ns,

@@ -11,6 +11,7 @@ import pulumi_kubernetes.helm.v3 as helm
 import pulumi_kubernetes.meta.v1 as meta
 
 from components import versions
+from components.kube.helm import helm_release
 from components.operators import values
 from stacks.contract import NAMESPACES, KubeTarget
 
@@ -28,33 +29,6 @@ class OperatorsArgs:
         if not self.kube.storage_class:
             raise ValueError("kube.storage_class: Scylla Manager's own ScyllaDB needs a storage class")
 
-
-def _release(
-    name: str,
-    chart: versions.Chart,
-    namespace: str,
-    chart_values: dict,
-    opts: pulumi.ResourceOptions,
-    release_name: str,
-) -> helm.Release:
-    oci = chart.repo.startswith("oci://")
-    return helm.Release(
-        name,
-        helm.ReleaseArgs(
-            name=release_name,
-            chart=f"{chart.repo}/{chart.name}" if oci else chart.name,
-            version=chart.version,
-            repository_opts=None if oci else helm.RepositoryOptsArgs(repo=chart.repo),
-            namespace=namespace,
-            create_namespace=False,
-            values=chart_values,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=900,
-            max_history=10,
-        ),
-        opts=opts,
-    )
 
 
 class Operators(pulumi.ComponentResource):
@@ -80,7 +54,7 @@ class Operators(pulumi.ComponentResource):
             )
 
         ops_ns = self.namespaces["operators"]
-        self.cert_manager = _release(
+        self.cert_manager = helm_release(
             f"{name}-cert-manager",
             versions.CERT_MANAGER,
             NAMESPACES["cert-manager"],
@@ -88,7 +62,7 @@ class Operators(pulumi.ComponentResource):
             opts_for(self.namespaces["cert-manager"]),
             "cert-manager",
         )
-        self.strimzi = _release(
+        self.strimzi = helm_release(
             f"{name}-strimzi",
             versions.STRIMZI,
             NAMESPACES["operators"],
@@ -96,7 +70,7 @@ class Operators(pulumi.ComponentResource):
             opts_for(ops_ns, self.namespaces["kafka"]),
             "strimzi",
         )
-        self.scylla_operator = _release(
+        self.scylla_operator = helm_release(
             f"{name}-scylla-operator",
             versions.SCYLLA_OPERATOR,
             NAMESPACES["operators"],
@@ -106,7 +80,7 @@ class Operators(pulumi.ComponentResource):
         )
         self.scylla_manager: helm.Release | None = None
         if args.scylla_manager:
-            self.scylla_manager = _release(
+            self.scylla_manager = helm_release(
                 f"{name}-scylla-manager",
                 versions.SCYLLA_MANAGER,
                 NAMESPACES["scylla-manager"],
@@ -114,7 +88,7 @@ class Operators(pulumi.ComponentResource):
                 opts_for(self.namespaces["scylla-manager"], self.scylla_operator),
                 "scylla-manager",
             )
-        self.cloudnative_pg = _release(
+        self.cloudnative_pg = helm_release(
             f"{name}-cloudnative-pg",
             versions.CLOUDNATIVE_PG,
             NAMESPACES["operators"],
@@ -122,7 +96,7 @@ class Operators(pulumi.ComponentResource):
             opts_for(ops_ns),
             "cloudnative-pg",
         )
-        self.barman_cloud = _release(
+        self.barman_cloud = helm_release(
             f"{name}-barman-cloud",
             versions.BARMAN_CLOUD_PLUGIN,
             NAMESPACES["operators"],

@@ -15,6 +15,7 @@ import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_random as random
 
+from components.kube.script import script_and_job
 from components.postgres import manifests
 from components.postgres.sql import LOGIN_ROLES, SINK_ROLE, WAREHOUSE_DB, WAREHOUSE_OWNER, bootstrap_sql
 from stacks.contract import NAMESPACES, BackupTarget, KubeTarget
@@ -208,26 +209,20 @@ class Postgres(pulumi.ComponentResource):
         # --- bootstrap SQL: on a writable primary only (a standby gets it by replication) ----------
         self.bootstrap_job: batch.Job | None = None
         if args.replica is None or args.replica.promote:
-            self.sql = core.ConfigMap(
+            self.sql, self.bootstrap_job = script_and_job(
                 f"{name}-bootstrap-sql",
-                metadata=meta.ObjectMetaArgs(name=f"{cluster}-bootstrap-sql", namespace=ns),
-                data={"bootstrap.sql": bootstrap_sql()},
-                opts=child(),
-            )
-            job = manifests.bootstrap_job(
-                cluster_name=cluster,
-                namespace=ns,
+                job_name=f"{name}-bootstrap-job",
                 configmap=f"{cluster}-bootstrap-sql",
-                placement=KubeTarget.placement("platform"),
-            )
-            self.bootstrap_job = batch.Job(
-                f"{name}-bootstrap-job",
-                metadata=job["metadata"],
-                spec=job["spec"],
-                opts=pulumi.ResourceOptions.merge(
-                    child(self.cluster, self.sql),
-                    pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="60m", update="60m")),
+                namespace=ns,
+                files={"bootstrap.sql": bootstrap_sql()},
+                job=lambda configmap: manifests.bootstrap_job(
+                    cluster_name=cluster,
+                    namespace=ns,
+                    configmap=configmap,
+                    placement=KubeTarget.placement("platform"),
                 ),
+                opts=child,
+                after=[self.cluster],
             )
 
         self.cluster_name = cluster

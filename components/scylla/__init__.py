@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes.apiextensions as apiextensions
-import pulumi_kubernetes.batch.v1 as batch
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 
+from components.kube.script import script_and_job
 from components.scylla import manifests
 from components.scylla.cql import schema_cql
 from components.scylla.webhook import webhook_errors
@@ -117,26 +117,17 @@ class ScyllaDb(pulumi.ComponentResource):
             )
 
         cql = schema_cql(s, args.schema_datacenters)
-        self.schema = core.ConfigMap(
+        self.schema, self.schema_job = script_and_job(
             f"{name}-schema",
-            metadata=meta.ObjectMetaArgs(name=f"{cluster}-schema", namespace=ns),
-            data={"schema.cql": cql},
-            opts=child(),
-        )
-        job = manifests.schema_job(
-            cluster=cluster,
-            namespace=ns,
+            job_name=f"{name}-schema-job",
             configmap=f"{cluster}-schema",
-            placement=KubeTarget.placement("platform"),
-        )
-        self.schema_job = batch.Job(
-            f"{name}-schema-job",
-            metadata=job["metadata"],
-            spec=job["spec"],
-            opts=pulumi.ResourceOptions.merge(
-                child(self.cluster, self.schema),
-                pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="60m", update="60m")),
+            namespace=ns,
+            files={"schema.cql": cql},
+            job=lambda configmap: manifests.schema_job(
+                cluster=cluster, namespace=ns, configmap=configmap, placement=KubeTarget.placement("platform")
             ),
+            opts=child,
+            after=[self.cluster],
         )
         self.cluster_name = cluster
         self.datacenter = args.datacenter
