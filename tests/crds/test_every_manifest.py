@@ -5,6 +5,8 @@ no object of any area escapes a schema check."""
 
 from __future__ import annotations
 
+import copy
+
 import kubernetes_validate
 import pytest
 
@@ -33,7 +35,7 @@ def test_every_kubernetes_object_passes_its_schema(plan_of, stack, overrides):
             problems += [f"{r.name}: {e}" for e in schema_errors(manifest)]
             continue
         core += 1
-        doc = dict(manifest)
+        doc = copy.deepcopy(manifest)  # the plan is shared by the session's tests: never mutate it
         doc.setdefault("metadata", {}).setdefault("name", r.name)
         # Pulumi-level placeholders: secret values and outputs unknown before deployment.
         if "[secret]" in str(doc) or "[unknown]" in str(doc):

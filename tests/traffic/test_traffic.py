@@ -90,7 +90,7 @@ def test_cutover_changes_only_the_weighted_records():
 def test_cutover_of_the_whole_prod_stack_touches_only_traffic_records(plan_of):
     d = diff(plan_of("prod"), plan_of("prod", {"traffic.active": "green"}))
     assert d["created"] == [] and d["deleted"] == []
-    assert {c["type"] for c in d["changed"]} == {RECORD}
+    assert {c["type"] for c in d["changed"]} == {RECORD}, [(c["name"], c["paths"]) for c in d["changed"]]
 
 
 def test_failover_primary_on_prod_secondary_on_dr_with_health_checks():
