@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 
 import pytest
+
+
+def _digest(plan) -> str:
+    return hashlib.sha256(
+        json.dumps([r.to_json() for r in plan.resources], sort_keys=True, default=str).encode()
+    ).hexdigest()
 
 
 @pytest.fixture(scope="session")
 def plan_of():
     """plan_of(stack, **overrides-as-dict) -> Plan, cached per session: the real program under the mock
-    runtime is evaluated once per distinct configuration."""
+    runtime is evaluated once per distinct configuration. The plans are shared by every test, so a
+    test must never change them: at the end of the session each is checked against its digest."""
     from planner.runtime import run_plan
+
+    digests: dict[tuple, tuple[object, str]] = {}
 
     @functools.cache
     def _plan(stack: str, overrides: tuple[tuple[str, object], ...] = ()):
-        return run_plan(stack, dict(overrides))
+        plan = run_plan(stack, dict(overrides))
+        digests[(stack, overrides)] = (plan, _digest(plan))
+        return plan
 
     def get(stack: str, overrides: dict[str, object] | None = None):
         return _plan(stack, tuple(sorted((overrides or {}).items())))
 
-    return get
+    yield get
+    changed = [key for key, (plan, digest) in digests.items() if _digest(plan) != digest]
+    assert not changed, f"a test changed the shared plans of {changed}: copy before changing"
