@@ -66,35 +66,30 @@ class IngestSwitch(pulumi.ComponentResource):
                 type="A",
                 set_identifier=colour,
                 weighted_routing_policies=[route53.RecordWeightedRoutingPolicyArgs(weight=weights[colour])],
-                aliases=[route53.RecordAliasArgs(name=target.dns_name, zone_id=target.zone_id,
-                                                 evaluate_target_health=True)],
+                aliases=[
+                    route53.RecordAliasArgs(
+                        name=target.dns_name, zone_id=target.zone_id, evaluate_target_health=True
+                    )
+                ],
                 opts=child,
             )
         self.health_check_fqdn = weighted_name
         outputs: dict[str, object] = {"weighted_name": weighted_name}
         if failover:
             assert args.dr_stack is not None and args.dr_region is not None
-            self.gate = route53.HealthCheck(
-                f"{name}-dr-gate",
-                type="CLOUDWATCH_METRIC",
-                cloudwatch_alarm_name=gate_alarm_name(args.dr_stack),
-                cloudwatch_alarm_region=args.dr_region,
+            self.gate, self.primary = _failover(
+                name,
+                "primary",
+                args.zone_id,
+                args.domain,
+                weighted_name,
+                alarm_name=gate_alarm_name(args.dr_stack),
+                alarm_region=args.dr_region,
                 # before the DR stack exists (or while its alarm has no data) the primary is served
-                insufficient_data_health_status="Healthy",
+                no_data="Healthy",
                 tags={**args.tags, "Name": f"{args.environment} primary ingest (DR promotion gate)"},
                 opts=child,
-            )
-            self.primary = route53.Record(
-                f"{name}-primary",
-                zone_id=args.zone_id,
-                name=args.domain,
-                type="A",
-                set_identifier="primary",
-                failover_routing_policies=[route53.RecordFailoverRoutingPolicyArgs(type="PRIMARY")],
-                health_check_id=self.gate.id,
-                aliases=[route53.RecordAliasArgs(name=weighted_name, zone_id=args.zone_id,
-                                                 evaluate_target_health=True)],
-                opts=child,
+                check_name=f"{name}-dr-gate",
             )
             outputs["gate_health_check_id"] = self.gate.id
         self.register_outputs(outputs)
@@ -125,9 +120,13 @@ class DrIngest(pulumi.ComponentResource):
             zone_id=args.zone_id,
             name=own_name,
             type="A",
-            aliases=[route53.RecordAliasArgs(name=args.load_balancer.dns_name,
-                                             zone_id=args.load_balancer.zone_id,
-                                             evaluate_target_health=True)],
+            aliases=[
+                route53.RecordAliasArgs(
+                    name=args.load_balancer.dns_name,
+                    zone_id=args.load_balancer.zone_id,
+                    evaluate_target_health=True,
+                )
+            ],
             opts=child,
         )
         # The DR ingest is healthy while its alpha target group has a healthy host.
@@ -146,26 +145,18 @@ class DrIngest(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        self.health_check = route53.HealthCheck(
-            f"{name}-ingest",
-            type="CLOUDWATCH_METRIC",
-            cloudwatch_alarm_name=self.healthy_alarm.name,
-            cloudwatch_alarm_region=args.region,
-            insufficient_data_health_status="Unhealthy",
+        self.health_check, self.secondary = _failover(
+            name,
+            "secondary",
+            args.zone_id,
+            args.domain,
+            own_name,
+            alarm_name=self.healthy_alarm.name,
+            alarm_region=args.region,
+            no_data="Unhealthy",
             tags={**args.tags, "Name": f"{args.environment} DR ingest"},
             opts=child,
-        )
-        self.secondary = route53.Record(
-            f"{name}-secondary",
-            zone_id=args.zone_id,
-            name=args.domain,
-            type="A",
-            set_identifier="secondary",
-            failover_routing_policies=[route53.RecordFailoverRoutingPolicyArgs(type="SECONDARY")],
-            health_check_id=self.health_check.id,
-            aliases=[route53.RecordAliasArgs(name=own_name, zone_id=args.zone_id,
-                                             evaluate_target_health=True)],
-            opts=child,
+            check_name=f"{name}-ingest",
         )
         # The promotion gate: the primary's failover record turns unhealthy while this is in ALARM.
         self.gate = cloudwatch.MetricAlarm(
@@ -179,10 +170,50 @@ class DrIngest(pulumi.ComponentResource):
             evaluation_periods=1,
             threshold=0,
             alarm_description="In ALARM while the DR site is promoted (dr.role primary): "
-                              "Route53 serves the DR site",
+            "Route53 serves the DR site",
             tags=args.tags,
             opts=child,
             **gate_alarm(args.promoted),  # type: ignore[arg-type]
         )
-        self.register_outputs({"site_name": own_name, "health_check_id": self.health_check.id,
-                               "gate_alarm": self.gate.name})
+        self.register_outputs(
+            {"site_name": own_name, "health_check_id": self.health_check.id, "gate_alarm": self.gate.name}
+        )
+
+
+def _failover(
+    name: str,
+    role: str,
+    zone_id: pulumi.Input[str],
+    domain: str,
+    alias: pulumi.Input[str],
+    *,
+    alarm_name: pulumi.Input[str],
+    alarm_region: pulumi.Input[str],
+    no_data: str,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    check_name: str,
+) -> tuple[route53.HealthCheck, route53.Record]:
+    """One side of the failover pair: a health check on a CloudWatch alarm and the PRIMARY or
+    SECONDARY alias record it guards (the alias evaluates its target's health too)."""
+    check = route53.HealthCheck(
+        check_name,
+        type="CLOUDWATCH_METRIC",
+        cloudwatch_alarm_name=alarm_name,
+        cloudwatch_alarm_region=alarm_region,
+        insufficient_data_health_status=no_data,
+        tags=tags,
+        opts=opts,
+    )
+    record = route53.Record(
+        f"{name}-{role}",
+        zone_id=zone_id,
+        name=domain,
+        type="A",
+        set_identifier=role,
+        failover_routing_policies=[route53.RecordFailoverRoutingPolicyArgs(type=role.upper())],
+        health_check_id=check.id,
+        aliases=[route53.RecordAliasArgs(name=alias, zone_id=zone_id, evaluate_target_health=True)],
+        opts=opts,
+    )
+    return check, record
