@@ -14,7 +14,8 @@ import pulumi_kubernetes.meta.v1 as meta
 
 from components.connect import manifests as cm
 from components.connect.config import SINK_NAME, SOURCE_NAME, sink_connector_config, source_connector_config
-from components.kafka.cluster import custom_resource
+from components.kafka.manifests import API as KAFKA_API
+from components.kube.resources import custom_resource
 from stacks.contract import KubeTarget
 from stacks.settings import StackSettings
 
@@ -143,7 +144,11 @@ class KafkaConnectCluster(pulumi.ComponentResource):
             )
         )
         self.connect = custom_resource(
-            f"{name}-connect", connect_manifest, child(*build_deps), kind="KafkaConnect"
+            f"{name}-connect",
+            connect_manifest,
+            child(*build_deps),
+            api_version=KAFKA_API,
+            kind="KafkaConnect",
         )
 
         state = cm.connector_state(s)

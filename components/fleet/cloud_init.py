@@ -89,8 +89,12 @@ def module_config(spec: CloudInitSpec) -> dict[str, Any]:
         "colour": spec.colour,
         "version": spec.artifact_version,
         **{k: spec.params[k] for k in sorted(spec.params)},
-        "listen": {"ports": list(spec.listen_ports), "health_port": spec.health_port,
-                   "health_path": HEALTH_PATH, "metrics_path": "/metrics"},
+        "listen": {
+            "ports": list(spec.listen_ports),
+            "health_port": spec.health_port,
+            "health_path": HEALTH_PATH,
+            "metrics_path": "/metrics",
+        },
         "drain_timeout_seconds": spec.drain_seconds,
         "paths": {d: f"{spec.base}/{d}" for d in ("data", "logs", *p.extra_dirs)},
         "telemetry": {"otlp_endpoint": spec.otlp_endpoint, "service_name": f"pipeline-{spec.module}"},
@@ -100,8 +104,10 @@ def module_config(spec: CloudInitSpec) -> dict[str, Any]:
     if p.uses_kafka and spec.kafka_bootstrap_servers:
         doc["kafka"] = {"bootstrap_servers": spec.kafka_bootstrap_servers}
     if p.uses_postgres:
-        db: dict[str, Any] = {"name": "pipeline_db",
-                              "credentials_ref": f"ssm:/pipeline/{spec.environment}/{spec.module}/postgres"}
+        db: dict[str, Any] = {
+            "name": "pipeline_db",
+            "credentials_ref": f"ssm:/pipeline/{spec.environment}/{spec.module}/postgres",
+        }
         if spec.postgres_host:
             db["host"] = spec.postgres_host
         doc["database"] = db
@@ -109,8 +115,9 @@ def module_config(spec: CloudInitSpec) -> dict[str, Any]:
 
 
 def module_yaml(spec: CloudInitSpec) -> str:
-    header = (f"# {spec.module}.yaml: rendered by pipeline-infra "
-              f"(seed 003 Module {spec.module.title()} Step 3)\n")
+    header = (
+        f"# {spec.module}.yaml: rendered by pipeline-infra (seed 003 Module {spec.module.title()} Step 3)\n"
+    )
     return header + yaml.safe_dump(module_config(spec), sort_keys=False, default_flow_style=False)
 
 
@@ -275,7 +282,7 @@ def state_backup_script(spec: CloudInitSpec) -> str:
         "STAMP=$(date -u +%Y%m%d-%H%M%S)",
         "TOKEN=$(curl -fsS -m 2 -X PUT http://169.254.169.254/latest/api/token "
         "-H 'X-aws-ec2-metadata-token-ttl-seconds: 60' || true)",
-        "HOST=$(curl -fsS -m 2 -H \"X-aws-ec2-metadata-token: $TOKEN\" "
+        'HOST=$(curl -fsS -m 2 -H "X-aws-ec2-metadata-token: $TOKEN" '
         "http://169.254.169.254/latest/meta-data/instance-id || hostname)",
         "WORK=$(mktemp -d)",
         "trap 'rm -rf \"$WORK\"' EXIT",
@@ -283,24 +290,24 @@ def state_backup_script(spec: CloudInitSpec) -> str:
     if m == "alpha":
         lines += [
             f"curl -fsS -X POST {admin}/pause",
-            "trap 'curl -fsS -X POST " + admin + "/resume; rm -rf \"$WORK\"' EXIT",
-            f"tar -czf \"$WORK/alpha-state-$STAMP.tar.gz\" -C {base} data",
+            "trap 'curl -fsS -X POST " + admin + '/resume; rm -rf "$WORK"\' EXIT',
+            f'tar -czf "$WORK/alpha-state-$STAMP.tar.gz" -C {base} data',
             f"curl -fsS -X POST {admin}/resume",
         ]
     elif m == "beta":
         lines += [
             f"curl -fsS -X POST {admin}/drain",
-            f"curl -fsS {admin}/cache/export > \"$WORK/beta-cache-$STAMP.json\"",
-            f"tar -czf \"$WORK/beta-state-$STAMP.tar.gz\" -C {base} data",
+            f'curl -fsS {admin}/cache/export > "$WORK/beta-cache-$STAMP.json"',
+            f'tar -czf "$WORK/beta-state-$STAMP.tar.gz" -C {base} data',
             f"curl -fsS -X POST {admin}/resume || true",
         ]
     else:
         lines += [
-            f"tar -czf \"$WORK/gamma-dlq-$STAMP.tar.gz\" -C {base} dlq",
-            f"tar -czf \"$WORK/gamma-state-$STAMP.tar.gz\" -C {base} data",
+            f'tar -czf "$WORK/gamma-dlq-$STAMP.tar.gz" -C {base} dlq',
+            f'tar -czf "$WORK/gamma-state-$STAMP.tar.gz" -C {base} data',
         ]
     lines += [
-        f"aws s3 cp --only-show-errors --region {spec.region} --recursive \"$WORK/\" \"{dest}\"",
+        f'aws s3 cp --only-show-errors --region {spec.region} --recursive "$WORK/" "{dest}"',
         "",
     ]
     return "\n".join(lines)
@@ -504,8 +511,10 @@ def cloud_config(spec: CloudInitSpec) -> dict[str, Any]:
 
 def render_cloud_init(spec: CloudInitSpec) -> str:
     """The user data (plain text; the launch template base64-encodes it)."""
-    head = (f"#cloud-config\n# pipeline module {spec.module} ({profile(spec.module).role}), environment "
-            f"{spec.environment}, colour {spec.colour}, artifact {spec.artifact_version}\n")
+    head = (
+        f"#cloud-config\n# pipeline module {spec.module} ({profile(spec.module).role}), environment "
+        f"{spec.environment}, colour {spec.colour}, artifact {spec.artifact_version}\n"
+    )
     text = head + yaml.dump(cloud_config(spec), Dumper=_Dumper, sort_keys=False, width=1000)
     if len(text.encode()) > USER_DATA_LIMIT:
         size = len(text.encode())

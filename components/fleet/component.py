@@ -96,8 +96,10 @@ class FleetArgs:
 
     @property
     def drain(self) -> int:
-        return drain_seconds(self.module, int(self.params["ACK_WAIT_TIMEOUT_MS"])
-                             if "ACK_WAIT_TIMEOUT_MS" in self.params else None)
+        return drain_seconds(
+            self.module,
+            int(self.params["ACK_WAIT_TIMEOUT_MS"]) if "ACK_WAIT_TIMEOUT_MS" in self.params else None,
+        )
 
 
 class Fleet(pulumi.ComponentResource):
@@ -110,20 +112,28 @@ class Fleet(pulumi.ComponentResource):
         tags = {**args.tags, "Environment": args.environment, "Module": args.module, "Colour": args.colour}
 
         # --- instance profile: read its artifacts, write its state backups, SSM, CloudWatch -------
-        assume = pulumi.Output.json_dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                           "Action": "sts:AssumeRole"}],
-        })
+        assume = pulumi.Output.json_dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
         self.role = iam.Role(f"{name}-role", assume_role_policy=assume, tags=tags, opts=child)
         policy = pulumi.Output.all(args.artifact_bucket, args.backup_bucket, args.kms_key_arn).apply(
-            lambda v: instance_policy(args.module, artifact_bucket=v[0], backup_bucket=v[1],
-                                      kms_key_arn=v[2]))
+            lambda v: instance_policy(args.module, artifact_bucket=v[0], backup_bucket=v[1], kms_key_arn=v[2])
+        )
         iam.RolePolicy(f"{name}-access", role=self.role.id, policy=policy, opts=child)
         for i, arn in enumerate(MANAGED_POLICIES):
             iam.RolePolicyAttachment(f"{name}-managed-{i}", role=self.role.name, policy_arn=arn, opts=child)
-        self.instance_profile = iam.InstanceProfile(f"{name}-profile", role=self.role.name, tags=tags,
-                                                    opts=child)
+        self.instance_profile = iam.InstanceProfile(
+            f"{name}-profile", role=self.role.name, tags=tags, opts=child
+        )
 
         # --- load balancer: ingest (alpha) or handoff (beta, gamma) -------------------------------
         kind = "ingest" if args.module == "alpha" else "handoff"
@@ -151,8 +161,14 @@ class Fleet(pulumi.ComponentResource):
                 deregistration_delay=drain,
                 connection_termination=True,
                 health_check=lb.TargetGroupHealthCheckArgs(
-                    protocol="HTTP", port=str(args.health_port), path=HEALTH_PATH, matcher="200",
-                    interval=10, timeout=5, healthy_threshold=3, unhealthy_threshold=3,
+                    protocol="HTTP",
+                    port=str(args.health_port),
+                    path=HEALTH_PATH,
+                    matcher="200",
+                    interval=10,
+                    timeout=5,
+                    healthy_threshold=3,
+                    unhealthy_threshold=3,
                 ),
                 tags=tags,
                 opts=child,
@@ -172,16 +188,37 @@ class Fleet(pulumi.ComponentResource):
         # --- launch template ----------------------------------------------------------------------
         ami = ssm.get_parameter_output(name=AMI_PARAMETER, opts=pulumi.InvokeOptions(parent=self))
         user_data = pulumi.Output.all(
-            args.region, args.artifact_bucket, args.backup_bucket, args.otlp_endpoint,
-            args.handoff_target, args.kafka_bootstrap_servers,
-        ).apply(lambda v: base64.b64encode(render_cloud_init(CloudInitSpec(
-            module=args.module, environment=args.environment, colour=args.colour, region=v[0],
-            params=dict(args.params), artifact_bucket=v[1], artifact_version=args.artifact_version,
-            artifact_sha256=args.artifact_sha256, backup_bucket=v[2], otlp_endpoint=v[3],
-            handoff_target=v[4], kafka_bootstrap_servers=v[5], listen_ports=args.listen_ports,
-            health_port=args.health_port, metrics_port=args.metrics_port, drain_seconds=drain,
-            node_exporter_version=NODE_EXPORTER_VERSION,
-        )).encode()).decode())
+            args.region,
+            args.artifact_bucket,
+            args.backup_bucket,
+            args.otlp_endpoint,
+            args.handoff_target,
+            args.kafka_bootstrap_servers,
+        ).apply(
+            lambda v: base64.b64encode(
+                render_cloud_init(
+                    CloudInitSpec(
+                        module=args.module,
+                        environment=args.environment,
+                        colour=args.colour,
+                        region=v[0],
+                        params=dict(args.params),
+                        artifact_bucket=v[1],
+                        artifact_version=args.artifact_version,
+                        artifact_sha256=args.artifact_sha256,
+                        backup_bucket=v[2],
+                        otlp_endpoint=v[3],
+                        handoff_target=v[4],
+                        kafka_bootstrap_servers=v[5],
+                        listen_ports=args.listen_ports,
+                        health_port=args.health_port,
+                        metrics_port=args.metrics_port,
+                        drain_seconds=drain,
+                        node_exporter_version=NODE_EXPORTER_VERSION,
+                    )
+                ).encode()
+            ).decode()
+        )
         vol = args.data_volume
         self.launch_template = ec2.LaunchTemplate(
             f"{name}-lt",
@@ -191,21 +228,32 @@ class Fleet(pulumi.ComponentResource):
             iam_instance_profile=ec2.LaunchTemplateIamInstanceProfileArgs(arn=self.instance_profile.arn),
             vpc_security_group_ids=args.security_group_ids,
             metadata_options=ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
                 instance_metadata_tags="enabled",
             ),
             block_device_mappings=[
                 ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name=ROOT_DEVICE,
                     ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=ROOT_VOLUME_GIB, volume_type="gp3", encrypted="true",
-                        kms_key_id=args.kms_key_arn, delete_on_termination="true"),
+                        volume_size=ROOT_VOLUME_GIB,
+                        volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=args.kms_key_arn,
+                        delete_on_termination="true",
+                    ),
                 ),
                 ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name=DATA_DEVICE,
                     ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=vol.size_gib, volume_type=vol.type, iops=vol.iops,
-                        encrypted="true", kms_key_id=args.kms_key_arn, delete_on_termination="true"),
+                        volume_size=vol.size_gib,
+                        volume_type=vol.type,
+                        iops=vol.iops,
+                        encrypted="true",
+                        kms_key_id=args.kms_key_arn,
+                        delete_on_termination="true",
+                    ),
                 ),
             ],
             monitoring=ec2.LaunchTemplateMonitoringArgs(enabled=True),
@@ -246,16 +294,26 @@ class Fleet(pulumi.ComponentResource):
                     auto_rollback=True,
                 ),
             ),
-            initial_lifecycle_hooks=[autoscaling.GroupInitialLifecycleHookArgs(
-                name="drain",
-                lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
-                heartbeat_timeout=drain,
-                default_result="CONTINUE",
-            )],
-            enabled_metrics=["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize",
-                             "GroupMaxSize", "GroupPendingInstances", "GroupTerminatingInstances"],
-            tags=[autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
-                  for k, v in sorted({**tags, "Name": name}.items())],
+            initial_lifecycle_hooks=[
+                autoscaling.GroupInitialLifecycleHookArgs(
+                    name="drain",
+                    lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
+                    heartbeat_timeout=drain,
+                    default_result="CONTINUE",
+                )
+            ],
+            enabled_metrics=[
+                "GroupDesiredCapacity",
+                "GroupInServiceInstances",
+                "GroupMinSize",
+                "GroupMaxSize",
+                "GroupPendingInstances",
+                "GroupTerminatingInstances",
+            ],
+            tags=[
+                autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
+                for k, v in sorted({**tags, "Name": name}.items())
+            ],
             opts=child,
         )
         target = round(load_plan().target_utilisation * 100, 1)
@@ -266,17 +324,20 @@ class Fleet(pulumi.ComponentResource):
             estimated_instance_warmup=p.stabilisation_seconds,
             target_tracking_configuration=autoscaling.PolicyTargetTrackingConfigurationArgs(
                 predefined_metric_specification=autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ASGAverageCPUUtilization"),
+                    predefined_metric_type="ASGAverageCPUUtilization"
+                ),
                 target_value=target,
             ),
             opts=child,
         )
-        self.register_outputs({
-            "group_name": self.group.name,
-            "load_balancer_dns_name": self.load_balancer.dns_name,
-            "load_balancer_zone_id": self.load_balancer.zone_id,
-            "endpoint": self.endpoint,
-        })
+        self.register_outputs(
+            {
+                "group_name": self.group.name,
+                "load_balancer_dns_name": self.load_balancer.dns_name,
+                "load_balancer_zone_id": self.load_balancer.zone_id,
+                "endpoint": self.endpoint,
+            }
+        )
 
 
 def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, kms_key_arn: str) -> str:
@@ -286,13 +347,25 @@ def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, km
     doc: dict[str, Any] = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "ReadModuleArtifacts", "Effect": "Allow", "Action": "s3:GetObject",
-             "Resource": f"arn:aws:s3:::{artifact_bucket}/artifacts/{module}/*"},
-            {"Sid": "WriteModuleState", "Effect": "Allow", "Action": "s3:PutObject",
-             "Resource": f"arn:aws:s3:::{backup_bucket}/state/{module}/*"},
+            {
+                "Sid": "ReadModuleArtifacts",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{artifact_bucket}/artifacts/{module}/*",
+            },
+            {
+                "Sid": "WriteModuleState",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{backup_bucket}/state/{module}/*",
+            },
             # Decrypt: the encrypted volumes and artifacts; GenerateDataKey: SSE-KMS uploads.
-            {"Sid": "UseEnvironmentKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-             "Resource": kms_key_arn},
+            {
+                "Sid": "UseEnvironmentKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": kms_key_arn,
+            },
         ],
     }
     return json.dumps(doc, sort_keys=True)

@@ -41,26 +41,47 @@ PROFILES: dict[str, ModuleProfile] = {
     # 003 Module Alpha Deployment > Rolling Update Procedure > Phase 2: "maximum timeout of sixty
     # seconds" (drain) and "minimum of five minutes" (stability monitoring).
     "alpha": ModuleProfile(
-        module="alpha", role="ingestion", drain_seconds=60, stabilisation_seconds=300,
-        health_grace_seconds=300, extra_dirs=(), downstream="beta", uses_postgres=True, uses_kafka=True,
+        module="alpha",
+        role="ingestion",
+        drain_seconds=60,
+        stabilisation_seconds=300,
+        health_grace_seconds=300,
+        extra_dirs=(),
+        downstream="beta",
+        uses_postgres=True,
+        uses_kafka=True,
         state_dirs=("data",),
     ),
     # 003 Module Beta Deployment > Rolling Update Procedure > Phase 3: "maximum timeout of one hundred
     # twenty seconds" (drain) and "minimum of ten minutes" (extended stability monitoring). The longer
     # grace covers the abbreviated cache warmup of Phase 3.
     "beta": ModuleProfile(
-        module="beta", role="transformation", drain_seconds=120, stabilisation_seconds=600,
-        health_grace_seconds=600, extra_dirs=("cache",), downstream="gamma", uses_postgres=True,
-        uses_kafka=False, state_dirs=("data", "cache"),
+        module="beta",
+        role="transformation",
+        drain_seconds=120,
+        stabilisation_seconds=600,
+        health_grace_seconds=600,
+        extra_dirs=("cache",),
+        downstream="gamma",
+        uses_postgres=True,
+        uses_kafka=False,
+        state_dirs=("data", "cache"),
     ),
     # 003 has no Rolling Update Procedure for Module Gamma. Gamma follows the standard procedure
     # (Module Alpha's: 60 s drain, 5 min stabilisation); its drain is stretched to the
     # acknowledgment wait (ACK_WAIT_TIMEOUT_MS) when that is longer, so that no delivery in flight
     # loses its acknowledgment (see gamma_drain_seconds). Directories: 003 Module Gamma Step 2.
     "gamma": ModuleProfile(
-        module="gamma", role="delivery", drain_seconds=60, stabilisation_seconds=300,
-        health_grace_seconds=300, extra_dirs=("dlq", "templates"), downstream=None, uses_postgres=True,
-        uses_kafka=False, state_dirs=("dlq", "data"),
+        module="gamma",
+        role="delivery",
+        drain_seconds=60,
+        stabilisation_seconds=300,
+        health_grace_seconds=300,
+        extra_dirs=("dlq", "templates"),
+        downstream=None,
+        uses_postgres=True,
+        uses_kafka=False,
+        state_dirs=("dlq", "data"),
     ),
 }
 

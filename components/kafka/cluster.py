@@ -14,39 +14,9 @@ import pulumi_random as random
 from pulumi_kubernetes.apiextensions import CustomResource
 
 from components.kafka import manifests as m
+from components.kube.resources import custom_resource
 from stacks.contract import KubeTarget
 from stacks.settings import StackSettings
-
-
-def custom_resource(
-    name: str,
-    manifest: pulumi.Input[dict[str, Any]] | dict[str, Any],
-    opts: pulumi.ResourceOptions,
-    *,
-    kind: str | None = None,
-) -> CustomResource:
-    """A CustomResource from a manifest dict, or from an Output of one (then `kind` names its kind:
-    the resource type must be known before the Output resolves)."""
-    if isinstance(manifest, dict):
-        return CustomResource(
-            name,
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=opts,
-        )
-    if kind is None:
-        raise ValueError("a manifest given as an Output needs its kind")
-    out = pulumi.Output.from_input(manifest)
-    return CustomResource(
-        name,
-        api_version=m.API,
-        kind=kind,
-        metadata=out.apply(lambda d: d["metadata"]),
-        spec=out.apply(lambda d: d["spec"]),
-        opts=opts,
-    )
 
 
 @dataclass(frozen=True)
@@ -247,7 +217,11 @@ class MirrorMaker2(pulumi.ComponentResource):
             )
         )
         self.mirror_maker = custom_resource(
-            f"{name}-mm2", manifest, child(args.kafka, user, ca, pw), kind="KafkaMirrorMaker2"
+            f"{name}-mm2",
+            manifest,
+            child(args.kafka, user, ca, pw),
+            api_version=m.API,
+            kind="KafkaMirrorMaker2",
         )
         self.state = "stopped" if s.dr is not None and s.dr.role == "primary" else "running"
         self.register_outputs({"state": self.state})

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from components import versions
 from components.kube.helm import helm_release
+from components.kube.resources import custom_resource
 from components.observability import manifests
 from components.observability.alertmanager import SECRET_FILES
 from stacks.contract import NAMESPACES, KubeTarget
@@ -38,7 +39,6 @@ class ObservabilityArgs:
             raise ValueError(f"receiver_secrets: missing {missing}")
         if not 1024 <= self.metrics_port <= 65535:
             raise ValueError("metrics_port must be from 1024 to 65535")
-
 
 
 class Observability(pulumi.ComponentResource):
@@ -115,14 +115,7 @@ class Observability(pulumi.ComponentResource):
         def custom(
             resource_name: str, manifest: dict, *deps: pulumi.Resource
         ) -> apiextensions.CustomResource:
-            return apiextensions.CustomResource(
-                resource_name,
-                api_version=manifest["apiVersion"],
-                kind=manifest["kind"],
-                metadata=manifest["metadata"],
-                spec=manifest["spec"],
-                opts=child(*(deps or (self.stack,))),
-            )
+            return custom_resource(resource_name, manifest, child(*(deps or (self.stack,))))
 
         self.rules = custom(f"{name}-rules", manifests.prometheus_rule(name="pipeline-alerts", namespace=ns))
         self.monitors: list[apiextensions.CustomResource] = [

@@ -30,7 +30,6 @@ class OperatorsArgs:
             raise ValueError("kube.storage_class: Scylla Manager's own ScyllaDB needs a storage class")
 
 
-
 class Operators(pulumi.ComponentResource):
     """cert-manager, Strimzi, Scylla Operator (+ Scylla Manager), CloudNativePG (+ barman-cloud plugin)."""
 

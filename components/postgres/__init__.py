@@ -15,6 +15,7 @@ import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_random as random
 
+from components.kube.resources import custom_resource
 from components.kube.script import script_and_job
 from components.postgres import manifests
 from components.postgres.sql import LOGIN_ROLES, SINK_ROLE, WAREHOUSE_DB, WAREHOUSE_OWNER, bootstrap_sql
@@ -118,16 +119,7 @@ class Postgres(pulumi.ComponentResource):
                 region=args.backups.region,
                 retention_days=s.backup_retention_days,
             )
-            stores.append(
-                apiextensions.CustomResource(
-                    f"{name}-store",
-                    api_version=doc["apiVersion"],
-                    kind=doc["kind"],
-                    metadata=doc["metadata"],
-                    spec=doc["spec"],
-                    opts=child(*args.operators),
-                )
-            )
+            stores.append(custom_resource(f"{name}-store", doc, child(*args.operators)))
         replica_of = None
         if args.replica is not None:
             r = args.replica
@@ -139,16 +131,7 @@ class Postgres(pulumi.ComponentResource):
                 region=r.source_region,
                 retention_days=None,
             )
-            stores.append(
-                apiextensions.CustomResource(
-                    f"{name}-source-store",
-                    api_version=doc["apiVersion"],
-                    kind=doc["kind"],
-                    metadata=doc["metadata"],
-                    spec=doc["spec"],
-                    opts=child(*args.operators),
-                )
-            )
+            stores.append(custom_resource(f"{name}-source-store", doc, child(*args.operators)))
             replica_of = {
                 "source": r.primary_cluster,
                 "source_store": source_store,
@@ -169,14 +152,7 @@ class Postgres(pulumi.ComponentResource):
         )
         if args.backups is None:
             doc["spec"].pop("plugins")
-        self.cluster = apiextensions.CustomResource(
-            f"{name}-cluster",
-            api_version=doc["apiVersion"],
-            kind=doc["kind"],
-            metadata=doc["metadata"],
-            spec=doc["spec"],
-            opts=child(*args.operators, *secrets, *stores),
-        )
+        self.cluster = custom_resource(f"{name}-cluster", doc, child(*args.operators, *secrets, *stores))
 
         if args.backups is not None:
             doc = manifests.scheduled_backup(
@@ -187,24 +163,12 @@ class Postgres(pulumi.ComponentResource):
                 # A standby replica's base backups start when it is promoted.
                 suspend=args.replica is not None and not args.replica.promote,
             )
-            self.scheduled_backup = apiextensions.CustomResource(
-                f"{name}-daily-backup",
-                api_version=doc["apiVersion"],
-                kind=doc["kind"],
-                metadata=doc["metadata"],
-                spec=doc["spec"],
-                opts=child(*args.operators, self.cluster),
+            self.scheduled_backup = custom_resource(
+                f"{name}-daily-backup", doc, child(*args.operators, self.cluster)
             )
 
         doc = manifests.pod_monitor(name=cluster, namespace=ns, cluster_name=cluster)
-        self.pod_monitor = apiextensions.CustomResource(
-            f"{name}-pod-monitor",
-            api_version=doc["apiVersion"],
-            kind=doc["kind"],
-            metadata=doc["metadata"],
-            spec=doc["spec"],
-            opts=child(*args.monitoring, self.cluster),
-        )
+        self.pod_monitor = custom_resource(f"{name}-pod-monitor", doc, child(*args.monitoring, self.cluster))
 
         # --- bootstrap SQL: on a writable primary only (a standby gets it by replication) ----------
         self.bootstrap_job: batch.Job | None = None

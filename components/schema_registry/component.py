@@ -39,11 +39,14 @@ class SchemaRegistry(pulumi.ComponentResource):
             parent=self, provider=kube.provider, depends_on=[*kube.depends_on, *args.depends_on]
         )
         jmx = sm.jmx_exporter_configmap(namespace=ns)
-        self.jmx_config = core.ConfigMap(f"{name}-jmx-exporter", metadata=jmx["metadata"], data=jmx["data"],
-                                         opts=child)
+        self.jmx_config = core.ConfigMap(
+            f"{name}-jmx-exporter", metadata=jmx["metadata"], data=jmx["data"], opts=child
+        )
         dep = sm.deployment(s, namespace=ns, placement=KubeTarget.placement("platform"))
         self.deployment = apps.Deployment(
-            f"{name}-deployment", metadata=dep["metadata"], spec=dep["spec"],
+            f"{name}-deployment",
+            metadata=dep["metadata"],
+            spec=dep["spec"],
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.jmx_config])),
         )
         svc = sm.service(namespace=ns)

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_kubernetes.apiextensions as apiextensions
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 
+from components.kube.resources import custom_resource
 from components.kube.script import script_and_job
 from components.scylla import manifests
 from components.scylla.cql import schema_cql
@@ -95,14 +95,7 @@ class ScyllaDb(pulumi.ComponentResource):
                 "ScyllaCluster would be refused by the operator's webhook: " + "; ".join(problems)
             )
         deps = [*args.operators] + ([agent_secret] if agent_secret is not None else [])
-        self.cluster = apiextensions.CustomResource(
-            f"{name}-cluster",
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=child(*deps),
-        )
+        self.cluster = custom_resource(f"{name}-cluster", manifest, child(*deps))
         if role_arn is not None:
             # The operator creates the member service account; the agent (a sidecar in the ScyllaDB
             # pods) gets the bucket role by its IRSA annotation.
