@@ -15,6 +15,7 @@ import pulumi_aws.kms as kms
 import pulumi_aws.s3 as s3
 from pulumi_aws.provider import Provider as AwsProvider
 
+from components.aws.kms import customer_key
 from components.backups.layout import (
     artifact_lifecycle_rules,
     audit_lifecycle_rules,
@@ -127,11 +128,9 @@ class Backups(pulumi.ComponentResource):
         tags = {"Environment": args.environment, **args.tags}
         env = args.environment
 
-        self.key = kms.Key(
+        self.key = customer_key(
             f"{name}-key",
-            description=f"pipeline-infra {env}: backups, audit logs and artifacts",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
+            f"pipeline-infra {env}: backups, audit logs and artifacts",
             tags=tags,
             opts=child,
         )
@@ -169,11 +168,9 @@ class Backups(pulumi.ComponentResource):
         self.replicas: dict[str, _Bucket] = {}
         if b.replicate_to_region is not None:
             replica = AwsProvider(f"{name}-replica-region", region=b.replicate_to_region, opts=child)
-            self.replica_key = kms.Key(
+            self.replica_key = customer_key(
                 f"{name}-replica-key",
-                description=f"pipeline-infra {env}: replicas in {b.replicate_to_region}",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
+                f"pipeline-infra {env}: replicas in {b.replicate_to_region}",
                 tags=tags,
                 opts=pulumi.ResourceOptions(parent=self, provider=replica),
             )

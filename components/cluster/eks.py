@@ -13,10 +13,10 @@ import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.ec2 as ec2
 import pulumi_aws.eks as eks
 import pulumi_aws.iam as iam
-import pulumi_aws.kms as kms
 import pulumi_kubernetes.storage.v1 as storage
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
+from components.aws.kms import customer_key
 from components.cluster.spec import (
     CONTROL_PLANE_LOGS,
     EBS_CSI_SERVICE_ACCOUNT,
@@ -75,19 +75,15 @@ class EksCluster(pulumi.ComponentResource):
         self._tags = tags
 
         # Envelope encryption of Kubernetes secrets; a second key for the data plane's volumes.
-        self.secrets_key = kms.Key(
+        self.secrets_key = customer_key(
             f"{name}-secrets",
-            description=f"{args.cluster_name}: Kubernetes secrets envelope encryption",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
+            f"{args.cluster_name}: Kubernetes secrets envelope encryption",
             tags=tags,
             opts=child,
         )
-        self.volumes_key = kms.Key(
+        self.volumes_key = customer_key(
             f"{name}-volumes",
-            description=f"{args.cluster_name}: EBS volumes of the data plane",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
+            f"{args.cluster_name}: EBS volumes of the data plane",
             tags=tags,
             opts=child,
         )

@@ -13,6 +13,7 @@ import pulumi_aws.iam as iam
 import pulumi_aws.kms as kms
 import pulumi_aws.vpc as vpc
 
+from components.aws.kms import customer_key
 from components.network.flows import (
     INTERFACE_ENDPOINTS,
     SECURITY_GROUPS,
@@ -223,13 +224,11 @@ class Network(pulumi.ComponentResource):
         # The environment's log groups are encrypted with a customer managed key (with an account).
         self.logs_key: kms.Key | None = None
         if args.account_id is not None:
-            self.logs_key = kms.Key(
+            self.logs_key = customer_key(
                 f"{name}-logs",
-                description=f"pipeline-infra {args.environment}: CloudWatch log groups",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                policy=log_key_policy(account_id=args.account_id, region=args.region),
+                f"pipeline-infra {args.environment}: CloudWatch log groups",
                 tags=tags,
+                policy=log_key_policy(account_id=args.account_id, region=args.region),
                 opts=child,
             )
 

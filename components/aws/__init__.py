@@ -1,0 +1,1 @@
+"""Small AWS building blocks shared by the AWS components."""

@@ -1,0 +1,25 @@
+"""The project's customer managed keys: rotated yearly, 30 days' grace before a deletion."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws.kms as kms
+
+
+def customer_key(
+    name: str,
+    description: str,
+    *,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    policy: pulumi.Input[str] | None = None,
+) -> kms.Key:
+    return kms.Key(
+        name,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=policy,
+        tags=tags,
+        opts=opts,
+    )
