@@ -81,6 +81,13 @@ class KubeTarget:
     # only that service account can assume (EKS OIDC). None on an existing cluster from a kubeconfig.
     irsa_role: Callable[[str, str, str, pulumi.Input[str]], pulumi.Output[str]] | None = None
 
+    def options(self, parent: pulumi.Resource, *deps: pulumi.Resource) -> pulumi.ResourceOptions:
+        """Options of a Kubernetes child: its parent, this cluster's provider, and what it waits for
+        (the cluster's readiness, then `deps`)."""
+        return pulumi.ResourceOptions(
+            parent=parent, provider=self.provider, depends_on=[*self.depends_on, *deps]
+        )
+
     @staticmethod
     def placement(workload: str) -> dict[str, Any]:
         """nodeSelector and tolerations that pin a workload to its managed node group."""

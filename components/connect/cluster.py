@@ -82,11 +82,7 @@ class KafkaConnectCluster(pulumi.ComponentResource):
         assert s.connect is not None
 
         def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self,
-                provider=kube.provider,
-                depends_on=[*kube.depends_on, args.operator, *args.depends_on, *deps],
-            )
+            return kube.options(self, args.operator, *args.depends_on, *deps)
 
         sink_secret = core.Secret(
             f"{name}-sink-credentials",

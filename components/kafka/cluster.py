@@ -42,9 +42,7 @@ class KafkaCluster(pulumi.ComponentResource):
         s, kube, ns = args.settings, args.kube, args.namespace
 
         def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=kube.provider, depends_on=[*kube.depends_on, args.operator, *deps]
-            )
+            return kube.options(self, args.operator, *deps)
 
         placement = KubeTarget.placement("kafka")
         self.pools = [
@@ -181,9 +179,7 @@ class MirrorMaker2(pulumi.ComponentResource):
         s, kube, ns = args.settings, args.kube, args.namespace
 
         def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=kube.provider, depends_on=[*kube.depends_on, args.operator, *deps]
-            )
+            return kube.options(self, args.operator, *deps)
 
         ca_name, pw_name = f"{m.SOURCE_ALIAS}-cluster-ca-cert", f"{m.MIRRORMAKER_SOURCE_USER}-password"
         ca = core.Secret(

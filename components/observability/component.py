@@ -49,9 +49,7 @@ class Observability(pulumi.ComponentResource):
         kube, s, ns = args.kube, args.settings, args.namespace
 
         def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=kube.provider, depends_on=[*kube.depends_on, *deps]
-            )
+            return kube.options(self, *deps)
 
         self.namespace = core.Namespace(
             f"{name}-ns", metadata=meta.ObjectMetaArgs(name=ns, labels=dict(manifests.PART_OF)), opts=child()

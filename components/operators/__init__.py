@@ -36,7 +36,7 @@ class Operators(pulumi.ComponentResource):
     def __init__(self, name: str, args: OperatorsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pipeline-infra:dataplane:Operators", name, None, opts)
         kube = args.kube
-        base = pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=list(kube.depends_on))
+        base = kube.options(self)
 
         self.namespaces: dict[str, core.Namespace] = {}
         for key in DATA_PLANE_NAMESPACES:
@@ -48,9 +48,7 @@ class Operators(pulumi.ComponentResource):
             )
 
         def opts_for(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=kube.provider, depends_on=[*kube.depends_on, *deps]
-            )
+            return kube.options(self, *deps)
 
         ops_ns = self.namespaces["operators"]
         self.cert_manager = helm_release(

@@ -68,11 +68,7 @@ class Postgres(pulumi.ComponentResource):
         kube, s, ns, cluster = args.kube, args.settings, args.namespace, args.cluster_name
 
         def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self,
-                provider=kube.provider,
-                depends_on=[*kube.depends_on, *args.namespace_resources, *deps],
-            )
+            return kube.options(self, *args.namespace_resources, *deps)
 
         # --- credentials: one basic-auth Secret per role, from a Pulumi secret ---------------------
         self.passwords: dict[str, random.RandomPassword] = {}

@@ -35,9 +35,7 @@ class SchemaRegistry(pulumi.ComponentResource):
     ) -> None:
         super().__init__("pipeline-infra:streaming:SchemaRegistry", name, None, opts)
         s, kube, ns = args.settings, args.kube, args.namespace
-        child = pulumi.ResourceOptions(
-            parent=self, provider=kube.provider, depends_on=[*kube.depends_on, *args.depends_on]
-        )
+        child = kube.options(self, *args.depends_on)
         jmx = sm.jmx_exporter_configmap(namespace=ns)
         self.jmx_config = core.ConfigMap(
             f"{name}-jmx-exporter", metadata=jmx["metadata"], data=jmx["data"], opts=child
