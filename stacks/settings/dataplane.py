@@ -10,49 +10,21 @@ from pydantic import Field, field_validator, model_validator
 from .base import Strict
 
 _IDENT = r"^[a-z][a-z0-9_]{0,47}$"
-Quantity = str  # Kubernetes quantity such as "4", "500m", "16Gi"
 _QTY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$"
 
-# Cron fields: seconds (six-field form only), minute, hour, day of month, month, day of week.
-_CRON_RANGES = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_CRON_NAMES = {**{m: i + 1 for i, m in enumerate(_MONTH_NAMES)},
-               **{d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}}
-
-
-def _cron_field(field: str, lo: int, hi: int) -> bool:
-    for part in field.split(","):
-        rng, _, step = part.partition("/")
-        if step and not (step.isdigit() and int(step) > 0):
-            return False
-        if rng in ("*", "?"):
-            continue
-        bounds = rng.split("-")
-        if len(bounds) > 2:
-            return False
-        try:
-            values = [_CRON_NAMES[b.lower()] if b.lower() in _CRON_NAMES else int(b) for b in bounds]
-        except ValueError:
-            return False
-        if not all(lo <= v <= hi for v in values) or values != sorted(values):
-            return False
-    return True
-
-
 def check_cron(expr: str, *, seconds: bool) -> str:
-    """A cron expression with five fields (or six, seconds first, when `seconds`); no time zone."""
-    fields = expr.split()
+    """A cron expression with five fields (or six, seconds first, when `seconds`); no time zone. The
+    fields are checked by the same parser rules as the operators' (components/scylla/webhook.py)."""
+    from components.scylla.webhook import cron_error
+
     want = 6 if seconds else 5
-    if "TZ" in expr or len(fields) != want:
+    if "TZ" in expr or len(expr.split()) != want:
         form = "six fields (second minute hour day month weekday)" if seconds else \
             "five fields (minute hour day month weekday)"
         raise ValueError(f"must be a cron expression of {form} without a time zone (got {expr!r})")
-    ranges = _CRON_RANGES if seconds else _CRON_RANGES[1:]
-    for field, (lo, hi) in zip(fields, ranges, strict=True):
-        if not _cron_field(field, lo, hi):
-            raise ValueError(
-                f"cron field {field!r} is not valid in {expr!r} (allowed {lo}-{hi}, *, lists, ranges, steps)"
-            )
+    error = cron_error(expr)
+    if error:
+        raise ValueError(f"must be a cron expression the operators accept: {error}")
     return expr
 
 
@@ -60,9 +32,10 @@ _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _SEED = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
-def _positive(quantity: str) -> bool:
-    return any(c in "123456789" for c in quantity.split(".")[0]) or (
-        "." in quantity and any(c in "123456789" for c in quantity.split(".")[1]))
+def _positive(text: str) -> bool:
+    from components.scylla.webhook import quantity
+
+    return quantity(text) > 0
 
 
 class Resources(Strict):
