@@ -159,6 +159,14 @@ def load_settings(
 
 def _check_combination(s: StackSettings, source: str) -> None:
     combo = (s.role, s.target)
+    if s.kubernetes is not None and s.kubernetes.kubeconfig is not None and s.connect is not None \
+            and s.connect.image_repository is None:
+        # An existing cluster has no IRSA, so the Connect build cannot push to the stack's own ECR.
+        raise SettingsError(
+            source, f"{PROJECT}:connect.image_repository",
+            "required on an existing cluster (kubernetes.kubeconfig): the registry the Kafka Connect "
+            "image is pushed to, with connect.push_secret",
+        )
     if combo not in REQUIRED:
         raise SettingsError(
             source,

@@ -172,7 +172,14 @@ class ConnectSettings(Strict):
     def _registry(self) -> ConnectSettings:
         if self.push_secret is not None and self.image_repository is None:
             raise ValueError("push_secret is only used with image_repository")
+        # The JVM refuses to start when the initial heap exceeds the maximum.
+        if _heap_mib(self.heap_min) > _heap_mib(self.heap_max):
+            raise ValueError(f"heap_min {self.heap_min} must not exceed heap_max {self.heap_max}")
         return self
+
+
+def _heap_mib(size: str) -> int:
+    return int(size[:-1]) * (1024 if size.endswith("g") else 1)
 
 
 class SchemaRegistrySettings(Strict):

@@ -58,7 +58,7 @@ def settings_of(stack: str, overrides: dict[str, Any] | None = None) -> StackSet
 
 
 @functools.cache
-def _run(stack: str, overrides: tuple[tuple[str, Any], ...], irsa: bool) -> StreamingPlan:
+def _run(stack: str, overrides: tuple[tuple[str, Any], ...]) -> StreamingPlan:
     settings = settings_of(stack, dict(overrides))
     region = settings.region or "us-east-1"
     monitor = RecordingMonitor(PlanMocks(region=region))
@@ -82,7 +82,7 @@ def _run(stack: str, overrides: tuple[tuple[str, Any], ...], irsa: bool) -> Stre
             storage_class="gp3-encrypted",
             zones=tuple(f"{region}{z}" for z in "abc"),
             region=region,
-            irsa_role=irsa_role if irsa else None,
+            irsa_role=irsa_role,
         )
         strimzi = pulumi.ComponentResource("test:operators:Strimzi", "strimzi")
         password = pulumi.Output.secret("sink-password-value")
@@ -104,6 +104,6 @@ def _run(stack: str, overrides: tuple[tuple[str, Any], ...], irsa: bool) -> Stre
 
 
 def streaming_plan(
-    stack: str, overrides: dict[str, Any] | None = None, *, irsa: bool = True
+    stack: str, overrides: dict[str, Any] | None = None
 ) -> StreamingPlan:
-    return _run(stack, tuple(sorted((overrides or {}).items())), irsa)
+    return _run(stack, tuple(sorted((overrides or {}).items())))

@@ -246,8 +246,14 @@ def test_connect_build_to_a_configured_registry():
 
 
 def test_a_cluster_without_irsa_needs_a_registry():
-    with pytest.raises(Exception, match="image_repository"):
-        streaming_plan("staging", irsa=False)
+    # An existing cluster (secret kubernetes.kubeconfig) has no IRSA to push to the stack's ECR.
+    from planner.runtime import run_plan
+
+    with pytest.raises(SettingsError) as err:
+        run_plan("staging", {"kubernetes": {"kubeconfig": {"secure": "v1:encrypted"}}})
+    assert str(err.value).startswith(
+        "Pulumi.staging.yaml: pipeline-infra:connect.image_repository: required on an existing cluster"
+    )
 
 
 @pytest.mark.parametrize(
@@ -263,6 +269,14 @@ def test_bad_streaming_settings_fail_as_one_settings_error(overrides):
     with pytest.raises(SettingsError) as err:
         streaming_plan("staging", overrides)
     assert "pipeline-infra:" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_initial_heap_above_maximum_is_refused():
+    with pytest.raises(SettingsError) as err:
+        streaming_plan("staging", {"connect.heap_min": "8g", "connect.heap_max": "2g"})
+    assert str(err.value).startswith(
+        "Pulumi.staging.yaml: pipeline-infra:connect: heap_min 8g must not exceed"
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
