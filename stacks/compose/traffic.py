@@ -72,7 +72,7 @@ def build_traffic(
                                                  zone_id=fleet_outputs["ingest_lb_zone_id"]),
                 load_balancer_arn_suffix=fleet_outputs["ingest_lb_arn_suffix"],
                 target_group_arn_suffix=fleet_outputs["ingest_target_group_arn_suffix"],
-                region=settings.region or "us-west-2",
+                region=settings.region,
                 tags=tags,
             ))
             outputs["ingest_health_check_fqdn"] = site.site.name

@@ -159,11 +159,16 @@ def load_settings(
 
 def _check_combination(s: StackSettings, source: str) -> None:
     combo = (s.role, s.target)
-    if s.kubernetes is not None and s.kubernetes.kubeconfig is not None and s.connect is not None \
-            and s.connect.image_repository is None:
+    if (
+        s.kubernetes is not None
+        and s.kubernetes.kubeconfig is not None
+        and s.connect is not None
+        and s.connect.image_repository is None
+    ):
         # An existing cluster has no IRSA, so the Connect build cannot push to the stack's own ECR.
         raise SettingsError(
-            source, f"{PROJECT}:connect.image_repository",
+            source,
+            f"{PROJECT}:connect.image_repository",
             "required on an existing cluster (kubernetes.kubeconfig): the registry the Kafka Connect "
             "image is pushed to, with connect.push_secret",
         )
@@ -237,37 +242,54 @@ def _check_combination(s: StackSettings, source: str) -> None:
         )
     if s.fleets is not None and s.capacity is not None:
         _check_fleets(s, source)
+    if s.fleets is not None and "alpha" not in s.fleets.modules and (s.role == "fleet-colour" or s.dr):
+        # The ingest DNS (weighted records, DR failover) points at alpha's load balancer.
+        raise SettingsError(
+            source,
+            _key(("fleets", "modules")),
+            "must include alpha here: the ingest DNS of a colour stack or a DR site points at it",
+        )
+    if s.fleets is not None and s.network is not None:
+        fleet_ports = {s.fleets.handoff_port, s.fleets.health_port, s.fleets.metrics_port}
+        clash = sorted(set(s.network.source_ports) & fleet_ports)
+        if clash:
+            raise SettingsError(
+                source,
+                _key(("network", "source_ports")),
+                f"{clash} are the fleets' handoff, health or metrics ports; choose other source ports",
+            )
 
 
 def _check_fleets(s: StackSettings, source: str) -> None:
-    from components.capacity import size_module
+    """Overrides against the sizing the program will use (stacks/sizing.py: the stack's profile, a
+    promoted DR site sizing as production, its AZs)."""
+    from stacks.sizing import effective_profile, fleet_sizing
 
     assert s.fleets is not None and s.capacity is not None
-    plan = load_plan()
-    for module, override in s.fleets.overrides.items():
-        key = ("fleets", "overrides", module)
+    for module in s.fleets.overrides:
         if module not in s.fleets.modules:
             raise SettingsError(
-                source, _key(key), f"module {module} is not in fleets.modules {s.fleets.modules}"
+                source,
+                _key(("fleets", "overrides", module)),
+                f"module {module} is not in fleets.modules {s.fleets.modules}",
             )
-        sized = size_module(
-            module,
-            profile=s.capacity.profile,
-            horizon_months=s.capacity.horizon_months,
-            growth_factor=s.capacity.growth_factor,
-        )
-        lo = override.min if override.min is not None else sized.min
-        want = override.desired if override.desired is not None else sized.desired
-        hi = override.max if override.max is not None else sized.max
+    plan = load_plan()
+    production = effective_profile(s) == "production"
+    for module, sized in fleet_sizing(s).items():
+        key = ("fleets", "overrides", module)
         baseline = plan.modules[module].reserved_baseline
-        if s.capacity.profile == "production" and lo < baseline:
+        if production and sized.min < baseline:
             raise SettingsError(
                 source,
                 _key((*key, "min")),
-                f"must be at least the reserved baseline {baseline} of capacity-plan.yaml (got {lo})",
+                f"must be at least the reserved baseline {baseline} of capacity-plan.yaml (got {sized.min})",
             )
-        if not lo <= want <= hi:
-            raise SettingsError(source, _key(key), f"needs min <= desired <= max (got {lo}/{want}/{hi})")
+        if not sized.min <= sized.desired <= sized.max:
+            raise SettingsError(
+                source,
+                _key(key),
+                f"needs min <= desired <= max (got {sized.min}/{sized.desired}/{sized.max})",
+            )
 
 
 def _fill_secrets(s: StackSettings, source: str, offline: bool) -> StackSettings:

@@ -12,6 +12,7 @@ from .base import Strict
 _IDENT = r"^[a-z][a-z0-9_]{0,47}$"
 _QTY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$"
 
+
 def check_cron(expr: str, *, seconds: bool) -> str:
     """A cron expression with five fields (or six, seconds first, when `seconds`); no time zone. The
     fields are checked by the same parser rules as the operators' (components/scylla/webhook.py)."""
@@ -19,8 +20,11 @@ def check_cron(expr: str, *, seconds: bool) -> str:
 
     want = 6 if seconds else 5
     if "TZ" in expr or len(expr.split()) != want:
-        form = "six fields (second minute hour day month weekday)" if seconds else \
-            "five fields (minute hour day month weekday)"
+        form = (
+            "six fields (second minute hour day month weekday)"
+            if seconds
+            else "five fields (minute hour day month weekday)"
+        )
         raise ValueError(f"must be a cron expression of {form} without a time zone (got {expr!r})")
     error = cron_error(expr)
     if error:
@@ -67,8 +71,13 @@ def _default_tables() -> list[CdcTable]:
         CdcTable(
             name="orders",
             primary_key=["order_id"],
-            columns={"order_id": "uuid", "user_id": "uuid", "amount": "decimal", "status": "text",
-                     "created_at": "timestamp"},
+            columns={
+                "order_id": "uuid",
+                "user_id": "uuid",
+                "amount": "decimal",
+                "status": "text",
+                "created_at": "timestamp",
+            },
         ),
     ]
 
@@ -163,7 +172,8 @@ class ConnectSettings(Strict):
     # of the stack, pushed to by the build pod's IAM role (IRSA). Set: any registry, with
     # `push_secret` naming a kubernetes.io/dockerconfigjson Secret in the kafka namespace.
     image_repository: str | None = Field(
-        None, pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)+$",
+        None,
+        pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)+$",
         description="registry/repository of the built Connect image, without tag",
     )
     push_secret: str | None = Field(None, pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")

@@ -17,7 +17,9 @@ class NetworkSettings(Strict):
     nat: Literal["per-az", "single"] = Field("per-az", description="one NAT gateway per AZ, or one")
     # 003 Module Alpha Step 1: sources reach the adapters on their ports.
     source_cidrs: list[Cidr] = Field(default_factory=list, description="networks of the data sources")
-    source_ports: list[int] = Field(default_factory=lambda: [8443], description="source adapter ports")
+    source_ports: list[int] = Field(
+        default_factory=lambda: [8443], min_length=1, description="source adapter ports"
+    )
     # 003 Module Beta Step 1: egress to enrichment sources; Gamma Step 1: egress to destinations.
     enrichment_cidrs: list[Cidr] = Field(default_factory=list)
     destination_cidrs: list[Cidr] = Field(default_factory=list)
@@ -118,4 +120,4 @@ def overlapping_networks(cidrs: dict[str, str]) -> list[tuple[str, str]]:
     import ipaddress
 
     items = sorted((name, ipaddress.ip_network(cidr)) for name, cidr in cidrs.items())
-    return [(a, b) for i, (a, na) in enumerate(items) for b, nb in items[i + 1:] if na.overlaps(nb)]
+    return [(a, b) for i, (a, na) in enumerate(items) for b, nb in items[i + 1 :] if na.overlaps(nb)]

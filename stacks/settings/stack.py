@@ -36,6 +36,8 @@ class TrafficSettings(Strict):
 
     @model_validator(mode="after")
     def _weights(self) -> TrafficSettings:
+        if set(self.colour_stacks) != {"blue", "green"}:
+            raise ValueError("colour_stacks: name the stack of both colours, blue and green")
         if self.weights is not None:
             if any(not 0 <= w <= 100 for w in self.weights.values()):
                 raise ValueError("weights: each weight must be from 0 to 100")
@@ -115,20 +117,45 @@ class StackSettings(Strict):
 REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("environment", "docker"): ("scylla", "postgres", "kafka", "connect", "schema_registry", "observability"),
     ("environment", "aws"): (
-        "region", "network", "cluster", "scylla", "postgres", "kafka", "connect", "schema_registry",
-        "observability", "backups",
+        "region",
+        "network",
+        "cluster",
+        "scylla",
+        "postgres",
+        "kafka",
+        "connect",
+        "schema_registry",
+        "observability",
+        "backups",
     ),
     ("fleet-colour", "aws"): ("region", "capacity", "fleets", "environment_stack"),
 }
 FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
     ("environment", "docker"): (
-        "region", "network", "cluster", "kubernetes", "capacity", "fleets", "backups", "traffic", "dr",
+        "region",
+        "network",
+        "cluster",
+        "kubernetes",
+        "capacity",
+        "fleets",
+        "backups",
+        "traffic",
+        "dr",
         "environment_stack",
     ),
     ("environment", "aws"): ("environment_stack",),
     ("fleet-colour", "aws"): (
-        "network", "cluster", "kubernetes", "backups", "scylla", "postgres", "kafka", "connect",
-        "schema_registry", "observability", "traffic",
+        "network",
+        "cluster",
+        "kubernetes",
+        "backups",
+        "scylla",
+        "postgres",
+        "kafka",
+        "connect",
+        "schema_registry",
+        "observability",
+        "traffic",
     ),
 }
 # Secrets an AWS environment needs for its Alertmanager receivers (003 Alert Routing).

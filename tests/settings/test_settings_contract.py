@@ -266,3 +266,17 @@ def test_values_as_the_engine_passes_them_json_text_and_strings():
     cfg = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
     s = load(cfg)
     assert s.capacity.horizon_months == 0 and s.fleets.colour == "blue"
+
+
+def test_overrides_are_checked_against_the_promoted_dr_sizing():
+    # A promoted DR site sizes as production (desired alpha 4, seed 003 Compute Capacity), so a
+    # max of 3 cannot hold it, although it fits the warm-standby size (2).
+    cfg = with_("prod-dr", "pipeline-infra:fleets", {"alpha": {"max": 3}}, "overrides")
+    cfg["pipeline-infra:dr"] = {**cfg["pipeline-infra:dr"], "role": "primary"}
+    with pytest.raises(SettingsError) as info:
+        load(cfg, source="Pulumi.prod-dr.yaml")
+    assert str(info.value) == (
+        "Pulumi.prod-dr.yaml: pipeline-infra:fleets.overrides.alpha: needs min <= desired <= max (got 3/4/3)"
+    )
+    cfg["pipeline-infra:dr"]["role"] = "standby"
+    assert load(cfg, source="Pulumi.prod-dr.yaml").fleets.overrides["alpha"].max == 3
