@@ -264,7 +264,7 @@ def test_dr_site_requests_and_accepts_the_peering_and_routes_both_ways(plan_of):
     private_tables = {r.id for r in plan.of_type("aws:ec2/routeTable:RouteTable") if "private" in r.name}
     assert {r.inputs["routeTableId"] for r in to_primary} == private_tables
     assert len(to_dr) == 3 and not {r.inputs["routeTableId"] for r in to_dr} & private_tables
-    assert plan.outputs.get("vpc_peering_connection_id") in (None, pcx.id)
+    assert plan.outputs["vpc_peering_connection_id"] == pcx.id
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])

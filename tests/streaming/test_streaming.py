@@ -161,11 +161,13 @@ def test_topics_derive_from_the_table_list(stack):
     }
     cdc = [f"{s.connect.topic_prefix}.{s.scylla.keyspace}.{t.name}" for t in s.scylla.tables]
     assert cdc == ["cdc.scylla.app_data.users", "cdc.scylla.app_data.orders"]  # settings defaults (seed 000)
+    # These stack files leave partitions and retention at the settings defaults: 12 partitions,
+    # 7 days (168 h) for CDC topics, 14 days (336 h) for the DLQ.
     for name in cdc:
-        assert topics[name]["partitions"] == s.kafka.topic_partitions
-        assert topics[name]["config"]["retention.ms"] == s.kafka.retention_hours * 3_600_000
+        assert topics[name]["partitions"] == 12
+        assert topics[name]["config"]["retention.ms"] == 168 * 3_600_000
     # seed 000 Emergency Procedures > P1: DLQ Accumulation: the DLQ topic dlq-scylla-source.
-    assert topics["dlq-scylla-source"]["config"]["retention.ms"] == s.kafka.dlq_retention_hours * 3_600_000
+    assert topics["dlq-scylla-source"]["config"]["retention.ms"] == 336 * 3_600_000
     # Connect's storage topics and the registry's kafkastore are compacted.
     for name in ("connect-configs", "connect-offsets", "connect-status", "_schemas"):
         assert topics[name]["config"]["cleanup.policy"] == "compact"
