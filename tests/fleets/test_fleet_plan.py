@@ -4,7 +4,6 @@ or computed in the comment from the seed's own inputs; never read back from the 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import subprocess
 import sys
@@ -77,7 +76,8 @@ def test_staging_is_seed_count_at_half_spec(fleets_of, module):
     count, vcpu, mem = STAGING[module]
     g = asg(plan, module)
     assert (g["minSize"], g["desiredCapacity"]) == (count, count)
-    assert g["maxSize"] >= count
+    # docs/capacity.md: staging's max leaves room for one more instance in each of the 3 AZs.
+    assert g["maxSize"] == count + 3
     assert AWS_SPECS[lt(plan, module)["instanceType"]] == (vcpu, mem)
 
 
@@ -136,7 +136,8 @@ def test_refresh_drain_and_health_per_seed(fleets_of, module):
     assert hooks[0]["heartbeatTimeout"] == DRAIN[module]
     assert hooks[0]["defaultResult"] == "CONTINUE"
     assert g["healthCheckType"] == "ELB"
-    assert g["healthCheckGracePeriod"] >= 60
+    # The grace before ELB health counts is the seed's stabilisation window (alpha 5, beta 10 min).
+    assert g["healthCheckGracePeriod"] == STABILISATION[module]
     groups = [t for t in plan.of_type(TG) if t.name.startswith(f"{module}-blue-")]
     assert groups
     for t in groups:
@@ -228,11 +229,6 @@ def test_plan_cli_shows_the_fleets_with_their_sizing():
     assert "Policy: 0 violation(s)" in out.stdout
 
 
-_AREAS = ("aws_infra", "data_plane", "observability", "streaming")
-
-
-@pytest.mark.skipif(any(importlib.util.find_spec(f"stacks.compose.{a}") is None for a in _AREAS),
-                    reason="an environment stack is planned whole once every area's composition exists")
 @pytest.mark.parametrize("stack,expected", [
     # 003 Step 1: staging 2/3/2; capacity-plan.yaml warm_standby 2/3/2 at production shape (prod-dr).
     ("staging", {"alpha": 2, "beta": 3, "gamma": 2}),
