@@ -154,8 +154,8 @@ def test_promotion_of_the_whole_dr_stack_replaces_no_stateful_resource(plan_of):
     for r in d["created"] + d["deleted"]:
         assert not r["type"].startswith(STATEFUL), r
     # Stateful resources change only where promotion is meant to act (docs/runbooks/dr-drill.md):
-    # the replica cluster's primary and its resumed backups, the Scylla Manager tasks the promoted site schedules, the DR
-    # connectors started and MirrorMaker 2's connectors stopped.
+    # the replica cluster's primary and its resumed backups, the Scylla Manager tasks the promoted
+    # site schedules, the DR connectors started and MirrorMaker 2's connectors stopped.
     allowed = {
         "postgres-cluster": {"spec.replica.primary"},
         "postgres-daily-backup": {"spec.suspend"},
