@@ -249,6 +249,7 @@ def _check_combination(s: StackSettings, source: str) -> None:
             _key(("fleets", "modules")),
             "must include alpha here: the ingest DNS of a colour stack or a DR site points at it",
         )
+    _check_colour_ports(s, source)
     if s.fleets is not None and s.network is not None:
         fleet_ports = {s.fleets.handoff_port, s.fleets.health_port, s.fleets.metrics_port}
         clash = sorted(set(s.network.source_ports) & fleet_ports)
@@ -257,6 +258,32 @@ def _check_combination(s: StackSettings, source: str) -> None:
                 source,
                 _key(("network", "source_ports")),
                 f"{clash} are the fleets' handoff, health or metrics ports; choose other source ports",
+            )
+
+
+def _check_colour_ports(s: StackSettings, source: str) -> None:
+    """Fleet-colour stacks listen on the default ports (they have no network section, and their
+    listeners must be known when they are declared); the environment's security groups are built
+    for the same ports. Either side changing them alone would silently drop traffic."""
+    from .fleets import FleetSettings
+    from .network import NetworkSettings
+
+    if s.role == "fleet-colour" and s.fleets is not None:
+        for port in ("handoff_port", "health_port", "metrics_port"):
+            default = FleetSettings.model_fields[port].default
+            if getattr(s.fleets, port) != default:
+                raise SettingsError(
+                    source,
+                    _key(("fleets", port)),
+                    f"a colour stack keeps the default {default}: its environment's security groups allow it",
+                )
+    if s.traffic is not None and s.network is not None:
+        default_ports = NetworkSettings.model_fields["source_ports"].default_factory()  # type: ignore[misc]
+        if list(s.network.source_ports) != default_ports:
+            raise SettingsError(
+                source,
+                _key(("network", "source_ports")),
+                f"must stay {default_ports} where the fleets are colour stacks: they listen on it",
             )
 
 

@@ -36,7 +36,22 @@ def test_public_ingest_makes_only_alpha_internet_facing(plan_of):
             assert nlb["internal"] is True and sorted(nlb["subnets"]) == _subnet_ids(plan, public=False), name
 
 
-def test_colour_stack_follows_its_environment(plan_of):
-    # prod-blue reads public_ingest from prod's outputs (the offline plan answers False).
-    nlbs = _nlbs(plan_of("prod-blue"))
-    assert nlbs and all(nlb["internal"] is True for nlb in nlbs.values())
+def test_colour_stack_follows_its_environment(monkeypatch):
+    # prod-blue reads public_ingest from prod's outputs: answered False, then True.
+    from planner import mocks
+    from planner.runtime import run_plan
+
+    for public in (False, True):
+        real = mocks.fake_stack_outputs
+        monkeypatch.setattr(
+            mocks,
+            "fake_stack_outputs",
+            lambda name, region, real=real, public=public: {**real(name, region), "public_ingest": public},
+        )
+        nlbs = _nlbs(run_plan("prod-blue"))
+        monkeypatch.undo()
+        assert {n.split("-")[0]: nlb["internal"] for n, nlb in nlbs.items()} == {
+            "alpha": not public,
+            "beta": True,
+            "gamma": True,
+        }
