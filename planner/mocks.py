@@ -161,7 +161,6 @@ class PlanMocks(pulumi.runtime.Mocks):
                 certificateAuthority={"data": base64.b64encode(b"mock-cluster-ca").decode()},
                 identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{cid}"}]}],
                 version=inputs.get("version"),
-                clusterSecurityGroupId=f"sg-{_h(name, 'cluster')}",
                 vpcConfig={
                     **(inputs.get("vpcConfig") or {}),
                     "clusterSecurityGroupId": f"sg-{_h(name, 'cluster')}",

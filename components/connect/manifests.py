@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from components import versions
-from components.connect.config import SINK_NAME, SOURCE_NAME
 from components.kafka.manifests import (
     API,
     CLUSTER,
@@ -216,4 +215,3 @@ def kafka_connector(
     }
 
 
-CONNECTOR_NAMES = (SOURCE_NAME, SINK_NAME)

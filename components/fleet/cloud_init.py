@@ -19,7 +19,7 @@ runs one script, `bootstrap.sh all`, whose steps are:
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -57,9 +57,6 @@ class CloudInitSpec:
     artifact_sha256: str | None = None
     handoff_target: str | None = None  # host:port of the downstream module's load balancer
     kafka_bootstrap_servers: str | None = None
-    postgres_host: str | None = None
-    node_exporter_sha256: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         profile(self.module)  # raises on an unknown module
@@ -103,14 +100,12 @@ def module_config(spec: CloudInitSpec) -> dict[str, Any]:
         doc["handoff"] = {"module": p.downstream, "target": spec.handoff_target}
     if p.uses_kafka and spec.kafka_bootstrap_servers:
         doc["kafka"] = {"bootstrap_servers": spec.kafka_bootstrap_servers}
-    if p.uses_postgres:
-        db: dict[str, Any] = {
-            "name": "pipeline_db",
-            "credentials_ref": f"ssm:/pipeline/{spec.environment}/{spec.module}/postgres",
-        }
-        if spec.postgres_host:
-            db["host"] = spec.postgres_host
-        doc["database"] = db
+    # Every module keeps its state in pipeline_db (seed 003 Database Maintenance: validation_cache,
+    # transformation_state, delivery_tracking).
+    doc["database"] = {
+        "name": "pipeline_db",
+        "credentials_ref": f"ssm:/pipeline/{spec.environment}/{spec.module}/postgres",
+    }
     return doc
 
 
@@ -321,7 +316,6 @@ def bootstrap_script(spec: CloudInitSpec) -> str:
     root_group_dirs = "config" + (" templates" if "templates" in p.extra_dirs else "")
     binds = " ".join(VOLUME_BINDS[m])
     sha = spec.artifact_sha256 or ""
-    ne_sha = spec.node_exporter_sha256 or ""
     key = f"artifacts/{m}/{spec.artifact_version}/{m}-{spec.artifact_version}.tar.gz"
     q = shlex.quote
     return f"""#!/bin/bash
@@ -340,7 +334,6 @@ ARTIFACT_FILE={q(f"{m}-{spec.artifact_version}.tar.gz")}
 ARTIFACT_SHA256={q(sha)}
 DATA_DEVICE={DATA_DEVICE}
 NE_VERSION={q(spec.node_exporter_version)}
-NE_SHA256={q(ne_sha)}
 
 CLEAN=()
 trap 'rm -rf "${{CLEAN[@]}}"' EXIT
@@ -447,7 +440,6 @@ step_exporter() {{
   curl -fsSL --retry 5 -o "$work/$name.tar.gz" "$url/$name.tar.gz"
   curl -fsSL --retry 5 -o "$work/sha256sums.txt" "$url/sha256sums.txt"
   (cd "$work" && grep " $name.tar.gz\\$" sha256sums.txt | sha256sum --strict -c -)
-  if [ -n "$NE_SHA256" ]; then echo "$NE_SHA256  $work/$name.tar.gz" | sha256sum --strict -c -; fi
   tar -xzf "$work/$name.tar.gz" -C "$work" --no-same-owner
   install -m 0755 -o root -g root "$work/$name/node_exporter" /usr/local/bin/node_exporter
 }}

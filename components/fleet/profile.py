@@ -30,11 +30,9 @@ class ModuleProfile:
     # Which module it hands records to (None: gamma delivers to the configured destinations).
     downstream: str | None
     # 003 Database Backups "validation cache, transformation state, delivery tracking": pipeline_db.
-    uses_postgres: bool
     # 003 Module Alpha Step 1: "message queue consumer ports" among the source adapter types.
     uses_kafka: bool
     # 003 State Backup: what the 4-hourly snapshot captures.
-    state_dirs: tuple[str, ...]
 
 
 PROFILES: dict[str, ModuleProfile] = {
@@ -48,9 +46,7 @@ PROFILES: dict[str, ModuleProfile] = {
         health_grace_seconds=300,
         extra_dirs=(),
         downstream="beta",
-        uses_postgres=True,
         uses_kafka=True,
-        state_dirs=("data",),
     ),
     # 003 Module Beta Deployment > Rolling Update Procedure > Phase 3: "maximum timeout of one hundred
     # twenty seconds" (drain) and "minimum of ten minutes" (extended stability monitoring). The longer
@@ -63,9 +59,7 @@ PROFILES: dict[str, ModuleProfile] = {
         health_grace_seconds=600,
         extra_dirs=("cache",),
         downstream="gamma",
-        uses_postgres=True,
         uses_kafka=False,
-        state_dirs=("data", "cache"),
     ),
     # 003 has no Rolling Update Procedure for Module Gamma. Gamma follows the standard procedure
     # (Module Alpha's: 60 s drain, 5 min stabilisation); its drain is stretched to the
@@ -79,9 +73,7 @@ PROFILES: dict[str, ModuleProfile] = {
         health_grace_seconds=300,
         extra_dirs=("dlq", "templates"),
         downstream=None,
-        uses_postgres=True,
         uses_kafka=False,
-        state_dirs=("dlq", "data"),
     ),
 }
 

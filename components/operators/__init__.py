@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes.core.v1 as core
-import pulumi_kubernetes.helm.v3 as helm
 import pulumi_kubernetes.meta.v1 as meta
 
 from components import versions
@@ -22,8 +21,6 @@ DATA_PLANE_NAMESPACES = ("operators", "cert-manager", "scylla", "scylla-manager"
 @dataclass(frozen=True)
 class OperatorsArgs:
     kube: KubeTarget
-    # Install Scylla Manager (backups and repairs of ScyllaCluster spec.backups/spec.repairs).
-    scylla_manager: bool = True
 
     def __post_init__(self) -> None:
         if not self.kube.storage_class:
@@ -75,16 +72,15 @@ class Operators(pulumi.ComponentResource):
             opts_for(ops_ns, self.cert_manager),
             "scylla-operator",
         )
-        self.scylla_manager: helm.Release | None = None
-        if args.scylla_manager:
-            self.scylla_manager = helm_release(
-                f"{name}-scylla-manager",
-                versions.SCYLLA_MANAGER,
-                NAMESPACES["scylla-manager"],
-                values.scylla_manager_values(kube.storage_class),
-                opts_for(self.namespaces["scylla-manager"], self.scylla_operator),
-                "scylla-manager",
-            )
+        # Scylla Manager runs the ScyllaCluster's backups and repairs (spec.backups, spec.repairs).
+        self.scylla_manager = helm_release(
+            f"{name}-scylla-manager",
+            versions.SCYLLA_MANAGER,
+            NAMESPACES["scylla-manager"],
+            values.scylla_manager_values(kube.storage_class),
+            opts_for(self.namespaces["scylla-manager"], self.scylla_operator),
+            "scylla-manager",
+        )
         self.cloudnative_pg = helm_release(
             f"{name}-cloudnative-pg",
             versions.CLOUDNATIVE_PG,
@@ -102,9 +98,7 @@ class Operators(pulumi.ComponentResource):
             "barman-cloud",
         )
         # What a ScyllaCluster, a CNPG Cluster (with its ObjectStore) wait for.
-        self.scylla: list[pulumi.Resource] = [self.scylla_operator] + (
-            [self.scylla_manager] if self.scylla_manager else []
-        )
+        self.scylla: list[pulumi.Resource] = [self.scylla_operator, self.scylla_manager]
         self.postgres: list[pulumi.Resource] = [self.cloudnative_pg, self.barman_cloud]
         self.register_outputs(
             {

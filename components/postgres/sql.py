@@ -33,15 +33,6 @@ MODULE_TABLES: dict[str, str] = {
 LOGIN_ROLES: tuple[str, ...] = (SINK_ROLE, *MODULE_TABLES, READONLY_ROLE)
 # Tables of pipeline_db (seed 003 Database Maintenance: ANALYZE list and the audit archive).
 TABLES: tuple[str, ...] = (*MODULE_TABLES.values(), "audit_log", "audit_log_archive")
-# Indexes seed 003 Database Maintenance > Index Maintenance rebuilds, per table.
-MAINTAINED_INDEXES: dict[str, str] = {
-    "idx_validation_cache_key": "validation_cache",
-    "idx_validation_cache_timestamp": "validation_cache",
-    "idx_transform_state_record_id": "transformation_state",
-    "idx_transform_state_timestamp": "transformation_state",
-    "idx_delivery_record_id": "delivery_tracking",
-    "idx_delivery_destination": "delivery_tracking",
-}
 
 _ROLES = (WAREHOUSE_OWNER, PIPELINE_OWNER, *LOGIN_ROLES)
 

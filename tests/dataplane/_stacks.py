@@ -18,7 +18,4 @@ def stack_settings(stack: str) -> StackSettings:
     return load_settings(flat, source=source, secret_keys=secret_keys, offline=True)
 
 
-TOLERATIONS = [
-    {"key": "pipeline-infra/workload", "operator": "Equal", "value": "scylla", "effect": "NoSchedule"}
-]
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")

@@ -50,8 +50,8 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, port: int, sockdir: str, user: str | None) -> None:
-        self.port, self.sockdir, self.user = port, sockdir, user
+    def __init__(self, port: int, user: str | None) -> None:
+        self.port, self.user = port, user
 
     def _cmd(self, argv: list[str]) -> list[str]:
         return ["runuser", "-u", self.user, "--", *argv] if self.user else argv
@@ -97,7 +97,7 @@ def pg() -> Iterator[Server]:
         except KeyError:
             pytest.fail("the postgres system user (Debian postgresql package) is missing")
         shutil.chown(root, user=user)
-    server = Server(_free_port(), root, user)
+    server = Server(_free_port(), user)
     data = str(Path(root) / "data")
     subprocess.run(
         server._cmd([initdb, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8"]),

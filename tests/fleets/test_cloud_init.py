@@ -76,7 +76,7 @@ def test_seed_documented_defaults():
 
 
 def test_no_secret_in_the_user_data():
-    text = render_cloud_init(spec("alpha", kafka_bootstrap_servers="kafka:9093", postgres_host="pg"))
+    text = render_cloud_init(spec("alpha", kafka_bootstrap_servers="kafka:9093"))
     assert "password" not in text.lower().replace("credentials_ref", "")
 
 
