@@ -14,7 +14,6 @@ from components import versions
 from components.scylla.webhook import update_errors, webhook_errors
 from planner.runtime import SECRET, Plan, Resource
 from stacks.contract import NAMESPACES, PRIMARY_SITE_OUTPUTS
-from tests.dataplane._plan import plan_with_dependencies
 from tests.support.crds import validate_custom_resource
 
 STACKS = ["staging", "prod", "prod-dr"]
@@ -82,8 +81,9 @@ def test_scylla_cluster_passes_the_operator_webhook(plan_of, stack: str) -> None
 
 # The promoted DR site declares every kind of the data plane (both object stores, both Jobs): one
 # plan with dependencies recorded covers them all.
-def test_every_custom_resource_waits_for_its_operator() -> None:
-    plan, deps = plan_with_dependencies("prod-dr", PROMOTE)
+def test_every_custom_resource_waits_for_its_operator(plan_of) -> None:
+    plan = plan_of("prod-dr", PROMOTE)
+    deps = {r.urn: set(r.dependencies) for r in plan.resources}
     releases = {
         r.name.removeprefix("operators-"): r.urn
         for r in plan.resources

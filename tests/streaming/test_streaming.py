@@ -9,8 +9,8 @@ import pytest
 
 from components import versions
 from stacks.settings import SettingsError
-from tests.streaming.crd_check import validate
 from tests.streaming.harness import streaming_plan
+from tests.support.crds import validate_custom_resource as validate
 
 STACKS = ["staging", "prod", "prod-dr"]
 PROMOTED = {"dr.role": "primary"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from stacks.contract import PRIMARY_SITE_OUTPUTS
-from tests.streaming.crd_check import validate
+from tests.support.crds import validate_custom_resource as validate
 
 STACKS = ["staging", "prod", "prod-dr"]
 
