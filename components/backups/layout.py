@@ -117,18 +117,25 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
-def read_only_statements(*, bucket_arn: str, prefix: str, key_arn: str, sid: str) -> list[dict[str, Any]]:
-    """Read s3://bucket/<prefix>/* of another site's bucket (list under the prefix, get, decrypt)."""
-    check_prefix(prefix)
+def _list_statements(bucket_arn: str, prefix: str, *, list_sid: str, locate_sid: str) -> list[dict[str, Any]]:
+    """List the bucket only under the prefix; find its region (GetBucketLocation has no prefix)."""
     return [
         {
-            "Sid": f"{sid}List",
+            "Sid": list_sid,
             "Effect": "Allow",
             "Action": "s3:ListBucket",
             "Resource": bucket_arn,
             "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}},
         },
-        {"Sid": f"{sid}Locate", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn},
+        {"Sid": locate_sid, "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn},
+    ]
+
+
+def read_only_statements(*, bucket_arn: str, prefix: str, key_arn: str, sid: str) -> list[dict[str, Any]]:
+    """Read s3://bucket/<prefix>/* of another site's bucket (list under the prefix, get, decrypt)."""
+    check_prefix(prefix)
+    return [
+        *_list_statements(bucket_arn, prefix, list_sid=f"{sid}List", locate_sid=f"{sid}Locate"),
         {
             "Sid": f"{sid}Read",
             "Effect": "Allow",
@@ -160,19 +167,7 @@ def prefix_access_policy(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "ListPrefix",
-                    "Effect": "Allow",
-                    "Action": "s3:ListBucket",
-                    "Resource": bucket_arn,
-                    "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}},
-                },
-                {
-                    "Sid": "Locate",
-                    "Effect": "Allow",
-                    "Action": "s3:GetBucketLocation",
-                    "Resource": bucket_arn,
-                },
+                *_list_statements(bucket_arn, prefix, list_sid="ListPrefix", locate_sid="Locate"),
                 {
                     "Sid": "ObjectsUnderPrefix",
                     "Effect": "Allow",

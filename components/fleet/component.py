@@ -26,6 +26,7 @@ import pulumi_aws.ssm as ssm
 
 from components import versions
 from components.capacity import DataVolume, ModuleSizing, load_plan
+from components.cluster.spec import service_trust_policy
 from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, render_cloud_init
 from components.fleet.profile import (
     HEALTH_PATH,
@@ -112,18 +113,7 @@ class Fleet(pulumi.ComponentResource):
         tags = {**args.tags, "Environment": args.environment, "Module": args.module, "Colour": args.colour}
 
         # --- instance profile: read its artifacts, write its state backups, SSM, CloudWatch -------
-        assume = pulumi.Output.json_dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "ec2.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        )
+        assume = service_trust_policy("ec2.amazonaws.com")
         self.role = iam.Role(f"{name}-role", assume_role_policy=assume, tags=tags, opts=child)
         policy = pulumi.Output.all(args.artifact_bucket, args.backup_bucket, args.kms_key_arn).apply(
             lambda v: instance_policy(args.module, artifact_bucket=v[0], backup_bucket=v[1], kms_key_arn=v[2])
