@@ -21,11 +21,10 @@ SECRETS_DIR = "/etc/pipeline/secrets"
 
 
 def _mb(quantity: str) -> int:
-    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024}
-    for suffix, factor in units.items():
-        if quantity.endswith(suffix):
-            return int(float(quantity[: -len(suffix)]) * factor)
-    return int(float(quantity) / (1024 * 1024))
+    """MiB of a memory quantity (the settings allow only Ki, Mi, Gi, Ti)."""
+    from components.scylla.webhook import quantity as parse
+
+    return int(parse(quantity) / 2**20)
 
 
 def _password(name: str) -> random.RandomPassword:
@@ -121,7 +120,7 @@ def build_local(settings: StackSettings) -> dict[str, Any]:
                 "/docker-entrypoint-initdb.d/10-bootstrap.sql": bootstrap_sql(),
                 # Role passwords from the environment, never written into a file of the image.
                 "/docker-entrypoint-initdb.d/20-passwords.sh": (
-                    '#!/bin/sh\nset -e\n'
+                    "#!/bin/sh\nset -e\n"
                     'psql -v ON_ERROR_STOP=1 -v pw="$SINK_PASSWORD" --username postgres '
                     "-c \"ALTER ROLE cdc_sink WITH LOGIN PASSWORD :'pw'\"\n"
                 ),

@@ -44,7 +44,8 @@ def _positive(text: str) -> bool:
 
 class Resources(Strict):
     cpu: str = Field(pattern=_QTY)
-    memory: str = Field(pattern=_QTY)
+    # Memory with a binary unit (Mi, Gi, ...): "512m" would be milli-bytes to Kubernetes.
+    memory: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$")
 
 
 class CdcTable(Strict):
