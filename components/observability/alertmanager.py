@@ -15,14 +15,11 @@ import yaml
 
 from components.observability.rules import inhibit_pairs
 from stacks.settings.observability import AlertingSettings
+from stacks.settings.stack import ALERTING_SECRETS
 
 # File names in secrets_dir (the keys of the Kubernetes Secret); the StackSettings secret of each.
-SECRET_FILES: dict[str, str] = {
-    "pagerduty-critical-key": "pagerduty_critical_key",
-    "pagerduty-high-key": "pagerduty_high_key",
-    "slack-webhook-url": "slack_webhook_url",
-    "smtp-password": "smtp_password",
-}
+# The settings' alerting secrets (stacks/settings ALERTING_SECRETS), each in a file named like it.
+SECRET_FILES: dict[str, str] = {name.replace("_", "-"): name for name in ALERTING_SECRETS}
 
 # seed 003 Alert Routing > Routing Rules: severity -> (receiver, repeat_interval)
 ROUTES: dict[str, tuple[str, str]] = {

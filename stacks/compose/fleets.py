@@ -32,7 +32,8 @@ def _module_input(value: Any, module: str) -> Any:
         sg = value.get(module)
         return [sg] if sg is not None else []
     return pulumi.Output.from_input(value).apply(
-        lambda d: [d[module]] if isinstance(d, dict) and d.get(module) else [])
+        lambda d: [d[module]] if isinstance(d, dict) and d.get(module) else []
+    )
 
 
 def _optional_list(value: Any) -> Any:
@@ -90,16 +91,19 @@ def build_fleets(
                 kms_key_arn=network.kms_key_arn,
                 otlp_endpoint=network.otlp_endpoint,
                 security_group_ids=_module_input(sgs, module),
-                lb_security_group_ids=ingest_sg if module == "alpha" else (
-                    _module_input(handoff_sgs, module) if handoff_sgs is not None else None),
+                lb_security_group_ids=ingest_sg
+                if module == "alpha"
+                else (_module_input(handoff_sgs, module) if handoff_sgs is not None else None),
                 handoff_target=handoff,
                 kafka_bootstrap_servers=kafka_bootstrap_servers,
             ),
         )
     outputs: dict[str, Any] = {
         "colour": colour,
-        "fleet_sizes": {m: {"min": s.min, "desired": s.desired, "max": s.max,
-                            "instance_type": s.instance_type} for m, s in sized.items()},
+        "fleet_sizes": {
+            m: {"min": s.min, "desired": s.desired, "max": s.max, "instance_type": s.instance_type}
+            for m, s in sized.items()
+        },
     }
     alpha = built.get("alpha")
     if alpha is not None:
@@ -108,8 +112,12 @@ def build_fleets(
         outputs["ingest_lb_arn_suffix"] = alpha.load_balancer.arn_suffix
         outputs["ingest_target_group_arn_suffix"] = alpha.target_groups[0].arn_suffix
     else:
-        outputs |= {"ingest_lb_dns_name": "", "ingest_lb_zone_id": "", "ingest_lb_arn_suffix": "",
-                    "ingest_target_group_arn_suffix": ""}
+        outputs |= {
+            "ingest_lb_dns_name": "",
+            "ingest_lb_zone_id": "",
+            "ingest_lb_arn_suffix": "",
+            "ingest_target_group_arn_suffix": "",
+        }
     for module, fleet in built.items():
         outputs[f"{module}_group_name"] = fleet.group.name
         outputs[f"{module}_endpoint"] = fleet.endpoint

@@ -57,7 +57,7 @@ def prometheus_config(settings: StackSettings) -> str:
 
 def build_local(settings: StackSettings) -> dict[str, Any]:
     from components.connect.config import sink_connector_config, source_connector_config
-    from components.observability.alertmanager import render_config
+    from components.observability.alertmanager import SECRET_FILES, render_config
     from components.observability.dashboards import all_dashboards
     from components.observability.rules import render_rule_file
     from components.postgres.sql import bootstrap_sql
@@ -291,15 +291,7 @@ def build_local(settings: StackSettings) -> dict[str, Any]:
             files={
                 "/etc/alertmanager/alertmanager.yml": render_config(am_dir),
                 # Local receivers go nowhere: the key files exist so that the config loads.
-                **{
-                    f"{am_dir}/{key}": "not-configured-locally\n"
-                    for key in (
-                        "pagerduty-critical-key",
-                        "pagerduty-high-key",
-                        "slack-webhook-url",
-                        "smtp-password",
-                    )
-                },
+                **{f"{am_dir}/{key}": "not-configured-locally\n" for key in SECRET_FILES},
             },
             command=("--config.file=/etc/alertmanager/alertmanager.yml",),
         ),

@@ -20,12 +20,8 @@ def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict
     from components.observability.component import Observability, ObservabilityArgs
 
     assert settings.observability is not None
-    secrets = {}
-    for file_name, field_name in SECRET_FILES.items():
-        value = getattr(settings, field_name)
-        if value is None:  # load_settings requires them on AWS environments
-            raise ValueError(f"pipeline-infra:{field_name} is not set")
-        secrets[file_name] = value
+    # load_settings guarantees every alerting secret on an AWS environment.
+    secrets = {file_name: getattr(settings, field_name) for file_name, field_name in SECRET_FILES.items()}
     metrics_port = (
         settings.fleets.metrics_port
         if settings.fleets is not None

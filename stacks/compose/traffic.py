@@ -49,32 +49,48 @@ def build_traffic(
         colours = {}
         for colour, stack in sorted(t.colour_stacks.items()):
             ref = pulumi.StackReference(f"{colour}-fleet", stack_name=stack)
-            colours[colour] = LoadBalancerTarget(dns_name=ref.get_output("ingest_lb_dns_name"),
-                                                 zone_id=ref.get_output("ingest_lb_zone_id"))
+            colours[colour] = LoadBalancerTarget(
+                dns_name=ref.get_output("ingest_lb_dns_name"), zone_id=ref.get_output("ingest_lb_zone_id")
+            )
         primary_of_pair = dr is not None and dr.site == "primary"
-        switch = IngestSwitch("ingest", IngestSwitchArgs(
-            zone_id=zone.zone_id, domain=domain, environment=settings.environment, active=t.active,
-            colours=colours, weights=t.weights,
-            dr_stack=dr.peer_stack if primary_of_pair else None,
-            dr_region=dr.peer_region if primary_of_pair else None,
-            tags=tags,
-        ))
+        switch = IngestSwitch(
+            "ingest",
+            IngestSwitchArgs(
+                zone_id=zone.zone_id,
+                domain=domain,
+                environment=settings.environment,
+                active=t.active,
+                colours=colours,
+                weights=t.weights,
+                dr_stack=dr.peer_stack if primary_of_pair else None,
+                dr_region=dr.peer_region if primary_of_pair else None,
+                tags=tags,
+            ),
+        )
         outputs["ingest_health_check_fqdn"] = switch.health_check_fqdn
         outputs["active_colour"] = t.active
 
     if dr is not None and dr.site == "dr":
         fleet_outputs = fleet_outputs or {}
         if fleet_outputs.get("ingest_lb_dns_name"):
-            site = DrIngest("dr-ingest", DrIngestArgs(
-                zone_id=zone.zone_id, domain=domain, environment=settings.environment,
-                dr_stack=pulumi.get_stack(), promoted=dr.role == "primary",
-                load_balancer=LoadBalancerTarget(dns_name=fleet_outputs["ingest_lb_dns_name"],
-                                                 zone_id=fleet_outputs["ingest_lb_zone_id"]),
-                load_balancer_arn_suffix=fleet_outputs["ingest_lb_arn_suffix"],
-                target_group_arn_suffix=fleet_outputs["ingest_target_group_arn_suffix"],
-                region=settings.region,
-                tags=tags,
-            ))
+            site = DrIngest(
+                "dr-ingest",
+                DrIngestArgs(
+                    zone_id=zone.zone_id,
+                    domain=domain,
+                    environment=settings.environment,
+                    dr_stack=pulumi.get_stack(),
+                    promoted=dr.role == "primary",
+                    load_balancer=LoadBalancerTarget(
+                        dns_name=fleet_outputs["ingest_lb_dns_name"],
+                        zone_id=fleet_outputs["ingest_lb_zone_id"],
+                    ),
+                    load_balancer_arn_suffix=fleet_outputs["ingest_lb_arn_suffix"],
+                    target_group_arn_suffix=fleet_outputs["ingest_target_group_arn_suffix"],
+                    region=settings.region,
+                    tags=tags,
+                ),
+            )
             outputs["ingest_health_check_fqdn"] = site.site.name
             outputs["dr_role"] = dr.role
     return outputs
