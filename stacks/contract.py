@@ -91,17 +91,9 @@ class KubeTarget:
     @staticmethod
     def placement(workload: str) -> dict[str, Any]:
         """nodeSelector and tolerations that pin a workload to its managed node group."""
-        return {
-            "nodeSelector": {"pipeline-infra/workload": workload},
-            "tolerations": [
-                {
-                    "key": "pipeline-infra/workload",
-                    "operator": "Equal",
-                    "value": workload,
-                    "effect": "NoSchedule",
-                }
-            ],
-        }
+        from components.kube.placement import placement
+
+        return placement(workload)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from components import versions
+from components.kube.placement import placement
 from components.observability.alertmanager import config as alertmanager_config
 from components.observability.dashboards import all_dashboards
 from components.observability.rules import rule_groups
@@ -29,16 +30,6 @@ OTLP_GRPC, OTLP_HTTP, JAEGER_UI = 4317, 4318, 16686
 # seed 003 Log Retention: application data hot 7 days; the traces are kept as long.
 TRACE_RETENTION = "168h"
 FLEET_MODULES = ("alpha", "beta", "gamma")
-
-
-def placement(workload: str = "platform") -> dict[str, Any]:
-    """nodeSelector and tolerations of the platform node group (KubeTarget.placement's shape)."""
-    return {
-        "nodeSelector": {"pipeline-infra/workload": workload},
-        "tolerations": [
-            {"key": "pipeline-infra/workload", "operator": "Equal", "value": workload, "effect": "NoSchedule"}
-        ],
-    }
 
 
 def ec2_scrape_config(*, environment: str, region: str, port: int) -> dict[str, Any]:

@@ -5,20 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from components import versions
+from components.kube.placement import PLATFORM, WORKLOAD_LABEL, placement
 from stacks.contract import NAMESPACES
-
-PLATFORM = "platform"
-WORKLOAD_LABEL = "pipeline-infra/workload"
-
-
-def placement(workload: str = PLATFORM) -> dict[str, Any]:
-    """nodeSelector and tolerations as chart values (same shape as KubeTarget.placement)."""
-    return {
-        "nodeSelector": {WORKLOAD_LABEL: workload},
-        "tolerations": [
-            {"key": WORKLOAD_LABEL, "operator": "Equal", "value": workload, "effect": "NoSchedule"}
-        ],
-    }
 
 
 def cert_manager_values() -> dict[str, Any]:
