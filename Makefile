@@ -53,4 +53,4 @@ lint: $(VENV)/.installed
 	@$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache render
+	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache render build

@@ -8,7 +8,7 @@ exports each of them (tests check it) and the offline plan's mocks answer them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -139,4 +139,3 @@ class AwsInfra:
     network: FleetNetwork
     kube: KubeTarget
     backups: BackupTarget
-    resources: dict[str, pulumi.Resource] = field(default_factory=dict)

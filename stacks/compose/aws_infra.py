@@ -53,7 +53,6 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         ),
     )
     data_plane_sg = network.security_group_ids["data-plane"]
-    resources: dict[str, pulumi.Resource] = {"network": network}
 
     existing = settings.kubernetes.kubeconfig if settings.kubernetes is not None else None
     if existing is not None:
@@ -84,7 +83,6 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
                 log_kms_key_arn=network.logs_key.arn if network.logs_key is not None else None,
             ),
         )
-        resources["cluster"] = cluster
         kube = KubeTarget(
             provider=cluster.provider,
             storage_class=STORAGE_CLASS,
@@ -99,7 +97,6 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         f"{env}-backups",
         BackupsArgs(settings=backup_settings, environment=env, region=region, account_id=account_id),
     )
-    resources["backups"] = backups
     backup_target = BackupTarget(
         bucket=backups.backup_bucket, region=region, irsa_role=backups.prefix_role_factory(kube.irsa_role)
     )
@@ -120,7 +117,6 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
                 account_id=account_id,
             ),
         )
-        resources["peering"] = peering
         pulumi.export("vpc_peering_connection_id", peering.connection.id)
 
     # Beside the contract's ENVIRONMENT_OUTPUTS (exported by the composition from FleetNetwork).
@@ -148,4 +144,4 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         handoff_lb_security_group_ids={m: network.security_group_ids[lb] for m, lb in HANDOFF_LBS.items()},
         public_ingest=settings.network.public_ingest,
     )
-    return AwsInfra(network=fleet_network, kube=kube, backups=backup_target, resources=resources)
+    return AwsInfra(network=fleet_network, kube=kube, backups=backup_target)
