@@ -4,14 +4,12 @@ of prod and prod-dr (promoted, so that both Jobs exist) declare them."""
 from __future__ import annotations
 
 import copy
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.dataplane._checkov import checkov
+from tests.support.checkov import run_checkov
 
 pytestmark = pytest.mark.engine
 
@@ -31,7 +29,6 @@ SKIPS = {
 
 @pytest.mark.parametrize(("stack", "overrides"), [("prod", {}), ("prod-dr", {"dr.role": "primary"})])
 def test_core_manifests_pass_checkov(plan_of, tmp_path: Path, stack: str, overrides: dict) -> None:
-    binary = checkov()
     plan = plan_of(stack, overrides)
     written = 0
     for r in plan.resources:
@@ -42,30 +39,6 @@ def test_core_manifests_pass_checkov(plan_of, tmp_path: Path, stack: str, overri
             (tmp_path / f"{r.name}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
             written += 1
     assert written >= 10
-    run = subprocess.run(
-        [
-            binary,
-            "-d",
-            str(tmp_path),
-            "--framework",
-            "kubernetes",
-            "--skip-check",
-            ",".join(SKIPS),
-            "--output",
-            "json",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    report = json.loads(run.stdout or "{}")
-    reports = report if isinstance(report, list) else [report]
-    failed = [
-        f"{c['check_id']} {c['resource']}: {c['check_name']}"
-        for rep in reports
-        for c in rep.get("results", {}).get("failed_checks", [])
-    ]
-    passed = sum(rep.get("summary", {}).get("passed", 0) for rep in reports)
+    failed, passed = run_checkov(tmp_path, SKIPS)
     assert not failed, "\n".join(failed)
-    assert passed > 50, run.stderr  # checkov really ran over the manifests
+    assert passed > 50  # checkov really ran over the manifests

@@ -4,15 +4,13 @@ against the Kubernetes 1.33 OpenAPI schemas (strict), and checkov's Kubernetes p
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.streaming.harness import streaming_plan
-from tests.support.engines import engine
+from tests.support.checkov import run_checkov
 
 REPO = Path(__file__).resolve().parents[2]
 CORE = (
@@ -63,11 +61,6 @@ def test_kubernetes_validate_rejects_a_misspelled_field():
         kubernetes_validate.validate(broken, "1.33", strict=True)
 
 
-def _checkov() -> str:
-    local = REPO / ".venv-checkov" / "bin" / "checkov"
-    return str(local) if local.exists() else engine("checkov")
-
-
 # Checks this layer does not meet, and why:
 # - CKV_K8S_43 (image by digest): images are pinned by tag in components/versions.py, the one place
 #   versions live; digests would be a project-wide change there.
@@ -79,34 +72,8 @@ ACCEPTED = {"CKV_K8S_43", "CKV_K8S_35"}
 
 @pytest.mark.engine
 def test_checkov_passes_schema_registry(tmp_path):
-    checkov = _checkov()
     docs = [m for m in _core_manifests("prod") if m["kind"] != "Secret"]
     (tmp_path / "schema-registry.yaml").write_text(yaml.safe_dump_all(docs), encoding="utf-8")
-    proc = subprocess.run(
-        [
-            checkov,
-            "-d",
-            str(tmp_path),
-            "--framework",
-            "kubernetes",
-            "-o",
-            "json",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-            "--skip-check",
-            ",".join(sorted(ACCEPTED)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    report = json.loads(proc.stdout or "{}")
-    reports = report if isinstance(report, list) else [report]
-    failed = [
-        (c["check_id"], c["resource"]) for r in reports for c in r.get("results", {}).get("failed_checks", [])
-    ]
-    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
-    assert passed > 20, proc.stdout[:2000] + proc.stderr[-2000:]
+    failed, passed = run_checkov(tmp_path, ACCEPTED)
+    assert passed > 20  # checkov really ran over the manifests
     assert failed == [], failed
