@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
-.PHONY: plan plan-all plan-diff test lint engines venv clean
+.PHONY: plan plan-all plan-diff golden test lint engines venv clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -33,6 +33,10 @@ plan-all: $(VENV)/.installed
 
 plan-diff: $(VENV)/.installed
 	@$(PY) -m planner diff --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)")
+
+# Rewrite the golden plans and renders under tests/golden (commit them with the change they show).
+golden: $(VENV)/.installed
+	@$(PY) -m planner golden
 
 # The real engines the rendered artifacts are checked with (promtool, amtool, PostgreSQL 15, ...).
 # checkov lives in its own virtualenv: its pins clash with pulumi's.

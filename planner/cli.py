@@ -107,5 +107,18 @@ def plan_all() -> None:
     sys.exit(1 if failed else 0)
 
 
+@cli.command()
+@click.argument("stacks", nargs=-1)
+def golden(stacks: tuple[str, ...]) -> None:
+    """Rewrite tests/golden (plan JSON and rendered artifacts) for the stacks, default all."""
+    from planner.golden import write
+
+    try:
+        written = write(list(stacks) or None)
+    except SettingsError as error:
+        _fail(error)
+    click.echo(f"wrote {len(written)} golden files", err=True)
+
+
 def main() -> None:
     cli(prog_name="planner")

@@ -112,6 +112,15 @@ def plain(value: Any) -> Any:
     return value
 
 
+def canonical(value: Any) -> Any:
+    """The same data with every mapping's keys in sorted order, so that a plan is byte-stable."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
 def _dependencies(request: Any) -> tuple[str, ...]:
     """depends_on plus the resources whose outputs the inputs use (a read has neither)."""
     deps = set(getattr(request, "dependencies", ()) or ())
@@ -129,7 +138,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         self.stack_urn = ""
 
     def _record(self, urn: str, request: Any, props: Any, custom: bool) -> None:
-        inputs = plain(json_format.MessageToDict(props, preserving_proto_field_name=True))
+        inputs = canonical(plain(json_format.MessageToDict(props, preserving_proto_field_name=True)))
         registered = self.resources.get(urn)
         self.records.append(
             Resource(
@@ -300,7 +309,8 @@ def run_plan(
         stack=stack,
         source=source,
         settings=holder["settings"],
-        resources=list(monitor.records),
+        # Registration order depends on when outputs resolve; sorted by URN, a plan is deterministic.
+        resources=sorted(monitor.records, key=lambda r: r.urn),
         outputs=outputs,
         stack_urn=monitor.stack_urn,
     )
@@ -315,7 +325,7 @@ def _resolve_outputs() -> dict[str, Any]:
             result[name] = SECRET
             continue
         resolved = _sync_await(out.future())
-        result[name] = _jsonable(resolved)
+        result[name] = canonical(_jsonable(resolved))
     return result
 
 
