@@ -91,7 +91,7 @@ class KubeTarget:
     @staticmethod
     def placement(workload: str) -> dict[str, Any]:
         """nodeSelector and tolerations that pin a workload to its managed node group."""
-        from components.kube.placement import placement
+        from lib.kube.placement import placement
 
         return placement(workload)
 

@@ -1,9 +1,9 @@
-"""The fleet sizes a stack's settings ask for: capacity-plan.yaml through components.capacity, with
+"""The fleet sizes a stack's settings ask for: capacity-plan.yaml through lib.capacity, with
 the stack's profile (a promoted DR site sizes as production) and its overrides applied."""
 
 from __future__ import annotations
 
-from components.capacity import ModuleSizing, size_module
+from lib.capacity import ModuleSizing, size_module
 from stacks.settings import StackSettings
 
 
@@ -41,7 +41,7 @@ def fleet_sizing(settings: StackSettings) -> dict[str, ModuleSizing]:
 
 def size_module_with(sized: ModuleSizing, **bounds: int) -> ModuleSizing:
     """A sizing with explicit min/desired/max; cost and AZ-loss figures follow the new desired."""
-    from components.capacity import spread
+    from lib.capacity import spread
 
     desired = bounds.get("desired", sized.desired)
     per_az = spread(desired, len(sized.per_az))

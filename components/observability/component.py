@@ -14,11 +14,11 @@ import pulumi_kubernetes.meta.v1 as meta
 import pulumi_random as random
 from pydantic import SecretStr
 
-from components import versions
-from components.kube.helm import helm_release
-from components.kube.resources import custom_resource
 from components.observability import manifests
 from components.observability.alertmanager import SECRET_FILES
+from lib import versions
+from lib.kube.helm import helm_release
+from lib.kube.resources import custom_resource
 from stacks.contract import NAMESPACES, KubeTarget
 from stacks.settings.observability import ObservabilitySettings
 

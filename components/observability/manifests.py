@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components import versions
-from components.kube.placement import placement
 from components.observability.alertmanager import config as alertmanager_config
 from components.observability.dashboards import all_dashboards
 from components.observability.rules import rule_groups
+from lib import versions
+from lib.kube.placement import placement
 from stacks.settings.observability import ObservabilitySettings
 
 MONITORING_API = "monitoring.coreos.com/v1"

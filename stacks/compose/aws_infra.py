@@ -7,9 +7,9 @@ import pulumi
 from pulumi_aws.get_availability_zones import get_availability_zones
 from pulumi_aws.get_caller_identity import get_caller_identity
 
-from components.backups.backups import Backups, BackupsArgs
+from components.backups.component import Backups, BackupsArgs
+from components.network.component import Network, NetworkArgs
 from components.network.flows import FLEET_MODULES, HANDOFF_LBS, fleet_ports
-from components.network.network import Network, NetworkArgs
 from stacks.contract import AwsInfra, BackupTarget, FleetNetwork, KubeTarget
 from stacks.settings import PROJECT, SettingsError, StackSettings
 
@@ -67,7 +67,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
             provider=provider, storage_class=settings.kubernetes.storage_class, zones=zones, region=region
         )
     else:
-        from components.cluster.eks import EksCluster, EksClusterArgs
+        from components.cluster.component import EksCluster, EksClusterArgs
         from components.cluster.spec import STORAGE_CLASS
 
         cluster = EksCluster(

@@ -13,9 +13,9 @@ from typing import Any
 
 import pulumi
 
-from components.operators import Operators, OperatorsArgs
-from components.postgres import Postgres, PostgresArgs, PostgresReplica
-from components.scylla import ScyllaArgs, ScyllaDb
+from components.dataplane.operators.component import Operators, OperatorsArgs
+from components.dataplane.postgres.component import Postgres, PostgresArgs, PostgresReplica
+from components.dataplane.scylla.component import ScyllaArgs, ScyllaDb
 from stacks.contract import BackupTarget, KubeTarget
 from stacks.settings import StackSettings
 

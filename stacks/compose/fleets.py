@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.capacity import load_plan
+from lib.capacity import load_plan
 from stacks.contract import FleetNetwork
 from stacks.settings import StackSettings
 from stacks.settings.network import NetworkSettings

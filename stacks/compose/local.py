@@ -12,8 +12,8 @@ import pulumi_docker as docker
 import pulumi_random as random
 import yaml
 
-from components import versions
-from components.local import DockerService, DockerServiceArgs
+from components.local.component import DockerService, DockerServiceArgs
+from lib import versions
 from stacks.settings import StackSettings
 
 NETWORK = "pipeline-local"
@@ -22,7 +22,7 @@ SECRETS_DIR = "/etc/pipeline/secrets"
 
 def _mb(quantity: str) -> int:
     """MiB of a memory quantity (the settings allow only Ki, Mi, Gi, Ti)."""
-    from components.scylla.webhook import quantity as parse
+    from components.dataplane.scylla.webhook import quantity as parse
 
     return int(parse(quantity) / 2**20)
 
@@ -56,12 +56,12 @@ def prometheus_config(settings: StackSettings) -> str:
 
 
 def build_local(settings: StackSettings) -> dict[str, Any]:
-    from components.connect.config import sink_connector_config, source_connector_config
+    from components.dataplane.postgres.sql import bootstrap_sql
+    from components.dataplane.scylla.cql import schema_cql
     from components.observability.alertmanager import SECRET_FILES, render_config
     from components.observability.dashboards import all_dashboards
     from components.observability.rules import render_rule_file
-    from components.postgres.sql import bootstrap_sql
-    from components.scylla.cql import schema_cql
+    from components.streaming.connect.config import sink_connector_config, source_connector_config
 
     assert settings.scylla and settings.postgres and settings.kafka and settings.connect
     assert settings.schema_registry and settings.observability

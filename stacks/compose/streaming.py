@@ -12,9 +12,14 @@ from typing import Any
 
 import pulumi
 
-from components.connect.cluster import KafkaConnectArgs, KafkaConnectCluster
-from components.kafka.cluster import KafkaCluster, KafkaClusterArgs, MirrorMaker2, MirrorMaker2Args
-from components.schema_registry.component import SchemaRegistry, SchemaRegistryArgs
+from components.streaming.connect.component import KafkaConnectArgs, KafkaConnectCluster
+from components.streaming.kafka.component import (
+    KafkaCluster,
+    KafkaClusterArgs,
+    MirrorMaker2,
+    MirrorMaker2Args,
+)
+from components.streaming.schema_registry.component import SchemaRegistry, SchemaRegistryArgs
 from stacks.contract import NAMESPACES, KubeTarget
 from stacks.settings import StackSettings
 

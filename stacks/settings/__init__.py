@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from components.capacity import load_plan
+from lib.capacity import load_plan
 
 from .base import MODULES, PROJECT
 from .stack import ALERTING_SECRETS, FORBIDDEN, REQUIRED, StackSettings

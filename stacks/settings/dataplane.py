@@ -15,8 +15,8 @@ _QTY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$"
 
 def check_cron(expr: str, *, seconds: bool) -> str:
     """A cron expression with five fields (or six, seconds first, when `seconds`); no time zone. The
-    fields are checked by the same parser rules as the operators' (components/scylla/webhook.py)."""
-    from components.scylla.webhook import cron_error
+    fields are checked by the same parser rules as the operators' (components/dataplane/scylla/webhook.py)."""
+    from components.dataplane.scylla.webhook import cron_error
 
     want = 6 if seconds else 5
     if "TZ" in expr or len(expr.split()) != want:
@@ -37,7 +37,7 @@ _SEED = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
 def _positive(text: str) -> bool:
-    from components.scylla.webhook import quantity
+    from components.dataplane.scylla.webhook import quantity
 
     return quantity(text) > 0
 

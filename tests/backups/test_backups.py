@@ -156,7 +156,7 @@ class _ProviderRecorder(RecordingMonitor):
 
 @pulumi.runtime.test
 def test_replicas_and_their_key_are_declared_in_the_replica_region():
-    from components.backups.backups import Backups, BackupsArgs
+    from components.backups.component import Backups, BackupsArgs
     from stacks.settings.fleets import BackupSettings
 
     monitor = _ProviderRecorder(PlanMocks(region="us-east-1"))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.capacity import load_plan, required_instances, size_module, spread
+from lib.capacity import load_plan, required_instances, size_module, spread
 
 
 def test_seed_worked_example_beta_growth_1_5():

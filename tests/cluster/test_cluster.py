@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.cluster.spec import kubeconfig
-from components.versions import EKS_VERSION
+from lib.versions import EKS_VERSION
 from planner.mocks import PlanMocks
 from planner.runtime import REPO, RecordingMonitor
 from stacks.contract import KubeTarget

@@ -10,7 +10,7 @@ import copy
 import kubernetes_validate
 import pytest
 
-from components import versions
+from lib import versions
 from tests.support.crds import known_kinds, schema_errors
 
 STACKS = [("staging", {}), ("prod", {}), ("prod-dr", {}), ("prod-dr", {"dr.role": "primary"})]

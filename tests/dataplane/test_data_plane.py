@@ -10,8 +10,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components import versions
-from components.scylla.webhook import update_errors, webhook_errors
+from components.dataplane.scylla.webhook import update_errors, webhook_errors
+from lib import versions
 from planner.runtime import SECRET, Plan, Resource
 from stacks.contract import NAMESPACES, PRIMARY_SITE_OUTPUTS
 from tests.support.crds import validate_custom_resource

@@ -21,7 +21,7 @@ CORE = (
 )
 # Documented in docs/data-plane.md (checkov skip list):
 SKIPS = {
-    "CKV_K8S_43": "images are pinned by tag in components/versions.py, the one place versions live",
+    "CKV_K8S_43": "images are pinned by tag in lib/versions.py, the one place versions live",
     "CKV_K8S_35": "psql reads PGPASSWORD from the Secret in a short-lived Job container",
     "CKV2_K8S_6": "the scylla and postgres namespaces have no NetworkPolicies yet",
 }

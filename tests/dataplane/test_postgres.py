@@ -9,9 +9,9 @@ import copy
 import kubernetes_validate
 import pytest
 
-from components import versions
-from components.postgres import manifests
-from components.postgres.sql import LOGIN_ROLES
+from components.dataplane.postgres import manifests
+from components.dataplane.postgres.sql import LOGIN_ROLES
+from lib import versions
 from stacks.contract import KubeTarget
 from tests.dataplane._stacks import stack_settings
 from tests.support.crds import validate_custom_resource

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from components import versions
-from components.postgres.sql import bootstrap_sql
+from components.dataplane.postgres.sql import bootstrap_sql
+from lib import versions
 from tests.support.engines import engine
 
 pytestmark = pytest.mark.engine

@@ -8,10 +8,10 @@ import copy
 import kubernetes_validate
 import pytest
 
-from components import versions
-from components.scylla import manifests
-from components.scylla.cql import schema_cql
-from components.scylla.webhook import cron_error, quantity, update_errors, webhook_errors
+from components.dataplane.scylla import manifests
+from components.dataplane.scylla.cql import schema_cql
+from components.dataplane.scylla.webhook import cron_error, quantity, update_errors, webhook_errors
+from lib import versions
 from stacks.contract import KubeTarget
 from stacks.settings.dataplane import CdcTable, ScyllaSettings
 from tests.dataplane._stacks import ZONES, stack_settings
@@ -198,7 +198,7 @@ CDC = "{'enabled': true, 'postimage': true}"
 
 
 def test_the_source_connector_reads_the_postimage_the_schema_enables() -> None:
-    from components.connect.config import source_connector_config
+    from components.streaming.connect.config import source_connector_config
     source = source_connector_config(stack_settings("prod"), contact_points="scylla:9042",
                                      schema_registry_url="http://sr:8081")
     assert source["cdc.include.after"] == "full"

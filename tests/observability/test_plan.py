@@ -14,9 +14,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components import versions
 from components.observability.dashboards import all_dashboards
 from components.observability.rules import rule_groups
+from lib import versions
 from planner.render import render
 from planner.runtime import SECRET, Plan, Resource
 from tests.support.crds import validate_custom_resource

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from components.connect.config import sink_connector_config, source_connector_config
+from components.streaming.connect.config import sink_connector_config, source_connector_config
 from stacks.settings.dataplane import CdcTable
 from tests.streaming.harness import settings_of
 

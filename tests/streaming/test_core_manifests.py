@@ -62,7 +62,7 @@ def test_kubernetes_validate_rejects_a_misspelled_field():
 
 
 # Checks this layer does not meet, and why:
-# - CKV_K8S_43 (image by digest): images are pinned by tag in components/versions.py, the one place
+# - CKV_K8S_43 (image by digest): images are pinned by tag in lib/versions.py, the one place
 #   versions live; digests would be a project-wide change there.
 # - CKV_K8S_35 (secrets as files, not env): the registry's Kafka client reads its PKCS12 key and trust
 #   stores from mounted files; only the stores' passwords come from the Strimzi Secrets as env

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from components import versions
+from lib import versions
 from stacks.settings import SettingsError
 from tests.streaming.harness import streaming_plan
 from tests.support.crds import validate_custom_resource as validate

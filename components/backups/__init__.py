@@ -1,0 +1,1 @@
+"""Backups: `Backups` in component.py (buckets, keys, replication); the seed retention layout in layout.py."""

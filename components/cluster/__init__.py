@@ -1,0 +1,1 @@
+"""EKS: `EksCluster` in component.py; pure helpers (labels, taints, kubeconfig, trust policies) in spec.py."""

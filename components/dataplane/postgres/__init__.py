@@ -1,0 +1,2 @@
+"""PostgreSQL (CloudNativePG): `Postgres` and `PostgresReplica` in component.py; pure renderers in
+manifests.py and sql.py."""

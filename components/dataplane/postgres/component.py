@@ -1,0 +1,198 @@
+"""PostgreSQL on Kubernetes: a CloudNativePG Cluster (v1) with managed roles whose passwords are
+Pulumi secrets, WAL archiving and daily base backups through the barman-cloud plugin (ObjectStore on
+the backups bucket, IRSA), a PodMonitor, the bootstrap SQL Job, and on the DR site a replica cluster
+of the primary (distributed topology) that one setting promotes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes.apiextensions as apiextensions
+import pulumi_kubernetes.batch.v1 as batch
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.meta.v1 as meta
+import pulumi_random as random
+
+from components.dataplane.postgres import manifests
+from components.dataplane.postgres.sql import (
+    LOGIN_ROLES,
+    SINK_ROLE,
+    WAREHOUSE_DB,
+    WAREHOUSE_OWNER,
+    bootstrap_sql,
+)
+from lib.kube.resources import custom_resource
+from lib.kube.script import script_and_job
+from stacks.contract import NAMESPACES, BackupTarget, KubeTarget
+from stacks.settings.dataplane import PostgresSettings
+
+
+@dataclass(frozen=True)
+class PostgresReplica:
+    """The DR site's view of the primary: its cluster name and backup bucket (StackReference)."""
+
+    primary_cluster: pulumi.Input[str]
+    source_bucket: pulumi.Input[str]
+    # The KMS key the primary's backups are encrypted with (the replica reads them).
+    source_key_arn: pulumi.Input[str]
+    source_region: str
+    # dr.role primary: this cluster becomes the primary of the distributed topology.
+    promote: bool = False
+    # Demotion token of the former primary: a controlled switchover (drills); None: failover.
+    promotion_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.promotion_token is not None and not self.promote:
+            raise ValueError("promotion_token is only used when the replica is promoted")
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    settings: PostgresSettings
+    kube: KubeTarget
+    backups: BackupTarget | None
+    operators: Sequence[pulumi.Resource] = ()
+    namespace_resources: Sequence[pulumi.Resource] = ()
+    # Objects of the monitoring CRDs (PodMonitor) wait for these (the Prometheus operator), if any.
+    monitoring: Sequence[pulumi.Resource] = ()
+    replica: PostgresReplica | None = None
+    cluster_name: str = "warehouse"
+    namespace: str = field(default=NAMESPACES["postgres"])
+
+    def __post_init__(self) -> None:
+        if self.backups is None and self.replica is not None:
+            raise ValueError(
+                "a replica cluster needs the backups bucket (its own WAL archive after promotion)"
+            )
+
+
+class Postgres(pulumi.ComponentResource):
+    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:dataplane:Postgres", name, None, opts)
+        kube, s, ns, cluster = args.kube, args.settings, args.namespace, args.cluster_name
+
+        def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return kube.options(self, *args.namespace_resources, *deps)
+
+        # --- credentials: one basic-auth Secret per role, from a Pulumi secret ---------------------
+        self.passwords: dict[str, random.RandomPassword] = {}
+        secrets: list[core.Secret] = []
+        users = {"superuser": "postgres", WAREHOUSE_OWNER: WAREHOUSE_OWNER, **{r: r for r in LOGIN_ROLES}}
+        for key, username in users.items():
+            pw = random.RandomPassword(
+                f"{name}-{key.replace('_', '-')}-password",
+                length=32,
+                special=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.passwords[key] = pw
+            secrets.append(
+                core.Secret(
+                    f"{name}-secret-{key.replace('_', '-')}",
+                    metadata=meta.ObjectMetaArgs(
+                        name=manifests.secret_name(cluster, key),
+                        namespace=ns,
+                        labels={"cnpg.io/reload": "true"},
+                    ),
+                    type="kubernetes.io/basic-auth",
+                    string_data=pulumi.Output.secret({"username": username, "password": pw.result}),
+                    opts=child(),
+                )
+            )
+
+        # --- backups: ObjectStore(s) and the IRSA role of the cluster's service account -----------
+        store = f"{cluster}-store"
+        role_arn = None
+        stores: list[apiextensions.CustomResource] = []
+        if args.backups is not None:
+            if args.backups.irsa_role is not None:
+                # A replica also reads the primary's base backups and WAL (its source ObjectStore).
+                r = args.replica
+                read_from = ((r.source_bucket, manifests.BACKUP_PREFIX, r.source_key_arn),) if r else ()
+                role_arn = args.backups.irsa_role(
+                    f"{name}-backup", ns, cluster, manifests.BACKUP_PREFIX, read_from=read_from
+                )
+            doc = manifests.object_store(
+                name=store,
+                namespace=ns,
+                destination=pulumi.Output.from_input(args.backups.bucket).apply(manifests.destination_path),
+                region=args.backups.region,
+                retention_days=s.backup_retention_days,
+            )
+            stores.append(custom_resource(f"{name}-store", doc, child(*args.operators)))
+        replica_of = None
+        if args.replica is not None:
+            r = args.replica
+            source_store = f"{cluster}-source-store"
+            doc = manifests.object_store(
+                name=source_store,
+                namespace=ns,
+                destination=pulumi.Output.from_input(r.source_bucket).apply(manifests.destination_path),
+                region=r.source_region,
+                retention_days=None,
+            )
+            stores.append(custom_resource(f"{name}-source-store", doc, child(*args.operators)))
+            replica_of = {
+                "source": r.primary_cluster,
+                "source_store": source_store,
+                "primary": cluster if r.promote else r.primary_cluster,
+                "promotion_token": r.promotion_token if r.promote else None,
+            }
+
+        # --- the cluster --------------------------------------------------------------------------
+        doc = manifests.cluster(
+            name=cluster,
+            namespace=ns,
+            settings=s,
+            storage_class=kube.storage_class,
+            tolerations=KubeTarget.placement("postgres")["tolerations"],
+            store=store,
+            role_arn=role_arn,
+            replica_of=replica_of,
+        )
+        if args.backups is None:
+            doc["spec"].pop("plugins")
+        self.cluster = custom_resource(f"{name}-cluster", doc, child(*args.operators, *secrets, *stores))
+
+        if args.backups is not None:
+            doc = manifests.scheduled_backup(
+                name=f"{cluster}-daily",
+                namespace=ns,
+                cluster_name=cluster,
+                schedule=s.backup_schedule,
+                # A standby replica's base backups start when it is promoted.
+                suspend=args.replica is not None and not args.replica.promote,
+            )
+            self.scheduled_backup = custom_resource(
+                f"{name}-daily-backup", doc, child(*args.operators, self.cluster)
+            )
+
+        doc = manifests.pod_monitor(name=cluster, namespace=ns, cluster_name=cluster)
+        self.pod_monitor = custom_resource(f"{name}-pod-monitor", doc, child(*args.monitoring, self.cluster))
+
+        # --- bootstrap SQL: on a writable primary only (a standby gets it by replication) ----------
+        self.bootstrap_job: batch.Job | None = None
+        if args.replica is None or args.replica.promote:
+            self.sql, self.bootstrap_job = script_and_job(
+                f"{name}-bootstrap-sql",
+                job_name=f"{name}-bootstrap-job",
+                configmap=f"{cluster}-bootstrap-sql",
+                namespace=ns,
+                files={"bootstrap.sql": bootstrap_sql()},
+                job=lambda configmap: manifests.bootstrap_job(
+                    cluster_name=cluster,
+                    namespace=ns,
+                    configmap=configmap,
+                    placement=KubeTarget.placement("platform"),
+                ),
+                opts=child,
+                after=[self.cluster],
+            )
+
+        self.cluster_name = cluster
+        self.sink_user = SINK_ROLE
+        self.sink_password: pulumi.Output[str] = pulumi.Output.secret(self.passwords[SINK_ROLE].result)
+        self.jdbc_url = f"jdbc:postgresql://{manifests.rw_service(cluster, ns)}:5432/{WAREHOUSE_DB}"
+        self.register_outputs({"cluster": cluster, "jdbc_url": self.jdbc_url})

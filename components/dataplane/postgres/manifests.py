@@ -1,0 +1,221 @@
+"""CloudNativePG Cluster, barman-cloud ObjectStore, ScheduledBackup, PodMonitor and the bootstrap Job
+as plain dicts (pure: no Pulumi)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.dataplane.postgres.sql import LOGIN_ROLES, WAREHOUSE_DB, WAREHOUSE_OWNER
+from lib import versions
+from lib.kube.jobs import SCRIPT_DIR, script_job
+from stacks.settings.dataplane import PostgresSettings
+
+PLUGIN = "barman-cloud.cloudnative-pg.io"
+METRICS_PORT = 9187  # CloudNativePG instance manager's metrics exporter
+WORKLOAD = "postgres"
+WORKLOAD_LABEL = "pipeline-infra/workload"
+BACKUP_PREFIX = "postgres"
+
+
+def secret_name(cluster: str, role: str) -> str:
+    return f"{cluster}-{role.replace('_', '-')}"
+
+
+def rw_service(cluster: str, namespace: str) -> str:
+    return f"{cluster}-rw.{namespace}.svc"
+
+
+def destination_path(bucket: str) -> str:
+    return f"s3://{bucket}/{BACKUP_PREFIX}/"
+
+
+def object_store(
+    *,
+    name: str,
+    namespace: str,
+    destination: Any,
+    region: str,
+    retention_days: int | None,
+    server_name: str | None = None,
+) -> dict[str, Any]:
+    """The barman-cloud ObjectStore on `destination` (s3://bucket/postgres/), credentials from IRSA."""
+    configuration: dict[str, Any] = {
+        "destinationPath": destination,
+        "endpointURL": f"https://s3.{region}.amazonaws.com",
+        "s3Credentials": {"inheritFromIAMRole": True},
+        "wal": {"compression": "gzip", "maxParallel": 4},
+        "data": {"compression": "gzip", "jobs": 2},
+    }
+    if server_name:
+        configuration["serverName"] = server_name
+    return {
+        "apiVersion": "barmancloud.cnpg.io/v1",
+        "kind": "ObjectStore",
+        "metadata": {"name": name, "namespace": namespace},
+        # The primary's store is only read by the DR site: its retention is the primary's business.
+        "spec": {"configuration": configuration}
+        | ({"retentionPolicy": f"{retention_days}d"} if retention_days is not None else {}),
+    }
+
+
+def _affinity(tolerations: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "nodeSelector": {WORKLOAD_LABEL: WORKLOAD},
+        "tolerations": tolerations,
+        "enablePodAntiAffinity": True,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "podAntiAffinityType": "preferred",
+    }
+
+
+def cluster(
+    *,
+    name: str,
+    namespace: str,
+    settings: PostgresSettings,
+    storage_class: str,
+    tolerations: list[dict[str, Any]],
+    store: str,
+    role_arn: Any | None,
+    replica_of: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The CloudNativePG Cluster.
+
+    `replica_of` (DR site): {"primary": <name of the current primary cluster>, "source": <external
+    cluster name>, "source_store": <ObjectStore of the source>, "promotion_token": str | None}. The
+    DR cluster uses the distributed topology (replica.primary/self): promotion changes only
+    spec.replica (primary := self, optionally with the primary's demotion token), never bootstrap,
+    storage or any other immutable field.
+    """
+    resources = {"cpu": settings.resources.cpu, "memory": settings.resources.memory}
+    roles = [
+        {
+            "name": role,
+            "ensure": "present",
+            "login": True,
+            "inherit": True,
+            "passwordSecret": {"name": secret_name(name, role)},
+            "comment": "managed by pipeline-infra",
+        }
+        for role in LOGIN_ROLES
+    ]
+    spec: dict[str, Any] = {
+        "instances": settings.instances,
+        "imageName": versions.POSTGRES_IMAGE,
+        "primaryUpdateStrategy": "unsupervised",
+        "enableSuperuserAccess": True,
+        "superuserSecret": {"name": secret_name(name, "superuser")},
+        "storage": {"size": f"{settings.storage_gib}Gi", "storageClass": storage_class},
+        "resources": {"requests": dict(resources), "limits": dict(resources)},
+        "affinity": _affinity(tolerations),
+        "postgresql": {"parameters": {"max_connections": "300", "wal_keep_size": "2GB"}},
+        "managed": {"roles": roles},
+        "plugins": [{"name": PLUGIN, "isWALArchiver": True, "parameters": {"barmanObjectName": store}}],
+        "monitoring": {"enablePodMonitor": False},
+    }
+    if role_arn is not None:
+        spec["serviceAccountTemplate"] = {
+            "metadata": {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+        }
+    if replica_of is None:
+        spec["bootstrap"] = {
+            "initdb": {
+                "database": WAREHOUSE_DB,
+                "owner": WAREHOUSE_OWNER,
+                "secret": {"name": secret_name(name, WAREHOUSE_OWNER)},
+                "dataChecksums": True,
+            }
+        }
+    else:
+        source = replica_of["source"]
+        spec["bootstrap"] = {
+            "recovery": {
+                "source": source,
+                "database": WAREHOUSE_DB,
+                "owner": WAREHOUSE_OWNER,
+                "secret": {"name": secret_name(name, WAREHOUSE_OWNER)},
+            }
+        }
+        spec["externalClusters"] = [
+            {
+                "name": source,
+                "plugin": {
+                    "name": PLUGIN,
+                    "parameters": {"barmanObjectName": replica_of["source_store"], "serverName": source},
+                },
+            }
+        ]
+        replica: dict[str, Any] = {"self": name, "primary": replica_of["primary"], "source": source}
+        if replica_of.get("promotion_token"):
+            replica["promotionToken"] = replica_of["promotion_token"]
+        spec["replica"] = replica
+    return {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Cluster",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def scheduled_backup(
+    *, name: str, namespace: str, cluster_name: str, schedule: str, suspend: bool
+) -> dict[str, Any]:
+    """Daily base backup through the barman-cloud plugin (WAL archiving is continuous)."""
+    return {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "ScheduledBackup",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "schedule": schedule,
+            "cluster": {"name": cluster_name},
+            "method": "plugin",
+            "pluginConfiguration": {"name": PLUGIN},
+            "backupOwnerReference": "self",
+            "immediate": False,
+            "suspend": suspend,
+        },
+    }
+
+
+def pod_monitor(*, name: str, namespace: str, cluster_name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/part-of": "pipeline-infra"},
+        },
+        "spec": {
+            "selector": {"matchLabels": {"cnpg.io/cluster": cluster_name}},
+            "podMetricsEndpoints": [{"portNumber": METRICS_PORT, "interval": "30s"}],
+        },
+    }
+
+
+def bootstrap_job(
+    *, cluster_name: str, namespace: str, configmap: str, placement: dict[str, Any]
+) -> dict[str, Any]:
+    """psql -f bootstrap.sql as the superuser against the primary (retried until it answers)."""
+    superuser = secret_name(cluster_name, "superuser")
+
+    def from_secret(name: str, key: str) -> dict[str, Any]:
+        return {"name": name, "valueFrom": {"secretKeyRef": {"name": superuser, "key": key}}}
+
+    return script_job(
+        app=f"{cluster_name}-bootstrap",
+        namespace=namespace,
+        container="psql",
+        image=versions.IMAGES["postgres"],
+        command=["psql", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", f"{SCRIPT_DIR}/bootstrap.sql"],
+        configmap=configmap,
+        placement=placement,
+        memory="128Mi",
+        env=[
+            {"name": "PGHOST", "value": rw_service(cluster_name, namespace)},
+            {"name": "PGPORT", "value": "5432"},
+            {"name": "PGSSLMODE", "value": "require"},
+            from_secret("PGUSER", "username"),
+            from_secret("PGPASSWORD", "password"),
+        ],
+    )

@@ -1,0 +1,143 @@
+"""ScyllaDB on Kubernetes: a ScyllaCluster (Scylla Operator, v1) with one rack per AZ, Scylla Manager
+backup/repair tasks, the agent's S3 access through IRSA, and the schema applied by a cqlsh Job."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.meta.v1 as meta
+
+from components.dataplane.scylla import manifests
+from components.dataplane.scylla.cql import schema_cql
+from components.dataplane.scylla.webhook import webhook_errors
+from lib.kube.resources import custom_resource
+from lib.kube.script import script_and_job
+from stacks.contract import NAMESPACES, BackupTarget, KubeTarget
+from stacks.settings.dataplane import ScyllaSettings
+
+
+@dataclass(frozen=True)
+class ScyllaArgs:
+    settings: ScyllaSettings
+    kube: KubeTarget
+    datacenter: str
+    # Replication factor per datacenter of the keyspace (the DR site lists both DCs).
+    schema_datacenters: dict[str, int]
+    operators: Sequence[pulumi.Resource] = ()
+    namespace_resources: Sequence[pulumi.Resource] = ()
+    backups: BackupTarget | None = None
+    # Seeds of the other datacenter (DR site joining the primary's cluster), or None.
+    external_seeds: pulumi.Input[list[str]] | None = None
+    # Scylla Manager tasks (backups, repairs): on the site that is primary only.
+    manage_tasks: bool = True
+    cluster_name: str = "scylla"
+    namespace: str = field(default=NAMESPACES["scylla"])
+
+    def __post_init__(self) -> None:
+        if not self.kube.zones:
+            raise ValueError("kube.zones: one rack per availability zone needs at least one zone")
+        if self.datacenter not in self.schema_datacenters:
+            raise ValueError(f"schema_datacenters must include this site's datacenter {self.datacenter!r}")
+
+
+class ScyllaDb(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ScyllaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:dataplane:ScyllaDb", name, None, opts)
+        kube, s, ns, cluster = args.kube, args.settings, args.namespace, args.cluster_name
+
+        def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return kube.options(self, *args.namespace_resources, *deps)
+
+        location = None
+        role_arn = None
+        agent_secret = None
+        if args.backups is not None:
+            location = pulumi.Output.from_input(args.backups.bucket).apply(lambda b: f"s3:{b}")
+            agent_secret = core.Secret(
+                f"{name}-agent-config",
+                metadata=meta.ObjectMetaArgs(name=f"{cluster}-agent-config", namespace=ns),
+                type="Opaque",
+                string_data=pulumi.Output.secret(
+                    {"scylla-manager-agent.yaml": manifests.agent_config(args.backups.region)}
+                ),
+                opts=child(),
+            )
+            if args.backups.irsa_role is not None:
+                role_arn = args.backups.irsa_role(
+                    f"{name}-backup", ns, manifests.member_service_account(cluster), manifests.BACKUP_PREFIX
+                )
+
+        tolerations = KubeTarget.placement("scylla")["tolerations"]
+        manifest = manifests.scylla_cluster(
+            name=cluster,
+            namespace=ns,
+            settings=s,
+            datacenter=args.datacenter,
+            zones=tuple(kube.zones),
+            storage_class=kube.storage_class,
+            tolerations=tolerations,
+            backup_location=location,
+            manage_tasks=args.manage_tasks,
+            external_seeds=args.external_seeds,
+            agent_config_secret=f"{cluster}-agent-config" if agent_secret is not None else None,
+        )
+        # Fail the plan, not the deployment, on what the operator's admission webhook would refuse.
+        problems = webhook_errors(_plain_view(manifest))
+        if problems:
+            raise ValueError(
+                "ScyllaCluster would be refused by the operator's webhook: " + "; ".join(problems)
+            )
+        deps = [*args.operators] + ([agent_secret] if agent_secret is not None else [])
+        self.cluster = custom_resource(f"{name}-cluster", manifest, child(*deps))
+        if role_arn is not None:
+            # The operator creates the member service account; the agent (a sidecar in the ScyllaDB
+            # pods) gets the bucket role by its IRSA annotation.
+            core.ServiceAccountPatch(
+                f"{name}-member-irsa",
+                metadata=meta.ObjectMetaPatchArgs(
+                    name=manifests.member_service_account(cluster),
+                    namespace=ns,
+                    annotations={"eks.amazonaws.com/role-arn": role_arn, "pulumi.com/patchForce": "true"},
+                ),
+                opts=child(self.cluster),
+            )
+
+        cql = schema_cql(s, args.schema_datacenters)
+        self.schema, self.schema_job = script_and_job(
+            f"{name}-schema",
+            job_name=f"{name}-schema-job",
+            configmap=f"{cluster}-schema",
+            namespace=ns,
+            files={"schema.cql": cql},
+            job=lambda configmap: manifests.schema_job(
+                cluster=cluster, namespace=ns, configmap=configmap, placement=KubeTarget.placement("platform")
+            ),
+            opts=child,
+            after=[self.cluster],
+        )
+        self.cluster_name = cluster
+        self.datacenter = args.datacenter
+        self.contact_points = f"{manifests.client_service(cluster, ns)}:{manifests.CQL_PORT}"
+        self.seeds = manifests.seed_addresses(cluster, args.datacenter, tuple(kube.zones), ns)
+        self.register_outputs(
+            {
+                "cluster": cluster,
+                "datacenter": args.datacenter,
+                "contact_points": self.contact_points,
+                "seeds": self.seeds,
+            }
+        )
+
+
+def _plain_view(manifest: dict) -> dict:
+    """The manifest with unresolved values (Outputs) replaced by placeholders, for the webhook check."""
+    if isinstance(manifest, dict):
+        return {k: _plain_view(v) for k, v in manifest.items()}
+    if isinstance(manifest, list):
+        return [_plain_view(v) for v in manifest]
+    if isinstance(manifest, pulumi.Output):
+        return "<output>"
+    return manifest

@@ -1,0 +1,1 @@
+"""The streaming layer (token module `streaming`): Kafka, Kafka Connect, Schema Registry, MirrorMaker 2."""

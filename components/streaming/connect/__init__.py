@@ -1,0 +1,2 @@
+"""Kafka Connect: `KafkaConnect` in component.py; connector configs in config.py; manifests in
+manifests.py."""

@@ -1,0 +1,223 @@
+"""Kafka on Kubernetes with Strimzi: the cluster (KRaft node pools), its topics and users, and the DR
+site's MirrorMaker 2. Manifests come from the pure `components.streaming.kafka.manifests`."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.meta.v1 as meta
+import pulumi_random as random
+from pulumi_kubernetes.apiextensions import CustomResource
+
+from components.streaming.kafka import manifests as m
+from lib.kube.resources import custom_resource
+from stacks.contract import KubeTarget
+from stacks.settings import StackSettings
+
+
+@dataclass(frozen=True)
+class KafkaClusterArgs:
+    settings: StackSettings
+    kube: KubeTarget
+    operator: pulumi.Resource  # the Strimzi Helm release
+    namespace: str
+
+    def __post_init__(self) -> None:
+        if self.settings.kafka is None or self.settings.connect is None or self.settings.scylla is None:
+            raise ValueError("KafkaCluster needs the kafka, connect and scylla settings")
+        if not self.kube.storage_class:
+            raise ValueError("kube.storage_class: the brokers' volumes need a storage class")
+
+
+class KafkaCluster(pulumi.ComponentResource):
+    """Kafka + KafkaNodePools (controllers, brokers), KafkaTopics, KafkaUsers (connect, schema-registry;
+    on a primary site with a DR peer also the DR site's replication user)."""
+
+    def __init__(self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:streaming:KafkaCluster", name, None, opts)
+        s, kube, ns = args.settings, args.kube, args.namespace
+
+        def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return kube.options(self, args.operator, *deps)
+
+        placement = KubeTarget.placement("kafka")
+        self.pools = [
+            custom_resource(
+                f"{name}-{role}s",
+                m.node_pool(
+                    s, role=role, namespace=ns, storage_class=kube.storage_class, placement=placement
+                ),
+                child(),
+            )
+            for role in ("controller", "broker")
+        ]
+        self.kafka = custom_resource(f"{name}-kafka", m.kafka(s, namespace=ns), child(*self.pools))
+        self.topics = [
+            custom_resource(f"{name}-topic-{t['metadata']['name']}", t, child(self.kafka))
+            for t in m.topics(s, namespace=ns)
+        ]
+        self.users: dict[str, CustomResource] = {
+            m.CONNECT_USER: custom_resource(
+                f"{name}-user-connect",
+                m.user(m.CONNECT_USER, namespace=ns, acls=m.connect_acls(s)),
+                child(self.kafka),
+            ),
+            m.SCHEMA_REGISTRY_USER: custom_resource(
+                f"{name}-user-schema-registry",
+                m.user(m.SCHEMA_REGISTRY_USER, namespace=ns, acls=m.schema_registry_acls()),
+                child(self.kafka),
+            ),
+        }
+        self.bootstrap_servers: pulumi.Output[str] = pulumi.Output.from_input(m.bootstrap_address(ns))
+        outputs: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers}
+
+        # Primary site with a DR peer: what the DR site's MirrorMaker 2 needs, exported as outputs.
+        self.replication_bootstrap: pulumi.Output[str] | None = None
+        self.cluster_ca_cert: pulumi.Output[str] | None = None
+        self.mirrormaker_password: pulumi.Output[str] | None = None
+        if m.replication_listener_enabled(s):
+            password = random.RandomPassword(
+                f"{name}-mirrormaker-dr-password",
+                length=32,
+                special=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            secret_name = f"{m.MIRRORMAKER_SOURCE_USER}-password"
+            secret = core.Secret(
+                f"{name}-mirrormaker-dr-password",
+                metadata=meta.ObjectMetaArgs(name=secret_name, namespace=ns),
+                type="Opaque",
+                string_data={"password": pulumi.Output.secret(password.result)},
+                opts=child(),
+            )
+            self.users[m.MIRRORMAKER_SOURCE_USER] = custom_resource(
+                f"{name}-user-mirrormaker-dr",
+                m.user(
+                    m.MIRRORMAKER_SOURCE_USER,
+                    namespace=ns,
+                    acls=m.mirrormaker_source_acls(s),
+                    authentication="scram-sha-512",
+                    password_secret=secret_name,
+                ),
+                child(self.kafka, secret),
+            )
+            self.mirrormaker_password = pulumi.Output.secret(password.result)
+            # Strimzi creates these once the cluster is Ready (the Kafka resource waits for that).
+            fallback = f"{m.CLUSTER}-kafka-replication-bootstrap.{ns}.svc:{m.REPLICATION_PORT}"
+
+            # The ids resolve once the Kafka resource exists: a preview of a new stack (where it does
+            # not yet) skips these reads instead of failing on objects Strimzi has not made.
+            def after_kafka(object_id: str) -> pulumi.Output[str]:
+                return self.kafka.metadata.apply(lambda _: object_id)
+
+            svc = core.Service.get(
+                f"{name}-replication-bootstrap",
+                after_kafka(f"{ns}/{m.CLUSTER}-kafka-replication-bootstrap"),
+                opts=pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=[self.kafka]),
+            )
+            self.replication_bootstrap = svc.status.apply(lambda st: _lb_address(st, fallback))
+            ca = core.Secret.get(
+                f"{name}-cluster-ca-cert",
+                after_kafka(f"{ns}/{m.cluster_ca_secret()}"),
+                opts=pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=[self.kafka]),
+            )
+            self.cluster_ca_cert = ca.data.apply(_ca_cert)
+            outputs |= {
+                "replication_bootstrap": self.replication_bootstrap,
+                "cluster_ca_cert": self.cluster_ca_cert,
+                "mirrormaker_password": self.mirrormaker_password,
+            }
+        self.register_outputs(outputs)
+
+
+def _lb_address(status: Any, fallback: str) -> str:
+    """host:port of the replication listener's bootstrap load balancer (NLB DNS name)."""
+    try:
+        ingress = status.load_balancer.ingress or []
+    except AttributeError:
+        ingress = []
+    for item in ingress:
+        host = getattr(item, "hostname", None) or getattr(item, "ip", None)
+        if host:
+            return f"{host}:{m.REPLICATION_PORT}"
+    return fallback
+
+
+def _ca_cert(data: Any) -> str:
+    value = (data or {}).get("ca.crt") if isinstance(data, dict) else None
+    return base64.b64decode(value).decode() if value else ""
+
+
+@dataclass(frozen=True)
+class MirrorMaker2Args:
+    settings: StackSettings
+    kube: KubeTarget
+    operator: pulumi.Resource
+    namespace: str
+    kafka: pulumi.Resource  # the DR site's own Kafka (the target)
+    # From the primary site's stack outputs (StackReference).
+    source_bootstrap: pulumi.Input[str]
+    source_ca_cert: pulumi.Input[str]
+    source_password: pulumi.Input[str]
+
+    def __post_init__(self) -> None:
+        dr = self.settings.dr
+        if dr is None or dr.site != "dr":
+            raise ValueError("MirrorMaker 2 runs on a DR site only (dr.site: dr)")
+
+
+class MirrorMaker2(pulumi.ComponentResource):
+    """KafkaMirrorMaker2 replicating the primary's topics into the DR site, with its users and the
+    primary's CA certificate and replication password as Secrets. Promotion stops its connectors."""
+
+    def __init__(self, name: str, args: MirrorMaker2Args, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:streaming:MirrorMaker2", name, None, opts)
+        s, kube, ns = args.settings, args.kube, args.namespace
+
+        def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return kube.options(self, args.operator, *deps)
+
+        ca_name, pw_name = f"{m.SOURCE_ALIAS}-cluster-ca-cert", f"{m.MIRRORMAKER_SOURCE_USER}-password"
+        ca = core.Secret(
+            f"{name}-source-ca",
+            metadata=meta.ObjectMetaArgs(name=ca_name, namespace=ns),
+            type="Opaque",
+            string_data={"ca.crt": args.source_ca_cert},
+            opts=child(),
+        )
+        pw = core.Secret(
+            f"{name}-source-password",
+            metadata=meta.ObjectMetaArgs(name=pw_name, namespace=ns),
+            type="Opaque",
+            string_data={"password": pulumi.Output.secret(args.source_password)},
+            opts=child(),
+        )
+        user = custom_resource(
+            f"{name}-user",
+            m.user(m.MIRRORMAKER_USER, namespace=ns, acls=m.mirrormaker_target_acls(s)),
+            child(args.kafka),
+        )
+        placement = KubeTarget.placement("platform")
+        manifest = pulumi.Output.from_input(args.source_bootstrap).apply(
+            lambda bootstrap: m.mirror_maker2(
+                s,
+                namespace=ns,
+                source_bootstrap=bootstrap,
+                source_ca_secret=ca_name,
+                source_password_secret=pw_name,
+                placement=placement,
+            )
+        )
+        self.mirror_maker = custom_resource(
+            f"{name}-mm2",
+            manifest,
+            child(args.kafka, user, ca, pw),
+            api_version=m.API,
+            kind="KafkaMirrorMaker2",
+        )
+        self.state = "stopped" if s.dr is not None and s.dr.role == "primary" else "running"
+        self.register_outputs({"state": self.state})

@@ -1,0 +1,1 @@
+"""Schema Registry: `SchemaRegistry` in component.py; pure renderers in manifests.py."""
