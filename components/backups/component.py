@@ -25,9 +25,9 @@ from components.backups.layout import (
     replication_policy,
     tls_only_policy,
 )
+from components.backups.settings import BackupSettings
 from components.cluster.spec import service_trust_policy
 from lib.aws.kms import customer_key
-from stacks.settings.fleets import BackupSettings
 
 IrsaFactory = Callable[[str, str, str, pulumi.Input[str]], pulumi.Output[str]]
 

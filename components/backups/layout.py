@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from stacks.settings.fleets import BackupSettings
+from components.backups.settings import BackupSettings
 
 STATE_PREFIX = "state"
 DATABASE_FULL_PREFIX = "database/full"

@@ -16,6 +16,7 @@ import pulumi_aws.iam as iam
 import pulumi_kubernetes.storage.v1 as storage
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
+from components.cluster.settings import ClusterSettings
 from components.cluster.spec import (
     CONTROL_PLANE_LOGS,
     EBS_CSI_SERVICE_ACCOUNT,
@@ -28,7 +29,6 @@ from components.cluster.spec import (
 )
 from lib.aws.kms import customer_key
 from lib.versions import EBS_CSI_ADDON_VERSION, EKS_VERSION
-from stacks.settings.network import ClusterSettings
 
 _MANAGED = "arn:aws:iam::aws:policy/"
 _NODE_POLICIES = (

@@ -22,8 +22,8 @@ from components.network.flows import (
     subnet_plan,
 )
 from components.network.logs import log_key_policy
+from components.network.settings import NetworkSettings
 from lib.aws.kms import customer_key
-from stacks.settings.network import NetworkSettings
 
 
 @dataclass(frozen=True)

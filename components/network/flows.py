@@ -22,8 +22,6 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Literal
 
-from stacks.settings.fleets import FleetSettings
-
 SECURITY_GROUPS: tuple[str, ...] = (
     "alpha",
     "beta",
@@ -66,19 +64,6 @@ class FleetPorts:
     handoff: int
     health: int
     metrics: int
-
-
-def fleet_ports(fleets: FleetSettings | None) -> FleetPorts:
-    """The fleets' ports: from the stack's fleets section, or FleetSettings' defaults where the fleets
-    are separate colour stacks (prod). One place, so that the security groups and the fleets agree."""
-    if fleets is not None:
-        return FleetPorts(fleets.handoff_port, fleets.health_port, fleets.metrics_port)
-    fields = FleetSettings.model_fields
-    return FleetPorts(
-        int(fields["handoff_port"].default),
-        int(fields["health_port"].default),
-        int(fields["metrics_port"].default),
-    )
 
 
 @dataclass(frozen=True, order=True)

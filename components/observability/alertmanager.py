@@ -14,12 +14,18 @@ from typing import Any
 import yaml
 
 from components.observability.rules import inhibit_pairs
-from stacks.settings.observability import AlertingSettings
-from stacks.settings.stack import ALERTING_SECRETS
+from components.observability.settings import AlertingSettings
 
-# File names in secrets_dir (the keys of the Kubernetes Secret); the StackSettings secret of each.
-# The settings' alerting secrets (stacks/settings ALERTING_SECRETS), each in a file named like it.
-SECRET_FILES: dict[str, str] = {name.replace("_", "-"): name for name in ALERTING_SECRETS}
+# The receivers' secrets (seed 003 Alert Routing): the stack settings carry each as a Pulumi secret of
+# this name (stacks/settings ALERTING_SECRETS is this tuple), and Alertmanager reads each from a file.
+RECEIVER_SECRETS: tuple[str, ...] = (
+    "pagerduty_critical_key",
+    "pagerduty_high_key",
+    "slack_webhook_url",
+    "smtp_password",
+)
+# File names in secrets_dir (the keys of the Kubernetes Secret) -> the settings secret of each.
+SECRET_FILES: dict[str, str] = {name.replace("_", "-"): name for name in RECEIVER_SECRETS}
 
 # seed 003 Alert Routing > Routing Rules: severity -> (receiver, repeat_interval)
 ROUTES: dict[str, tuple[str, str]] = {

@@ -16,11 +16,11 @@ from pydantic import SecretStr
 
 from components.observability import manifests
 from components.observability.alertmanager import SECRET_FILES
+from components.observability.settings import ObservabilitySettings
 from lib import versions
 from lib.kube.helm import helm_release
 from lib.kube.resources import custom_resource
 from stacks.contract import NAMESPACES, KubeTarget
-from stacks.settings.observability import ObservabilitySettings
 
 
 @dataclass(frozen=True)

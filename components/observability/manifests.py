@@ -14,9 +14,9 @@ from typing import Any
 from components.observability.alertmanager import config as alertmanager_config
 from components.observability.dashboards import all_dashboards
 from components.observability.rules import rule_groups
+from components.observability.settings import ObservabilitySettings
 from lib import versions
 from lib.kube.placement import placement
-from stacks.settings.observability import ObservabilitySettings
 
 MONITORING_API = "monitoring.coreos.com/v1"
 PART_OF = {"app.kubernetes.io/part-of": "pipeline-infra"}

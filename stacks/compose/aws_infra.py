@@ -8,11 +8,24 @@ from pulumi_aws.get_availability_zones import get_availability_zones
 from pulumi_aws.get_caller_identity import get_caller_identity
 
 from components.backups.component import Backups, BackupsArgs
+from components.fleet.settings import FleetSettings
 from components.network.component import Network, NetworkArgs
-from components.network.flows import FLEET_MODULES, HANDOFF_LBS, fleet_ports
+from components.network.flows import FLEET_MODULES, HANDOFF_LBS, FleetPorts
 from stacks.contract import AwsInfra, BackupTarget, FleetNetwork, KubeTarget
 from stacks.settings import PROJECT, SettingsError, StackSettings
 
+
+def fleet_ports(fleets: FleetSettings | None) -> FleetPorts:
+    """The fleets' ports: from the stack's fleets section, or FleetSettings' defaults where the fleets
+    are separate colour stacks (prod). One place, so that the security groups and the fleets agree."""
+    if fleets is not None:
+        return FleetPorts(fleets.handoff_port, fleets.health_port, fleets.metrics_port)
+    fields = FleetSettings.model_fields
+    return FleetPorts(
+        int(fields["handoff_port"].default),
+        int(fields["health_port"].default),
+        int(fields["metrics_port"].default),
+    )
 
 def _zones(settings: StackSettings) -> tuple[str, ...]:
     """The first az_count availability zones of the region (zones that need no opt-in)."""

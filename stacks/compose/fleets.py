@@ -8,10 +8,10 @@ from typing import Any
 
 import pulumi
 
+from components.network.settings import NetworkSettings
 from lib.capacity import load_plan
 from stacks.contract import FleetNetwork
 from stacks.settings import StackSettings
-from stacks.settings.network import NetworkSettings
 from stacks.sizing import fleet_sizing
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pulumi
 
+from components.fleet.settings import FleetSettings
 from stacks.contract import KubeTarget
 from stacks.settings import StackSettings
-from stacks.settings.fleets import FleetSettings
 
 
 def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict[str, Any], pulumi.Resource]:

@@ -12,9 +12,9 @@ from typing import Any
 import pulumi
 import pulumi_aws.route53 as route53
 
+from components.traffic.settings import TrafficSettings
 from stacks.contract import AwsInfra
 from stacks.settings import StackSettings
-from stacks.settings.stack import TrafficSettings
 
 
 def _dns(settings: StackSettings) -> tuple[str, str]:

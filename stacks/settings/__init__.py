@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from lib.capacity import load_plan
+from lib.settings import MODULES, PROJECT
 
-from .base import MODULES, PROJECT
 from .stack import ALERTING_SECRETS, FORBIDDEN, REQUIRED, StackSettings
 
 __all__ = ["PROJECT", "MODULES", "SettingsError", "StackSettings", "load_settings", "OFFLINE_SECRET"]
@@ -265,8 +265,8 @@ def _check_colour_ports(s: StackSettings, source: str) -> None:
     """Fleet-colour stacks listen on the default ports (they have no network section, and their
     listeners must be known when they are declared); the environment's security groups are built
     for the same ports. Either side changing them alone would silently drop traffic."""
-    from .fleets import FleetSettings
-    from .network import NetworkSettings
+    from components.fleet.settings import FleetSettings
+    from components.network.settings import NetworkSettings
 
     if s.role == "fleet-colour" and s.fleets is not None:
         for port in ("handoff_port", "health_port", "metrics_port"):

@@ -6,46 +6,23 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from .base import Cidr, Strict
-from .dataplane import (
-    ConnectSettings,
-    KafkaSettings,
-    PostgresSettings,
-    SchemaRegistrySettings,
-    ScyllaSettings,
-)
-from .fleets import BackupSettings, CapacitySettings, FleetSettings
-from .network import ClusterSettings, NetworkSettings
-from .observability import ObservabilitySettings
+from components.backups.settings import BackupSettings
+from components.cluster.settings import ClusterSettings
+from components.dataplane.postgres.settings import PostgresSettings
+from components.dataplane.scylla.settings import ScyllaSettings
+from components.fleet.settings import CapacitySettings, FleetSettings
+from components.network.settings import NetworkSettings
+from components.observability.alertmanager import RECEIVER_SECRETS
+from components.observability.settings import ObservabilitySettings
+from components.streaming.connect.settings import ConnectSettings
+from components.streaming.kafka.settings import KafkaSettings
+from components.streaming.schema_registry.settings import SchemaRegistrySettings
+from components.traffic.settings import TrafficSettings
+from lib.settings import Cidr, Strict
 
-Colour = Literal["blue", "green"]
 _REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
 
 
-class TrafficSettings(Strict):
-    """Blue-green traffic switch of 003 Blue-Green Deployment > Cutover Phase (prod only)."""
-
-    active: Colour
-    weights: dict[Colour, int] | None = Field(None, description="optional weighted split, summing to 100")
-    domain: str = Field("ingest.pipeline.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
-    zone_name: str = Field("pipeline.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
-    colour_stacks: dict[Colour, str] = Field(
-        default_factory=lambda: {"blue": "prod-blue", "green": "prod-green"},
-        description="stack names of the fleet colours (StackReference)",
-    )
-
-    @model_validator(mode="after")
-    def _weights(self) -> TrafficSettings:
-        if set(self.colour_stacks) != {"blue", "green"}:
-            raise ValueError("colour_stacks: name the stack of both colours, blue and green")
-        if self.weights is not None:
-            if any(not 0 <= w <= 100 for w in self.weights.values()):
-                raise ValueError("weights: each weight must be from 0 to 100")
-            if sum(self.weights.values()) != 100:
-                raise ValueError(f"weights: must sum to 100 (got {sum(self.weights.values())})")
-            if self.weights.get(self.active, 0) == 0:
-                raise ValueError(f"weights: the active colour {self.active} must have a weight above 0")
-        return self
 
 
 class DrSettings(Strict):
@@ -158,5 +135,6 @@ FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
         "traffic",
     ),
 }
-# Secrets an AWS environment needs for its Alertmanager receivers (003 Alert Routing).
-ALERTING_SECRETS = ("pagerduty_critical_key", "pagerduty_high_key", "slack_webhook_url", "smtp_password")
+# Secrets an AWS environment needs for its Alertmanager receivers (003 Alert Routing): the
+# observability component's list, each a SecretStr field of StackSettings.
+ALERTING_SECRETS = RECEIVER_SECRETS

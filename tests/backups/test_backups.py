@@ -157,7 +157,7 @@ class _ProviderRecorder(RecordingMonitor):
 @pulumi.runtime.test
 def test_replicas_and_their_key_are_declared_in_the_replica_region():
     from components.backups.component import Backups, BackupsArgs
-    from stacks.settings.fleets import BackupSettings
+    from components.backups.settings import BackupSettings
 
     monitor = _ProviderRecorder(PlanMocks(region="us-east-1"))
     pulumi.runtime.set_mocks(

@@ -10,10 +10,11 @@ import pytest
 
 from components.dataplane.scylla import manifests
 from components.dataplane.scylla.cql import schema_cql
+from components.dataplane.scylla.settings import ScyllaSettings
 from components.dataplane.scylla.webhook import cron_error, quantity, update_errors, webhook_errors
 from lib import versions
+from lib.cdc import CdcTable
 from stacks.contract import KubeTarget
-from stacks.settings.dataplane import CdcTable, ScyllaSettings
 from tests.dataplane._stacks import ZONES, stack_settings
 from tests.support.crds import validate_custom_resource
 

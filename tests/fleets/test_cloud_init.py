@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from components.fleet.cloud_init import USER_DATA_LIMIT, CloudInitSpec, module_config, render_cloud_init
-from stacks.settings.fleets import ModuleParams
+from components.fleet.settings import ModuleParams
 from tests.support.engines import engine
 
 MODULES = ("alpha", "beta", "gamma")

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.network.settings import overlapping_networks
 from policies.rules import check_all
 from stacks.settings import SettingsError, load_settings
-from stacks.settings.network import overlapping_networks
 from tests.network.foundation import AWS_STACKS, names_by_id
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import yaml
 
 from components.observability import alertmanager, rules
 from components.observability.alertmanager import render_config
-from stacks.settings.observability import AlertingSettings
+from components.observability.settings import AlertingSettings
 from tests.support.engines import engine
 
 # seed 003 Alert Routing > Routing Rules: severity -> (receiver, repeat_interval)

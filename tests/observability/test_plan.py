@@ -206,7 +206,7 @@ def test_component_args_need_every_receiver_secret() -> None:
     from pydantic import SecretStr
 
     from components.observability.component import ObservabilityArgs
-    from stacks.settings.observability import ObservabilitySettings
+    from components.observability.settings import ObservabilitySettings
 
     with pytest.raises(ValueError, match="smtp-password"):
         ObservabilityArgs(

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from components.streaming.connect.config import sink_connector_config, source_connector_config
-from stacks.settings.dataplane import CdcTable
+from lib.cdc import CdcTable
 from tests.streaming.harness import settings_of
 
 # Required keys, from the connectors' own documentation:

@@ -16,6 +16,7 @@ import pulumi_kubernetes.meta.v1 as meta
 import pulumi_random as random
 
 from components.dataplane.postgres import manifests
+from components.dataplane.postgres.settings import PostgresSettings
 from components.dataplane.postgres.sql import (
     LOGIN_ROLES,
     SINK_ROLE,
@@ -26,7 +27,6 @@ from components.dataplane.postgres.sql import (
 from lib.kube.resources import custom_resource
 from lib.kube.script import script_and_job
 from stacks.contract import NAMESPACES, BackupTarget, KubeTarget
-from stacks.settings.dataplane import PostgresSettings
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.dataplane.postgres.settings import PostgresSettings
 from components.dataplane.postgres.sql import LOGIN_ROLES, WAREHOUSE_DB, WAREHOUSE_OWNER
 from lib import versions
 from lib.kube.jobs import SCRIPT_DIR, script_job
-from stacks.settings.dataplane import PostgresSettings
 
 PLUGIN = "barman-cloud.cloudnative-pg.io"
 METRICS_PORT = 9187  # CloudNativePG instance manager's metrics exporter

@@ -12,11 +12,11 @@ import pulumi_kubernetes.meta.v1 as meta
 
 from components.dataplane.scylla import manifests
 from components.dataplane.scylla.cql import schema_cql
+from components.dataplane.scylla.settings import ScyllaSettings
 from components.dataplane.scylla.webhook import webhook_errors
 from lib.kube.resources import custom_resource
 from lib.kube.script import script_and_job
 from stacks.contract import NAMESPACES, BackupTarget, KubeTarget
-from stacks.settings.dataplane import ScyllaSettings
 
 
 @dataclass(frozen=True)

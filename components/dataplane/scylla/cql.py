@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from stacks.settings.dataplane import ScyllaSettings
+from components.dataplane.scylla.settings import ScyllaSettings
 
 _DC = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

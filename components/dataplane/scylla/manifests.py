@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.dataplane.scylla.settings import ScyllaSettings
 from lib import versions
 from lib.kube.jobs import SCRIPT_DIR, script_job
-from stacks.settings.dataplane import ScyllaSettings
 
 WORKLOAD = "scylla"
 WORKLOAD_LABEL = "pipeline-infra/workload"

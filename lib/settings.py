@@ -1,14 +1,16 @@
-"""Shared pieces of the settings models."""
+"""The base of every settings model: strict, frozen pydantic models and the shared value types
+(networks, Kubernetes resources). Each component's own settings model builds on these."""
 
 from __future__ import annotations
 
 import ipaddress
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # The Pulumi project name: every project key of a stack file lives under this namespace.
 PROJECT = "pipeline-infra"
+
 
 MODULES = ("alpha", "beta", "gamma")
 
@@ -30,3 +32,12 @@ def _cidr(value: str) -> str:
 
 
 Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$"
+
+
+class Resources(Strict):
+    cpu: str = Field(pattern=QUANTITY)
+    # Memory with a binary unit (Mi, Gi, ...): "512m" would be milli-bytes to Kubernetes.
+    memory: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$")

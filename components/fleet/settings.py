@@ -1,4 +1,5 @@
-"""Capacity horizon, module fleets and backups."""
+"""Settings of the module fleets (`pipeline-infra:fleets`) and of their sizing
+(`pipeline-infra:capacity`, seed 003 Capacity Planning)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import Strict
+from lib.settings import Strict
 
 Module = Literal["alpha", "beta", "gamma"]
 
@@ -91,13 +92,3 @@ class FleetSettings(Strict):
         if len(ports) != 3:
             raise ValueError("handoff_port, health_port and metrics_port must differ")
         return self
-
-
-class BackupSettings(Strict):
-    """Backup buckets (003 Backup and Recovery > Backup Classifications)."""
-
-    replicate_to_region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    state_retention_days: int = Field(7, ge=1, le=3650)  # State Backups: 7 days
-    db_full_retention_days: int = Field(30, ge=1, le=3650)  # Database Backups: 30 days full
-    db_incremental_retention_days: int = Field(7, ge=1, le=3650)  # 7 days incremental
-    audit_retention_years: int = Field(7, ge=1, le=100)  # Audit Log Backups: 7 years

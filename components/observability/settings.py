@@ -1,10 +1,11 @@
-"""Observability settings (seeds 003 Monitoring and Alerting, 000 Monitoring and Alerting)."""
+"""Settings of the observability stack (`pipeline-infra:observability`; seeds 003 and 000 Monitoring
+and Alerting)."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from .base import Strict
+from lib.settings import Strict
 
 
 class AlertingSettings(Strict):

@@ -1,0 +1,67 @@
+"""Settings of the EKS cluster (`pipeline-infra:cluster`): version, node groups, API endpoint."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from lib.settings import Cidr, Strict
+
+
+class NodeGroupSettings(Strict):
+    instance_type: str = Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+    min: int = Field(ge=0, le=100)
+    desired: int = Field(ge=0, le=100)
+    max: int = Field(ge=1, le=100)
+    disk_gib: int = Field(100, ge=20, le=16384)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeGroupSettings:
+        if not self.min <= self.desired <= self.max:
+            raise ValueError(f"needs min <= desired <= max (got {self.min}/{self.desired}/{self.max})")
+        return self
+
+
+def _default_node_groups() -> dict[str, NodeGroupSettings]:
+    return {
+        "scylla": NodeGroupSettings(instance_type="i4i.2xlarge", min=3, desired=3, max=6),
+        "kafka": NodeGroupSettings(instance_type="r6i.xlarge", min=3, desired=3, max=6),
+        "postgres": NodeGroupSettings(instance_type="r6i.xlarge", min=3, desired=3, max=4),
+        "platform": NodeGroupSettings(instance_type="m7i.xlarge", min=2, desired=3, max=6),
+    }
+
+
+class ClusterSettings(Strict):
+    """The EKS cluster the data plane runs on, or an existing one (secret kubernetes.kubeconfig)."""
+
+    version: str | None = Field(None, pattern=r"^1\.\d{2}$", description="overrides the pinned EKS version")
+    node_groups: dict[Literal["scylla", "kafka", "postgres", "platform"], NodeGroupSettings] = Field(
+        default_factory=_default_node_groups
+    )
+    endpoint_public: bool = False
+    # Networks allowed to reach a public API endpoint (required with endpoint_public; never the world).
+    endpoint_public_cidrs: list[Cidr] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _every_group(self) -> ClusterSettings:
+        # The data plane pins each service to its group (KubeTarget.placement): none may be missing.
+        missing = [g for g in ("scylla", "kafka", "postgres", "platform") if g not in self.node_groups]
+        if missing:
+            raise ValueError(f"node_groups: every data service needs its group; missing {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _public_endpoint(self) -> ClusterSettings:
+        import ipaddress
+
+        if self.endpoint_public and not self.endpoint_public_cidrs:
+            raise ValueError(
+                "endpoint_public_cidrs: name the networks allowed to reach the public API endpoint"
+            )
+        if not self.endpoint_public and self.endpoint_public_cidrs:
+            raise ValueError("endpoint_public_cidrs: only used with endpoint_public: true")
+        for cidr in self.endpoint_public_cidrs:
+            if ipaddress.ip_network(cidr).prefixlen == 0:
+                raise ValueError(f"endpoint_public_cidrs: {cidr} opens the API endpoint to the internet")
+        return self

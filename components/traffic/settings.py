@@ -1,0 +1,37 @@
+"""Settings of the blue-green traffic switch (`pipeline-infra:traffic`, prod only)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from lib.settings import Strict
+
+Colour = Literal["blue", "green"]
+
+
+class TrafficSettings(Strict):
+    """Blue-green traffic switch of 003 Blue-Green Deployment > Cutover Phase (prod only)."""
+
+    active: Colour
+    weights: dict[Colour, int] | None = Field(None, description="optional weighted split, summing to 100")
+    domain: str = Field("ingest.pipeline.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    zone_name: str = Field("pipeline.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    colour_stacks: dict[Colour, str] = Field(
+        default_factory=lambda: {"blue": "prod-blue", "green": "prod-green"},
+        description="stack names of the fleet colours (StackReference)",
+    )
+
+    @model_validator(mode="after")
+    def _weights(self) -> TrafficSettings:
+        if set(self.colour_stacks) != {"blue", "green"}:
+            raise ValueError("colour_stacks: name the stack of both colours, blue and green")
+        if self.weights is not None:
+            if any(not 0 <= w <= 100 for w in self.weights.values()):
+                raise ValueError("weights: each weight must be from 0 to 100")
+            if sum(self.weights.values()) != 100:
+                raise ValueError(f"weights: must sum to 100 (got {sum(self.weights.values())})")
+            if self.weights.get(self.active, 0) == 0:
+                raise ValueError(f"weights: the active colour {self.active} must have a weight above 0")
+        return self

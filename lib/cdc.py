@@ -1,0 +1,45 @@
+"""The CDC tables of seed 000: the Scylla schema (keyspace and CDC tables) and the streaming layer
+(topics, connector table lists) are both derived from these."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from lib.settings import Strict
+
+IDENT = r"^[a-z][a-z0-9_]{0,47}$"
+
+
+class CdcTable(Strict):
+    name: str = Field(pattern=IDENT)
+    primary_key: list[str] = Field(min_length=1)
+    columns: dict[str, str] = Field(min_length=1, description="column -> CQL type")
+
+    @model_validator(mode="after")
+    def _pk(self) -> CdcTable:
+        missing = [c for c in self.primary_key if c not in self.columns]
+        if missing:
+            raise ValueError(f"primary_key columns {missing} are not in columns")
+        return self
+
+
+def default_tables() -> list[CdcTable]:
+    # seed 000: the runbook's examples replicate app_data.users (cdc.scylla.users-value subject).
+    return [
+        CdcTable(
+            name="users",
+            primary_key=["user_id"],
+            columns={"user_id": "uuid", "email": "text", "name": "text", "created_at": "timestamp"},
+        ),
+        CdcTable(
+            name="orders",
+            primary_key=["order_id"],
+            columns={
+                "order_id": "uuid",
+                "user_id": "uuid",
+                "amount": "decimal",
+                "status": "text",
+                "created_at": "timestamp",
+            },
+        ),
+    ]
