@@ -7,11 +7,11 @@ exports each of them (tests check it) and the offline plan's mocks answer them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
+
+from lib.kube.target import BackupTarget, KubeTarget
 
 # Outputs an AWS environment stack exports for its fleet-colour stacks (and the DR site).
 ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
@@ -53,59 +53,6 @@ PRIMARY_SITE_OUTPUTS: tuple[str, ...] = (
     "kafka_cluster_ca_cert",
     "kafka_mirrormaker_password",
 )
-
-# Kubernetes namespaces of the data plane and the platform services.
-NAMESPACES: dict[str, str] = {
-    "operators": "operators",
-    "cert-manager": "cert-manager",
-    "scylla": "scylla",
-    "scylla-manager": "scylla-manager",
-    "postgres": "postgres",
-    "kafka": "kafka",
-    "observability": "observability",
-}
-
-
-@dataclass(frozen=True)
-class KubeTarget:
-    """Where and how Kubernetes resources are declared: the provider of the cluster (EKS or an
-    existing one from a secret kubeconfig), the encrypted storage class and the AZs for racks."""
-
-    provider: pulumi.ProviderResource
-    storage_class: str
-    zones: tuple[str, ...]
-    region: str
-    # Resources Kubernetes objects must wait for (node groups, CSI driver add-on, ...).
-    depends_on: tuple[pulumi.Resource, ...] = ()
-    # irsa_role(name, namespace, service_account, policy_json) -> Output[role ARN]: an IAM role that
-    # only that service account can assume (EKS OIDC). None on an existing cluster from a kubeconfig.
-    irsa_role: Callable[[str, str, str, pulumi.Input[str]], pulumi.Output[str]] | None = None
-
-    def options(self, parent: pulumi.Resource, *deps: pulumi.Resource) -> pulumi.ResourceOptions:
-        """Options of a Kubernetes child: its parent, this cluster's provider, and what it waits for
-        (the cluster's readiness, then `deps`)."""
-        return pulumi.ResourceOptions(
-            parent=parent, provider=self.provider, depends_on=[*self.depends_on, *deps]
-        )
-
-    @staticmethod
-    def placement(workload: str) -> dict[str, Any]:
-        """nodeSelector and tolerations that pin a workload to its managed node group."""
-        from lib.kube.placement import placement
-
-        return placement(workload)
-
-
-@dataclass(frozen=True)
-class BackupTarget:
-    """The backup bucket the data plane writes to, and a factory of IRSA roles for its writers."""
-
-    bucket: pulumi.Input[str]
-    region: str
-    # irsa_role(name, namespace, service_account, prefix, read_from=()) -> role ARN allowed to read and
-    # write s3://bucket/prefix/ only, and to read each (bucket, prefix, key ARN) of read_from.
-    irsa_role: Any = None
-
 
 @dataclass(frozen=True)
 class FleetNetwork:

@@ -26,7 +26,7 @@ from components.backups.layout import (
     tls_only_policy,
 )
 from components.backups.settings import BackupSettings
-from components.cluster.spec import service_trust_policy
+from lib.aws.iam import service_trust_policy
 from lib.aws.kms import customer_key
 
 IrsaFactory = Callable[[str, str, str, pulumi.Input[str]], pulumi.Output[str]]

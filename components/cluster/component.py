@@ -21,12 +21,11 @@ from components.cluster.spec import (
     CONTROL_PLANE_LOGS,
     EBS_CSI_SERVICE_ACCOUNT,
     STORAGE_CLASS,
-    irsa_trust_policy,
     kubeconfig,
     node_group_labels,
     node_group_taints,
-    service_trust_policy,
 )
+from lib.aws.iam import irsa_trust_policy, service_trust_policy
 from lib.aws.kms import customer_key
 from lib.versions import EBS_CSI_ADDON_VERSION, EKS_VERSION
 

@@ -24,7 +24,6 @@ import pulumi_aws.iam as iam
 import pulumi_aws.lb as lb
 import pulumi_aws.ssm as ssm
 
-from components.cluster.spec import service_trust_policy
 from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, render_cloud_init
 from components.fleet.profile import (
     HEALTH_PATH,
@@ -35,6 +34,7 @@ from components.fleet.profile import (
     refresh_max_healthy,
 )
 from lib import versions
+from lib.aws.iam import service_trust_policy
 from lib.capacity import DataVolume, ModuleSizing, load_plan
 
 # Amazon Linux 2023, x86_64 (every shape of capacity-plan.yaml is an Intel instance type).

@@ -20,7 +20,7 @@ from components.observability.settings import ObservabilitySettings
 from lib import versions
 from lib.kube.helm import helm_release
 from lib.kube.resources import custom_resource
-from stacks.contract import NAMESPACES, KubeTarget
+from lib.kube.target import NAMESPACES, KubeTarget
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from components.backups.component import Backups, BackupsArgs
 from components.fleet.settings import FleetSettings
 from components.network.component import Network, NetworkArgs
 from components.network.flows import FLEET_MODULES, HANDOFF_LBS, FleetPorts
-from stacks.contract import AwsInfra, BackupTarget, FleetNetwork, KubeTarget
+from lib.kube.target import BackupTarget, KubeTarget
+from stacks.contract import AwsInfra, FleetNetwork
 from stacks.settings import PROJECT, SettingsError, StackSettings
 
 

@@ -16,7 +16,7 @@ import pulumi
 from components.dataplane.operators.component import Operators, OperatorsArgs
 from components.dataplane.postgres.component import Postgres, PostgresArgs, PostgresReplica
 from components.dataplane.scylla.component import ScyllaArgs, ScyllaDb
-from stacks.contract import BackupTarget, KubeTarget
+from lib.kube.target import BackupTarget, KubeTarget
 from stacks.settings import StackSettings
 
 SCYLLA_CLUSTER = "scylla"  # the same on every site: the DR datacenter joins this ScyllaDB cluster

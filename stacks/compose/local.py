@@ -226,10 +226,10 @@ def build_local(settings: StackSettings) -> dict[str, Any]:
         ),
     )
     source = source_connector_config(
-        settings, contact_points="scylla:9042", schema_registry_url="http://schema-registry:8081"
+        settings.streaming(), contact_points="scylla:9042", schema_registry_url="http://schema-registry:8081"
     )
     sink = sink_connector_config(
-        settings,
+        settings.streaming(),
         jdbc_url="jdbc:postgresql://postgres:5432/warehouse",
         username="cdc_sink",
         password=f"${{file:{SECRETS_DIR}/postgres-sink.properties:password}}",

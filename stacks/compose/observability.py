@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 
 from components.fleet.settings import FleetSettings
-from stacks.contract import KubeTarget
+from lib.kube.target import KubeTarget
 from stacks.settings import StackSettings
 
 

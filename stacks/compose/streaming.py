@@ -12,7 +12,7 @@ from typing import Any
 
 import pulumi
 
-from components.streaming.connect.component import KafkaConnectArgs, KafkaConnectCluster
+from components.streaming.connect.component import KafkaConnectArgs, KafkaConnect
 from components.streaming.kafka.component import (
     KafkaCluster,
     KafkaClusterArgs,
@@ -20,7 +20,7 @@ from components.streaming.kafka.component import (
     MirrorMaker2Args,
 )
 from components.streaming.schema_registry.component import SchemaRegistry, SchemaRegistryArgs
-from stacks.contract import NAMESPACES, KubeTarget
+from lib.kube.target import NAMESPACES, KubeTarget
 from stacks.settings import StackSettings
 
 
@@ -41,20 +41,21 @@ def build_streaming(
     kafka_mirrormaker_password)."""
     ns = NAMESPACES["kafka"]
     dr = settings.dr
+    spec = settings.streaming()
     kafka = KafkaCluster(
-        "kafka", KafkaClusterArgs(settings=settings, kube=kube, operator=strimzi, namespace=ns)
+        "kafka", KafkaClusterArgs(settings=spec, kube=kube, operator=strimzi, namespace=ns)
     )
     kafka_ready: list[pulumi.Resource] = [kafka.kafka, *kafka.topics, *kafka.users.values()]
 
     registry = SchemaRegistry(
         "schema-registry",
-        SchemaRegistryArgs(settings=settings, kube=kube, namespace=ns, depends_on=tuple(kafka_ready)),
+        SchemaRegistryArgs(settings=spec, kube=kube, namespace=ns, depends_on=tuple(kafka_ready)),
     )
 
-    KafkaConnectCluster(
+    KafkaConnect(
         "kafka-connect",
         KafkaConnectArgs(
-            settings=settings,
+            settings=spec,
             kube=kube,
             operator=strimzi,
             namespace=ns,
@@ -82,7 +83,7 @@ def build_streaming(
         mm2 = MirrorMaker2(
             "mirrormaker2",
             MirrorMaker2Args(
-                settings=settings,
+                settings=spec,
                 kube=kube,
                 operator=strimzi,
                 namespace=ns,

@@ -17,6 +17,7 @@ from components.observability.settings import ObservabilitySettings
 from components.streaming.connect.settings import ConnectSettings
 from components.streaming.kafka.settings import KafkaSettings
 from components.streaming.schema_registry.settings import SchemaRegistrySettings
+from components.streaming.spec import CdcSource, Replication, StreamingSpec
 from components.traffic.settings import TrafficSettings
 from lib.settings import Cidr, Strict
 
@@ -88,6 +89,19 @@ class StackSettings(Strict):
     @property
     def colour(self) -> str | None:
         return self.fleets.colour if self.fleets else None
+
+    def streaming(self) -> StreamingSpec:
+        """The streaming layer's input, composed from this stack's sections (an environment stack has
+        them all: REQUIRED below)."""
+        assert self.kafka and self.connect and self.schema_registry and self.scylla
+        dr = self.dr
+        return StreamingSpec(
+            kafka=self.kafka,
+            connect=self.connect,
+            schema_registry=self.schema_registry,
+            scylla=CdcSource(keyspace=self.scylla.keyspace, tables=self.scylla.tables),
+            dr=None if dr is None else Replication(site=dr.site, role=dr.role, peer_cidr=dr.peer_cidr),
+        )
 
 
 # Sections a stack must have, per (role, target); and those it must not have.

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from components.cluster.spec import kubeconfig
+from lib.kube.target import KubeTarget
 from lib.versions import EKS_VERSION
 from planner.mocks import PlanMocks
 from planner.runtime import REPO, RecordingMonitor
-from stacks.contract import KubeTarget
 from stacks.settings import SettingsError, load_settings
 from tests.network.foundation import AWS_STACKS, foundation_plan
 

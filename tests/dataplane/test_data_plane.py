@@ -12,8 +12,9 @@ import pytest
 
 from components.dataplane.scylla.webhook import update_errors, webhook_errors
 from lib import versions
+from lib.kube.target import NAMESPACES
 from planner.runtime import SECRET, Plan, Resource
-from stacks.contract import NAMESPACES, PRIMARY_SITE_OUTPUTS
+from stacks.contract import PRIMARY_SITE_OUTPUTS
 from tests.support.crds import validate_custom_resource
 
 STACKS = ["staging", "prod", "prod-dr"]

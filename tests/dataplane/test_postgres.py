@@ -12,7 +12,7 @@ import pytest
 from components.dataplane.postgres import manifests
 from components.dataplane.postgres.sql import LOGIN_ROLES
 from lib import versions
-from stacks.contract import KubeTarget
+from lib.kube.target import KubeTarget
 from tests.dataplane._stacks import stack_settings
 from tests.support.crds import validate_custom_resource
 

@@ -14,7 +14,7 @@ from components.dataplane.scylla.settings import ScyllaSettings
 from components.dataplane.scylla.webhook import cron_error, quantity, update_errors, webhook_errors
 from lib import versions
 from lib.cdc import CdcTable
-from stacks.contract import KubeTarget
+from lib.kube.target import KubeTarget
 from tests.dataplane._stacks import ZONES, stack_settings
 from tests.support.crds import validate_custom_resource
 
@@ -200,7 +200,7 @@ CDC = "{'enabled': true, 'postimage': true}"
 
 def test_the_source_connector_reads_the_postimage_the_schema_enables() -> None:
     from components.streaming.connect.config import source_connector_config
-    source = source_connector_config(stack_settings("prod"), contact_points="scylla:9042",
+    source = source_connector_config(stack_settings("prod").streaming(), contact_points="scylla:9042",
                                      schema_registry_url="http://sr:8081")
     assert source["cdc.include.after"] == "full"
     assert "'postimage': true" in schema_cql(stack_settings("prod").scylla, {"us-east-1": 3})

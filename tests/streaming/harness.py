@@ -69,8 +69,8 @@ def _run(stack: str, overrides: tuple[tuple[str, Any], ...]) -> StreamingPlan:
         import pulumi_aws.iam as iam
         import pulumi_kubernetes as k8s
 
+        from lib.kube.target import KubeTarget
         from stacks.compose.streaming import build_streaming
-        from stacks.contract import KubeTarget
 
         def irsa_role(name: str, namespace: str, sa: str, policy: pulumi.Input[str]) -> pulumi.Output[str]:
             role = iam.Role(f"irsa-{name}", assume_role_policy="{}", description=f"IRSA: {namespace}/{sa}")

@@ -29,13 +29,13 @@ PASSWORD_REF = "${directory:/mnt/postgres-sink:password}"
 
 def _source(stack: str = "prod", **overrides):
     return source_connector_config(
-        settings_of(stack, overrides or None), contact_points="scylla:9042", schema_registry_url=REGISTRY
+        settings_of(stack, overrides or None).streaming(), contact_points="scylla:9042", schema_registry_url=REGISTRY
     )
 
 
 def _sink(stack: str = "prod", **overrides):
     return sink_connector_config(
-        settings_of(stack, overrides or None),
+        settings_of(stack, overrides or None).streaming(),
         jdbc_url="jdbc:postgresql://warehouse-rw:5432/warehouse",
         username="cdc_sink",
         password=PASSWORD_REF,
@@ -66,7 +66,7 @@ def test_topic_and_table_names_follow_the_table_list():
         name="payments", primary_key=["payment_id"], columns={"payment_id": "uuid", "amount": "decimal"}
     )
     scylla = settings.scylla.model_copy(update={"tables": [*settings.scylla.tables, extra]})
-    settings = settings.model_copy(update={"scylla": scylla})
+    settings = settings.model_copy(update={"scylla": scylla}).streaming()
     source = source_connector_config(settings, contact_points="s:9042", schema_registry_url=REGISTRY)
     sink = sink_connector_config(
         settings,
@@ -129,7 +129,7 @@ def test_source_writes_plain_values_with_avro():
 def test_sink_password_must_be_a_provider_reference():
     with pytest.raises(ValueError, match="config provider reference"):
         sink_connector_config(
-            settings_of("prod"),
+            settings_of("prod").streaming(),
             jdbc_url="jdbc:postgresql://p:5432/w",
             username="u",
             password="hunter2",
@@ -137,20 +137,20 @@ def test_sink_password_must_be_a_provider_reference():
         )
     with pytest.raises(ValueError, match="PostgreSQL JDBC URL"):
         sink_connector_config(
-            settings_of("prod"),
+            settings_of("prod").streaming(),
             jdbc_url="postgres://p/w",
             username="u",
             password=PASSWORD_REF,
             schema_registry_url=REGISTRY,
         )
     with pytest.raises(ValueError, match="contact_points"):
-        source_connector_config(settings_of("prod"), contact_points="", schema_registry_url=REGISTRY)
+        source_connector_config(settings_of("prod").streaming(), contact_points="", schema_registry_url=REGISTRY)
 
 
 def test_local_stack_connector_configs():
     """What stacks/compose/local.py registers: the local stack file's sizes (one task each), the
     local services' addresses, and the password from the file provider."""
-    settings = settings_of("local")
+    settings = settings_of("local").streaming()
     source = source_connector_config(
         settings, contact_points="scylla:9042", schema_registry_url="http://schema-registry:8081"
     )

@@ -12,7 +12,7 @@ import pulumi_kubernetes.meta.v1 as meta
 from components.dataplane.operators import values
 from lib import versions
 from lib.kube.helm import helm_release
-from stacks.contract import NAMESPACES, KubeTarget
+from lib.kube.target import NAMESPACES, KubeTarget
 
 # Namespaces this component creates (observability belongs to the observability area).
 DATA_PLANE_NAMESPACES = ("operators", "cert-manager", "scylla", "scylla-manager", "postgres", "kafka")

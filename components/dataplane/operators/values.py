@@ -6,7 +6,7 @@ from typing import Any
 
 from lib import versions
 from lib.kube.placement import PLATFORM, WORKLOAD_LABEL, placement
-from stacks.contract import NAMESPACES
+from lib.kube.target import NAMESPACES
 
 
 def cert_manager_values() -> dict[str, Any]:

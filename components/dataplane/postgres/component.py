@@ -26,7 +26,7 @@ from components.dataplane.postgres.sql import (
 )
 from lib.kube.resources import custom_resource
 from lib.kube.script import script_and_job
-from stacks.contract import NAMESPACES, BackupTarget, KubeTarget
+from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 
 
 @dataclass(frozen=True)

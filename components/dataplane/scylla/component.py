@@ -16,7 +16,7 @@ from components.dataplane.scylla.settings import ScyllaSettings
 from components.dataplane.scylla.webhook import webhook_errors
 from lib.kube.resources import custom_resource
 from lib.kube.script import script_and_job
-from stacks.contract import NAMESPACES, BackupTarget, KubeTarget
+from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from components.streaming.connect.config import (
     source_connector_config,
 )
 from components.streaming.kafka.manifests import API as KAFKA_API
+from components.streaming.spec import StreamingSpec
 from lib.kube.resources import custom_resource
-from stacks.contract import KubeTarget
-from stacks.settings import StackSettings
+from lib.kube.target import KubeTarget
 
 
 def ecr_push_policy(repository_arn: str) -> str:
@@ -53,7 +53,7 @@ def ecr_push_policy(repository_arn: str) -> str:
 
 @dataclass(frozen=True)
 class KafkaConnectArgs:
-    settings: StackSettings
+    settings: StreamingSpec
     kube: KubeTarget
     operator: pulumi.Resource  # the Strimzi Helm release
     namespace: str
@@ -67,8 +67,6 @@ class KafkaConnectArgs:
 
     def __post_init__(self) -> None:
         c = self.settings.connect
-        if c is None or self.settings.kafka is None or self.settings.scylla is None:
-            raise ValueError("KafkaConnect needs the kafka, connect and scylla settings")
         if c.image_repository is None and self.kube.irsa_role is None:
             raise ValueError(
                 "connect.image_repository (and connect.push_secret) must be set on a cluster without IRSA: "
@@ -76,7 +74,7 @@ class KafkaConnectArgs:
             )
 
 
-class KafkaConnectCluster(pulumi.ComponentResource):
+class KafkaConnect(pulumi.ComponentResource):
     """KafkaConnect with `build` (Scylla CDC source, Debezium JDBC sink, Avro converter) and the two
     KafkaConnectors; the sink's password reaches the workers as a mounted Secret read by the
     DirectoryConfigProvider, never as connector configuration."""
@@ -84,7 +82,6 @@ class KafkaConnectCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: KafkaConnectArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pipeline-infra:streaming:KafkaConnect", name, None, opts)
         s, kube, ns = args.settings, args.kube, args.namespace
-        assert s.connect is not None
 
         def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
             return kube.options(self, args.operator, *args.depends_on, *deps)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.settings import StackSettings
+from components.streaming.spec import StreamingSpec
 
 SOURCE_CLASS = "com.scylladb.cdc.debezium.connector.ScyllaConnector"
 SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector"
@@ -43,15 +43,13 @@ SINK_SCHEMA = "cdc_data"
 HEARTBEAT_PREFIX = "__debezium-heartbeat"
 
 
-def cdc_topics(settings: StackSettings) -> list[str]:
+def cdc_topics(settings: StreamingSpec) -> list[str]:
     """The topic of every CDC table: "<topic.prefix>.<keyspace>.<table>" (the connector's naming)."""
-    assert settings.scylla is not None and settings.connect is not None
     prefix, keyspace = settings.connect.topic_prefix, settings.scylla.keyspace
     return [f"{prefix}.{keyspace}.{table.name}" for table in settings.scylla.tables]
 
 
-def heartbeat_topic(settings: StackSettings) -> str:
-    assert settings.connect is not None
+def heartbeat_topic(settings: StreamingSpec) -> str:
     return f"{HEARTBEAT_PREFIX}.{settings.connect.topic_prefix}"
 
 
@@ -65,10 +63,9 @@ def _avro(schema_registry_url: str) -> dict[str, str]:
 
 
 def source_connector_config(
-    settings: StackSettings, *, contact_points: str, schema_registry_url: str
+    settings: StreamingSpec, *, contact_points: str, schema_registry_url: str
 ) -> dict:
     """scylla-source: the Scylla CDC source connector reading every CDC table of settings.scylla."""
-    assert settings.scylla is not None and settings.connect is not None
     if not contact_points:
         raise ValueError("contact_points must name at least one Scylla node (host:port,...)")
     keyspace = settings.scylla.keyspace
@@ -93,7 +90,7 @@ def source_connector_config(
 
 
 def sink_connector_config(
-    settings: StackSettings, *, jdbc_url: str, username: str, password: str, schema_registry_url: str
+    settings: StreamingSpec, *, jdbc_url: str, username: str, password: str, schema_registry_url: str
 ) -> dict:
     """postgres-sink: the Debezium JDBC sink upserting every CDC topic into schema cdc_data.
 
@@ -101,7 +98,6 @@ def sink_connector_config(
     ${file:...}), never a literal: the map is stored in Kafka Connect's config topic and shown by its
     REST API.
     """
-    assert settings.kafka is not None and settings.connect is not None
     if not jdbc_url.startswith("jdbc:postgresql://"):
         raise ValueError(f"jdbc_url must be a PostgreSQL JDBC URL (got {jdbc_url!r})")
     if not (password.startswith("${") and password.endswith("}")):

@@ -15,8 +15,8 @@ from components.streaming.kafka.manifests import (
     cluster_ca_secret,
     pod_scheduling,
 )
+from components.streaming.spec import StreamingSpec
 from lib import versions
-from stacks.settings import StackSettings
 
 CONNECT_CLUSTER = "pipeline-connect"
 # The sink's password Secret is mounted here; the DirectoryConfigProvider reads one file per key, so
@@ -95,7 +95,7 @@ def _heap(value: str) -> str:
 
 
 def kafka_connect(
-    settings: StackSettings,
+    settings: StreamingSpec,
     *,
     namespace: str,
     image_repository: str,
@@ -109,7 +109,6 @@ def kafka_connect(
     """KafkaConnect: the workers with the CDC plugins, TLS client certificate of KafkaUser `connect`,
     rack-aware, connectors managed as KafkaConnector resources."""
     k, c = settings.kafka, settings.connect
-    assert k is not None and c is not None
     rf = k.replication_factor
     output: dict[str, Any] = {"type": "docker", "image": f"{image_repository}:{image_tag()}"}
     if push_secret is not None:
@@ -180,7 +179,7 @@ def kafka_connect(
     }
 
 
-def connector_state(settings: StackSettings) -> str:
+def connector_state(settings: StreamingSpec) -> str:
     """`stopped` on a DR site in standby (its Kafka receives the primary's topics from MirrorMaker 2;
     a running sink would write into the replica database, a running source would duplicate the
     primary's records). `stopped` rather than `paused`: a stopped connector has no tasks and holds no

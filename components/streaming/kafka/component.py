@@ -14,21 +14,19 @@ import pulumi_random as random
 from pulumi_kubernetes.apiextensions import CustomResource
 
 from components.streaming.kafka import manifests as m
+from components.streaming.spec import StreamingSpec
 from lib.kube.resources import custom_resource
-from stacks.contract import KubeTarget
-from stacks.settings import StackSettings
+from lib.kube.target import KubeTarget
 
 
 @dataclass(frozen=True)
 class KafkaClusterArgs:
-    settings: StackSettings
+    settings: StreamingSpec
     kube: KubeTarget
     operator: pulumi.Resource  # the Strimzi Helm release
     namespace: str
 
     def __post_init__(self) -> None:
-        if self.settings.kafka is None or self.settings.connect is None or self.settings.scylla is None:
-            raise ValueError("KafkaCluster needs the kafka, connect and scylla settings")
         if not self.kube.storage_class:
             raise ValueError("kube.storage_class: the brokers' volumes need a storage class")
 
@@ -154,7 +152,7 @@ def _ca_cert(data: Any) -> str:
 
 @dataclass(frozen=True)
 class MirrorMaker2Args:
-    settings: StackSettings
+    settings: StreamingSpec
     kube: KubeTarget
     operator: pulumi.Resource
     namespace: str

@@ -17,8 +17,8 @@ from components.streaming.connect.config import (
     cdc_topics,
     heartbeat_topic,
 )
+from components.streaming.spec import StreamingSpec
 from lib import versions
-from stacks.settings import StackSettings
 
 API = "kafka.strimzi.io/v1"
 CLUSTER = "pipeline"  # the Kafka cluster's name (services: pipeline-kafka-bootstrap, ...)
@@ -104,15 +104,14 @@ def _metadata(
     return meta
 
 
-def replication_listener_enabled(settings: StackSettings) -> bool:
+def replication_listener_enabled(settings: StreamingSpec) -> bool:
     """A primary site with a DR peer opens a listener the DR site's MirrorMaker 2 reads through."""
     return settings.dr is not None and settings.dr.site == "primary"
 
 
-def kafka(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) -> dict[str, Any]:
+def kafka(settings: StreamingSpec, *, namespace: str, cluster: str = CLUSTER) -> dict[str, Any]:
     """The Kafka resource (KRaft; the nodes come from the KafkaNodePools)."""
     k = settings.kafka
-    assert k is not None
     listeners: list[dict[str, Any]] = [
         # Every client in the cluster (Connect, Schema Registry, MirrorMaker 2) authenticates with the
         # certificate of its KafkaUser over TLS. No plain listener: nothing needs one.
@@ -120,7 +119,6 @@ def kafka(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) ->
     ]
     template: dict[str, Any] = {}
     if replication_listener_enabled(settings):
-        assert settings.dr is not None
         # The DR site's MirrorMaker 2 reads over the VPC peering: an internal NLB per broker, reachable
         # from the peer VPC's CIDR only, SCRAM-SHA-512 over TLS (a certificate of this cluster's clients
         # CA cannot be handed to another cluster's operator; a password can, as a Pulumi secret).
@@ -199,7 +197,7 @@ def kafka(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) ->
 
 
 def node_pool(
-    settings: StackSettings,
+    settings: StreamingSpec,
     *,
     role: str,
     namespace: str,
@@ -210,7 +208,7 @@ def node_pool(
     """KafkaNodePool `controllers` (KRaft quorum) or `brokers`, on persistent volumes of the
     encrypted storage class, on the kafka node group, spread over the zones."""
     k = settings.kafka
-    assert k is not None and role in ("controller", "broker")
+    assert role in ("controller", "broker")
     name = f"{role}s"
     replicas = k.controllers if role == "controller" else k.brokers
     size = k.controller_storage_gib if role == "controller" else k.storage_gib
@@ -248,11 +246,10 @@ def _topic(
     }
 
 
-def topics(settings: StackSettings, *, namespace: str, cluster: str = CLUSTER) -> list[dict[str, Any]]:
+def topics(settings: StreamingSpec, *, namespace: str, cluster: str = CLUSTER) -> list[dict[str, Any]]:
     """KafkaTopics: one per CDC table, the DLQ, the connector heartbeat, Connect's three storage
     topics and Schema Registry's kafkastore."""
     k = settings.kafka
-    assert k is not None
     rf, isr = k.replication_factor, k.min_insync_replicas
     data = {"cleanup.policy": "delete", "min.insync.replicas": isr}
     compacted = {"cleanup.policy": "compact", "min.insync.replicas": isr}
@@ -311,10 +308,9 @@ def _acl(kind: str, name: str, ops: list[str], pattern: str = "literal") -> dict
     return {"resource": {"type": kind, "name": name, "patternType": pattern}, "operations": ops}
 
 
-def connect_acls(settings: StackSettings) -> list[dict[str, Any]]:
+def connect_acls(settings: StreamingSpec) -> list[dict[str, Any]]:
     """Kafka Connect: its group and storage topics, the CDC topics (source writes, sink reads), the
     heartbeat and the DLQ, and the sink's consumer group connect-postgres-sink (seed 000 Kafka Health)."""
-    assert settings.connect is not None
     rw = ["Read", "Write", "Describe", "DescribeConfigs"]
     acls = [
         _acl("group", CONNECT_GROUP, ["Read", "Describe"]),
@@ -335,20 +331,18 @@ def schema_registry_acls() -> list[dict[str, Any]]:
     ]
 
 
-def mirrored_topics_pattern(settings: StackSettings) -> str:
+def mirrored_topics_pattern(settings: StreamingSpec) -> str:
     """What the DR site mirrors: the CDC topics, the DLQ and the schemas (Avro records carry schema
     ids, so the DR registry must hold the same ids)."""
-    assert settings.connect is not None
     return "|".join(
         [re.escape(settings.connect.topic_prefix) + r"\..*", re.escape(DLQ_TOPIC), re.escape(SCHEMAS_TOPIC)]
     )
 
 
-def mirrormaker_target_acls(settings: StackSettings) -> list[dict[str, Any]]:
+def mirrormaker_target_acls(settings: StreamingSpec) -> list[dict[str, Any]]:
     """MirrorMaker 2 on the DR cluster: creates and writes the mirrored topics (same names: identity
     policy), its own Connect group and storage topics, the offset-syncs and checkpoints topics, and
     the translated offsets of the sink's group."""
-    assert settings.connect is not None
     everything = ["All"]
     acls = [
         _acl("topic", f"{settings.connect.topic_prefix}.", everything, "prefix"),
@@ -365,9 +359,8 @@ def mirrormaker_target_acls(settings: StackSettings) -> list[dict[str, Any]]:
     return acls
 
 
-def mirrormaker_source_acls(settings: StackSettings) -> list[dict[str, Any]]:
+def mirrormaker_source_acls(settings: StreamingSpec) -> list[dict[str, Any]]:
     """The DR site's MirrorMaker 2 on the primary's cluster: read-only on what it mirrors."""
-    assert settings.connect is not None
     ro = ["Read", "Describe", "DescribeConfigs"]
     return [
         _acl("topic", f"{settings.connect.topic_prefix}.", ro, "prefix"),
@@ -403,7 +396,7 @@ def user(
 
 
 def mirror_maker2(
-    settings: StackSettings,
+    settings: StreamingSpec,
     *,
     namespace: str,
     source_bootstrap: str,
@@ -417,7 +410,7 @@ def mirror_maker2(
     sink resumes where the primary's stopped. Promotion (dr.role primary) stops both connectors;
     the resource itself stays (nothing stateful is replaced)."""
     k, dr = settings.kafka, settings.dr
-    assert k is not None and dr is not None and dr.site == "dr"
+    assert dr is not None and dr.site == "dr"
     state = "stopped" if dr.role == "primary" else "running"
     rf = k.replication_factor
     common = {"replication.policy.class": IDENTITY_POLICY, "offset-syncs.topic.location": "target"}

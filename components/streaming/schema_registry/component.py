@@ -12,21 +12,18 @@ import pulumi_kubernetes.networking.v1 as networking
 import pulumi_kubernetes.policy.v1 as policy
 
 from components.streaming.schema_registry import manifests as sm
-from stacks.contract import NAMESPACES, KubeTarget
-from stacks.settings import StackSettings
+from components.streaming.spec import StreamingSpec
+from lib.kube.target import NAMESPACES, KubeTarget
 
 
 @dataclass(frozen=True)
 class SchemaRegistryArgs:
-    settings: StackSettings
+    settings: StreamingSpec
     kube: KubeTarget
     namespace: str
     # The KafkaUser schema-registry (its Secret is mounted), the _schemas topic, the Kafka cluster.
     depends_on: tuple[pulumi.Resource, ...] = field(default_factory=tuple)
 
-    def __post_init__(self) -> None:
-        if self.settings.schema_registry is None or self.settings.kafka is None:
-            raise ValueError("SchemaRegistry needs the schema_registry and kafka settings")
 
 
 class SchemaRegistry(pulumi.ComponentResource):

@@ -13,8 +13,8 @@ from components.streaming.kafka.manifests import (
     bootstrap_address,
     cluster_ca_secret,
 )
+from components.streaming.spec import StreamingSpec
 from lib import versions
-from stacks.settings import StackSettings
 
 NAME = "schema-registry"
 PORT = 8081  # the Confluent-compatible API (seed 000 Schema Registry Health: localhost:8081)
@@ -41,9 +41,8 @@ def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
-def deployment(settings: StackSettings, *, namespace: str, placement: dict[str, Any]) -> dict[str, Any]:
+def deployment(settings: StreamingSpec, *, namespace: str, placement: dict[str, Any]) -> dict[str, Any]:
     sr, kafka = settings.schema_registry, settings.kafka
-    assert sr is not None and kafka is not None
     env = [
         {"name": "SCHEMA_REGISTRY_HOST_NAME", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
         {"name": "SCHEMA_REGISTRY_LISTENERS", "value": f"http://0.0.0.0:{PORT}"},
@@ -229,10 +228,9 @@ def jmx_exporter_configmap(*, namespace: str) -> dict[str, Any]:
     }
 
 
-def pod_disruption_budget(settings: StackSettings, *, namespace: str) -> dict[str, Any] | None:
+def pod_disruption_budget(settings: StreamingSpec, *, namespace: str) -> dict[str, Any] | None:
     """minAvailable 1 when there are replicas to spare (a single replica gets none: it would block
     every node drain)."""
-    assert settings.schema_registry is not None
     if settings.schema_registry.replicas < 2:
         return None
     return {
