@@ -53,8 +53,10 @@ engines: $(CHECKOV_VENV)/.installed
 test: $(VENV)/.installed engines
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, and import-linter's layer and independence contracts (pyproject.toml [tool.importlinter]).
 lint: $(VENV)/.installed
 	@$(PY) -m ruff check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache render build
