@@ -12,7 +12,7 @@ from typing import Any
 
 import pulumi
 
-from components.streaming.connect.component import KafkaConnectArgs, KafkaConnect
+from components.streaming.connect.component import KafkaConnect, KafkaConnectArgs
 from components.streaming.kafka.component import (
     KafkaCluster,
     KafkaClusterArgs,

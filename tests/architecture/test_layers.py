@@ -103,12 +103,16 @@ def test_every_component_folder_has_the_same_shape():
     folders = sorted(p for p in (REPO / "components").iterdir() if p.is_dir() and p.name != "__pycache__")
     for folder in folders:
         assert (folder / "__init__.py").is_file(), folder
-        systems = [folder] if (folder / "component.py").exists() else [
-            p for p in folder.iterdir() if p.is_dir() and p.name != "__pycache__"
-        ]
+        systems = (
+            [folder]
+            if (folder / "component.py").exists()
+            else [p for p in folder.iterdir() if p.is_dir() and p.name != "__pycache__"]
+        )
         for system in systems:
             assert (system / "__init__.py").is_file(), system
-            assert (system / "component.py").is_file(), f"{system}: the ComponentResource lives in component.py"
+            assert (system / "component.py").is_file(), (
+                f"{system}: the ComponentResource lives in component.py"
+            )
 
 
 @pytest.mark.parametrize("layer", ["lib", "components"])

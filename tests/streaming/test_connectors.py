@@ -29,7 +29,9 @@ PASSWORD_REF = "${directory:/mnt/postgres-sink:password}"
 
 def _source(stack: str = "prod", **overrides):
     return source_connector_config(
-        settings_of(stack, overrides or None).streaming(), contact_points="scylla:9042", schema_registry_url=REGISTRY
+        settings_of(stack, overrides or None).streaming(),
+        contact_points="scylla:9042",
+        schema_registry_url=REGISTRY,
     )
 
 
@@ -144,7 +146,9 @@ def test_sink_password_must_be_a_provider_reference():
             schema_registry_url=REGISTRY,
         )
     with pytest.raises(ValueError, match="contact_points"):
-        source_connector_config(settings_of("prod").streaming(), contact_points="", schema_registry_url=REGISTRY)
+        source_connector_config(
+            settings_of("prod").streaming(), contact_points="", schema_registry_url=REGISTRY
+        )
 
 
 def test_local_stack_connector_configs():
