@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
-.PHONY: plan plan-all plan-diff test lint engines venv clean
+.PHONY: plan plan-all plan-diff test lint engines venv clean local-check connect-checksums
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -48,6 +48,14 @@ engines: $(CHECKOV_VENV)/.installed
 
 test: $(VENV)/.installed engines
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# seed 000's health check and replication test against the running local stack (needs Docker).
+local-check: $(VENV)/.installed
+	@$(PY) -m stacks.local_check --stack $(STACK)
+
+# SHA-256 of the files the local Connect image downloads, for components/versions.py (needs network).
+connect-checksums: $(VENV)/.installed
+	@$(PY) -m components.local.artifacts
 
 lint: $(VENV)/.installed
 	@$(PY) -m ruff check .
