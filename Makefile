@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
-.PHONY: plan plan-all plan-diff golden test lint engines venv clean
+.PHONY: plan plan-all plan-diff golden test lint engines venv clean local-check connect-checksums
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -52,6 +52,14 @@ engines: $(CHECKOV_VENV)/.installed
 
 test: $(VENV)/.installed engines
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# seed 000's health check and replication test against the running local stack (needs Docker).
+local-check: $(VENV)/.installed
+	@$(PY) -m planner.local_check --stack $(STACK)
+
+# SHA-256 of the files the local Connect image downloads, for lib/versions.py (needs network).
+connect-checksums: $(VENV)/.installed
+	@$(PY) -m stacks.compose.local_artifacts
 
 # ruff, and import-linter's layer and independence contracts (pyproject.toml [tool.importlinter]).
 lint: $(VENV)/.installed

@@ -57,6 +57,17 @@ DEBEZIUM_JDBC_SINK: Final = "3.3.1.Final"  # io.debezium:debezium-connector-jdbc
 CONFLUENT_AVRO_CONVERTER: Final = "7.9.2"  # io.confluent:kafka-connect-avro-converter
 # Prometheus JMX exporter Java agent for the Schema Registry's metrics (io.prometheus.jmx, Maven Central).
 JMX_PROMETHEUS_JAVAAGENT: Final = "1.1.0"
+# SHA-256 of each file the local Kafka Connect image downloads (docker/connect/Dockerfile verifies
+# every download with sha256sum). None is pinned yet: the machine this project is developed on reaches
+# no artifact host, and a checksum copied from elsewhere would not be one we verified. An empty value
+# stops the image build with a message naming the file (it fails closed). To pin, on a machine with
+# network access run `make connect-checksums`: it downloads each file of these versions from its
+# source (Maven Central; Confluent Hub for the Avro converter) and prints the lines to paste here.
+CONNECT_ARTIFACT_SHA256: Final = {
+    "scylla-cdc-source-connector": "",
+    "kafka-connect-avro-converter": "",
+    "jmx-prometheus-javaagent": "",
+}
 
 # --- Container images -----------------------------------------------------------------------------
 IMAGES: Final = {
@@ -71,7 +82,10 @@ IMAGES: Final = {
     "jaeger": "docker.io/jaegertracing/jaeger:2.11.0",
     "otel-collector": "docker.io/otel/opentelemetry-collector-contrib:0.138.0",
     "node-exporter": "quay.io/prometheus/node-exporter:v1.10.2",
-    # local stack only: Kafka Connect base (Debezium JDBC sink included) and the connector registrar
+    # local stack: consumer lag and topic offsets (the program the AWS stacks run as Strimzi's Kafka Exporter)
+    "kafka-exporter": "docker.io/danielqsj/kafka-exporter:v1.9.0",
+    # local stack only: Kafka Connect base image (Debezium JDBC sink included; docker/connect/Dockerfile)
     "debezium-connect": "quay.io/debezium/connect:3.3.1.Final",
+    # the Schema Registry's JMX exporter agent download on Kubernetes (an init container)
     "curl": "docker.io/curlimages/curl:8.17.0",
 }

@@ -219,6 +219,10 @@ class PlanMocks(pulumi.runtime.Mocks):
             if typ == "docker:index/remoteImage:RemoteImage":
                 state["imageId"] = "sha256:" + _h(str(inputs.get("name")), n=64)
                 state["repoDigest"] = f"{inputs.get('name')}@sha256:{_h(str(inputs.get('name')), n=64)}"
+            if typ == "docker:index/image:Image":
+                # a local build (skip_push): the provider's repoDigest is the built image's id
+                build = json.dumps(inputs.get("build"), sort_keys=True, default=str)
+                state["repoDigest"] = "sha256:" + _h(str(inputs.get("imageName")), build, n=64)
         return rid, state
 
     # --- provider functions -----------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_sink_password_must_be_a_provider_reference():
 
 
 def test_local_stack_connector_configs():
-    """What stacks/compose/local.py registers: the local stack file's sizes (one task each), the
+    """What stacks/compose/local.py registers: the local stack file's sizes (four tasks each), the
     local services' addresses, and the password from the file provider."""
     settings = settings_of("local").streaming()
     source = source_connector_config(
@@ -165,9 +165,10 @@ def test_local_stack_connector_configs():
         password="${file:/etc/pipeline/secrets/postgres-sink.properties:password}",
         schema_registry_url="http://schema-registry:8081",
     )
-    # Pulumi.local.yaml: connect.source_tasks 1, sink_tasks 1; kafka.replication_factor 1.
-    assert (source["tasks.max"], sink["tasks.max"]) == ("1", "1")
+    # Pulumi.local.yaml: connect.source_tasks 4, sink_tasks 4 (seed 000 Step 4: RUNNING (4/4 tasks));
+    # kafka.replication_factor 1.
+    assert (source["tasks.max"], sink["tasks.max"]) == ("4", "4")
     assert sink["errors.deadletterqueue.topic.replication.factor"] == "1"
     assert source["scylla.cluster.ip.addresses"] == "scylla:9042"
     assert sink["connection.password"].startswith("${file:")
-    json.dumps([source, sink])  # the REST bodies the registrar posts
+    json.dumps([source, sink])  # the REST bodies the Connector resources PUT

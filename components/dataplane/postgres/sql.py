@@ -1,8 +1,8 @@
 """The PostgreSQL bootstrap SQL (pure: no Pulumi).
 
 Run by psql as a superuser, idempotently: on CloudNativePG by a Job against the primary's `-rw`
-service (after `initdb` made `warehouse` owned by `app`), on the local stack by the image's
-docker-entrypoint-initdb.d. It creates
+service (after `initdb` made `warehouse` owned by `app`), on the local stack by a one-shot `docker run`
+of psql (stacks/compose/local_services.py postgres_bootstrap_script). It creates
 
 - the roles (NOLOGIN here; logins and passwords come from CloudNativePG managed roles or, locally,
   from an ALTER ROLE that reads the password from the environment: no password is ever in this SQL),

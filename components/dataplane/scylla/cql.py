@@ -1,7 +1,8 @@
 """The ScyllaDB schema as idempotent CQL (pure: no Pulumi).
 
-`cqlsh -f` runs it on every deployment: the keyspace with NetworkTopologyStrategy (one replication
-factor per datacenter) and the CDC-enabled tables of the settings. With more than one datacenter
+`cqlsh -f` runs it (a Kubernetes Job; on the local stack an awaited `docker run`): the keyspace with
+NetworkTopologyStrategy (one replication factor per datacenter) and the CDC-enabled tables of the
+settings. With more than one datacenter
 (the DR site joining as a second DC) it also ALTERs the keyspace so that every DC holds replicas;
 ALTER with the same replication map is a no-op, so the script stays idempotent.
 
