@@ -38,6 +38,13 @@ QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$"
 
 
 class Resources(Strict):
-    cpu: str = Field(pattern=QUANTITY)
-    # Memory with a binary unit (Mi, Gi, ...): "512m" would be milli-bytes to Kubernetes.
-    memory: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$")
+    """Kubernetes resources of one pod or container."""
+
+    cpu: str = Field(
+        pattern=QUANTITY, description="CPU as a Kubernetes quantity: cores (2) or millicores (500m)"
+    )
+    memory: str = Field(
+        pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$",
+        description='memory with a binary unit (Ki, Mi, Gi, Ti), such as 8Gi ("512m" would be '
+        "milli-bytes to Kubernetes)",
+    )
