@@ -11,7 +11,7 @@ IDENT = r"^[a-z][a-z0-9_]{0,47}$"
 
 
 class CdcTable(Strict):
-    """One CDC-enabled Scylla table, replicated to PostgreSQL cdc_data.<name> (seed 000)."""
+    """One CDC-enabled Scylla table, replicated to PostgreSQL `cdc_data.<name>` (seed 000)."""
 
     name: str = Field(
         pattern=IDENT,
@@ -24,6 +24,7 @@ class CdcTable(Strict):
 
     @model_validator(mode="after")
     def _pk(self) -> CdcTable:
+        """every primary_key column is one of columns."""
         missing = [c for c in self.primary_key if c not in self.columns]
         if missing:
             raise ValueError(f"primary_key columns {missing} are not in columns")

@@ -22,6 +22,7 @@ class Strict(BaseModel):
 
 
 def _cidr(value: str) -> str:
+    """an IPv4 network in CIDR notation, such as 10.0.0.0/16."""
     try:
         net = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:

@@ -24,6 +24,7 @@ class NodeGroupSettings(Strict):
 
     @model_validator(mode="after")
     def _bounds(self) -> NodeGroupSettings:
+        """min <= desired <= max."""
         if not self.min <= self.desired <= self.max:
             raise ValueError(f"needs min <= desired <= max (got {self.min}/{self.desired}/{self.max})")
         return self
@@ -63,6 +64,7 @@ class ClusterSettings(Strict):
 
     @model_validator(mode="after")
     def _every_group(self) -> ClusterSettings:
+        """node_groups has all four groups: scylla, kafka, postgres, platform."""
         # The data plane pins each service to its group (KubeTarget.placement): none may be missing.
         missing = [g for g in ("scylla", "kafka", "postgres", "platform") if g not in self.node_groups]
         if missing:
@@ -71,6 +73,10 @@ class ClusterSettings(Strict):
 
     @model_validator(mode="after")
     def _public_endpoint(self) -> ClusterSettings:
+        """endpoint_public needs endpoint_public_cidrs.
+        endpoint_public_cidrs are only used with endpoint_public: true.
+        endpoint_public_cidrs never name 0.0.0.0/0.
+        """
         import ipaddress
 
         if self.endpoint_public and not self.endpoint_public_cidrs:

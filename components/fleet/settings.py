@@ -46,6 +46,7 @@ class CapacitySettings(Strict):
 
     @model_validator(mode="after")
     def _one_growth(self) -> CapacitySettings:
+        """horizon_months and growth_factor are not both set."""
         if self.horizon_months is not None and self.growth_factor is not None:
             raise ValueError("set horizon_months or growth_factor, not both")
         return self
@@ -198,8 +199,9 @@ class FleetSettings(Strict):
     artifact_version: str = Field(
         "1.0.0",
         pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]*$",
-        description="release the instances install: s3://<artifacts bucket>/artifacts/<module>/"
-        "<version>/<module>-<version>.tar.gz (seed 003 Artifact Verification: version verification)",
+        description="release the instances install from the artifacts bucket: "
+        "`artifacts/<module>/<version>/<module>-<version>.tar.gz` (seed 003 Artifact Verification: "
+        "version verification)",
     )
     artifact_sha256: dict[Module, str] = Field(
         default_factory=dict,
@@ -231,6 +233,10 @@ class FleetSettings(Strict):
 
     @model_validator(mode="after")
     def _checks(self) -> FleetSettings:
+        """modules lists each module once.
+        each artifact_sha256 is 64 lowercase hex characters.
+        handoff_port, health_port and metrics_port differ.
+        """
         if len(set(self.modules)) != len(self.modules):
             raise ValueError("modules: each module may be listed once")
         for module, digest in self.artifact_sha256.items():

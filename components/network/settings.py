@@ -68,6 +68,7 @@ class NetworkSettings(Strict):
 
     @model_validator(mode="after")
     def _ports(self) -> NetworkSettings:
+        """every port of source_ports, enrichment_ports and destination_ports is a TCP port (1-65535)."""
         for key in ("source_ports", "enrichment_ports", "destination_ports"):
             for port in getattr(self, key):
                 if not 1 <= port <= 65535:
@@ -76,6 +77,10 @@ class NetworkSettings(Strict):
 
     @model_validator(mode="after")
     def _networks(self) -> NetworkSettings:
+        """cidr is a /16 to /20 network.
+        source_cidrs, enrichment_cidrs and destination_cidrs never name 0.0.0.0/0 (see public_ingest).
+        source_cidrs, enrichment_cidrs and destination_cidrs do not overlap the VPC's cidr.
+        """
         import ipaddress
 
         prefix = ipaddress.ip_network(self.cidr).prefixlen

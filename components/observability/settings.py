@@ -27,7 +27,7 @@ class AlertingSettings(Strict):
         "pipeline-ops@example.com",
         pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$",
         description="address of receiver email-ops: low alerts (seed 003 Alert Routing: "
-        "'pipeline-ops@example.com'); Alertmanager sends as alertmanager@<its domain>",
+        "'pipeline-ops@example.com'); Alertmanager sends as `alertmanager@<its domain>`",
     )
     smarthost: str = Field(
         "smtp.example.com:587",

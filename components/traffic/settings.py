@@ -27,7 +27,7 @@ class TrafficSettings(Strict):
         "ingest.pipeline.example.com",
         pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$",
         description="the sources' ingest name: the failover record (PRIMARY here, SECONDARY on the DR "
-        "site) over the weighted records at <environment>.<domain>; a DR site uses the default",
+        "site) over the weighted records at `<environment>.<domain>`; a DR site uses the default",
     )
     zone_name: str = Field(
         "pipeline.example.com",
@@ -43,6 +43,11 @@ class TrafficSettings(Strict):
 
     @model_validator(mode="after")
     def _weights(self) -> TrafficSettings:
+        """colour_stacks names the stacks of both colours, blue and green.
+        each of weights is 0-100.
+        weights sum to 100.
+        weights give the active colour more than 0.
+        """
         if set(self.colour_stacks) != {"blue", "green"}:
             raise ValueError("colour_stacks: name the stack of both colours, blue and green")
         if self.weights is not None:

@@ -59,6 +59,7 @@ class DrSettings(Strict):
 
     @model_validator(mode="after")
     def _role(self) -> DrSettings:
+        """only a dr site is promoted: a primary site keeps role standby."""
         if self.site == "primary" and self.role != "standby":
             raise ValueError("role: only a dr site is promoted; the primary site keeps role standby")
         return self

@@ -45,4 +45,5 @@ class PostgresSettings(Strict):
     @field_validator("backup_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
+        """a six-field cron, seconds first, as CloudNativePG reads it."""
         return check_cron(value, seconds=True)

@@ -82,6 +82,7 @@ class ScyllaSettings(Strict):
     @field_validator("resources")
     @classmethod
     def _limits(cls, value: Resources) -> Resources:
+        """cpu and memory above zero (they are the racks' limits)."""
         if not (positive(value.cpu) and positive(value.memory)):
             raise ValueError("cpu and memory must be above zero (they are the racks' limits)")
         return value
@@ -89,6 +90,7 @@ class ScyllaSettings(Strict):
     @field_validator("external_seeds")
     @classmethod
     def _seeds(cls, value: list[str]) -> list[str]:
+        """each seed an IPv4 address or DNS name."""
         for seed in value:
             if not _SEED.match(seed):
                 raise ValueError(f"{seed!r} is not an IPv4 address or DNS name")
@@ -97,4 +99,5 @@ class ScyllaSettings(Strict):
     @field_validator("backup_cron", "repair_cron")
     @classmethod
     def _cron(cls, value: str) -> str:
+        """a five-field cron Scylla Manager's parser accepts (weekday 0-6, no time zone)."""
         return check_cron(value, seconds=False)

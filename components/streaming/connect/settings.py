@@ -31,7 +31,7 @@ class ConnectSettings(Strict):
     topic_prefix: str = Field(
         "cdc.scylla",
         pattern=r"^[a-z][a-z0-9._-]*$",
-        description="the source connector's topic.prefix: CDC topics are <prefix>.<keyspace>.<table> "
+        description="the source connector's topic.prefix: CDC topics are `<prefix>.<keyspace>.<table>` "
         "(seed 000: subject cdc.scylla.users-value)",
     )
     source_tasks: int = Field(
@@ -64,6 +64,9 @@ class ConnectSettings(Strict):
 
     @model_validator(mode="after")
     def _registry(self) -> ConnectSettings:
+        """push_secret only with image_repository.
+        heap_min <= heap_max (the JVM refuses to start otherwise).
+        """
         if self.push_secret is not None and self.image_repository is None:
             raise ValueError("push_secret is only used with image_repository")
         # The JVM refuses to start when the initial heap exceeds the maximum.

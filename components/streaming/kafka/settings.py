@@ -63,6 +63,9 @@ class KafkaSettings(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> KafkaSettings:
+        """replication_factor <= brokers.
+        min_insync_replicas <= replication_factor.
+        """
         if self.replication_factor > self.brokers:
             raise ValueError(f"replication_factor {self.replication_factor} exceeds brokers {self.brokers}")
         if self.min_insync_replicas > self.replication_factor:
