@@ -1,7 +1,7 @@
 # pipeline-infra: offline plan and tests. Every target creates the virtualenv when missing.
 #   make plan STACK=prod [FORMAT=json] [SET='dr.role=primary'] [CONFIG=path] [RENDER=dir]
 #   make plan-diff STACK=prod-dr SET='dr.role=primary' [FORMAT=json]
-#   make plan-all | make test | make lint
+#   make plan-all | make test | make lint | make settings-doc
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
@@ -15,7 +15,11 @@ PYTEST_ARGS ?=
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
+<<<<<<< HEAD
 .PHONY: plan plan-all plan-diff golden test lint engines venv clean local-check connect-checksums
+=======
+.PHONY: plan plan-all plan-diff golden settings-doc test lint engines venv clean
+>>>>>>> settings-doc
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -37,6 +41,10 @@ plan-diff: $(VENV)/.installed
 # Rewrite the golden plans and renders under tests/golden (commit them with the change they show).
 golden: $(VENV)/.installed
 	@$(PY) -m planner golden
+
+# Rewrite docs/settings.md from the settings models (tests/settings fail while it is stale).
+settings-doc: $(VENV)/.installed
+	@$(PY) -m planner settings-doc
 
 # The real engines the rendered artifacts are checked with (promtool, amtool, PostgreSQL 15, ...).
 # checkov lives in its own virtualenv: its pins clash with pulumi's.

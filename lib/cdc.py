@@ -11,12 +11,20 @@ IDENT = r"^[a-z][a-z0-9_]{0,47}$"
 
 
 class CdcTable(Strict):
-    name: str = Field(pattern=IDENT)
-    primary_key: list[str] = Field(min_length=1)
-    columns: dict[str, str] = Field(min_length=1, description="column -> CQL type")
+    """One CDC-enabled Scylla table, replicated to PostgreSQL `cdc_data.<name>` (seed 000)."""
+
+    name: str = Field(
+        pattern=IDENT,
+        description="table name in the keyspace, the topic's last part and the sink table's name",
+    )
+    primary_key: list[str] = Field(
+        min_length=1, description="primary key columns (each one of columns), the sink's upsert key"
+    )
+    columns: dict[str, str] = Field(min_length=1, description="column name -> CQL type, such as uuid or text")
 
     @model_validator(mode="after")
     def _pk(self) -> CdcTable:
+        """every primary_key column is one of columns."""
         missing = [c for c in self.primary_key if c not in self.columns]
         if missing:
             raise ValueError(f"primary_key columns {missing} are not in columns")

@@ -22,6 +22,7 @@ class Strict(BaseModel):
 
 
 def _cidr(value: str) -> str:
+    """an IPv4 network in CIDR notation, such as 10.0.0.0/16."""
     try:
         net = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
@@ -38,6 +39,13 @@ QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$"
 
 
 class Resources(Strict):
-    cpu: str = Field(pattern=QUANTITY)
-    # Memory with a binary unit (Mi, Gi, ...): "512m" would be milli-bytes to Kubernetes.
-    memory: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$")
+    """Kubernetes resources of one pod or container."""
+
+    cpu: str = Field(
+        pattern=QUANTITY, description="CPU as a Kubernetes quantity: cores (2) or millicores (500m)"
+    )
+    memory: str = Field(
+        pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$",
+        description='memory with a binary unit (Ki, Mi, Gi, Ti), such as 8Gi ("512m" would be '
+        "milli-bytes to Kubernetes)",
+    )

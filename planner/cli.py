@@ -120,5 +120,20 @@ def golden(stacks: tuple[str, ...]) -> None:
     click.echo(f"wrote {len(written)} golden files", err=True)
 
 
+@cli.command("settings-doc")
+@click.option("--check", is_flag=True, help="only compare: exit 1 when docs/settings.md is stale")
+def settings_doc(check: bool) -> None:
+    """Write docs/settings.md from the settings models (every key, type, default, rule)."""
+    from planner.settings_doc import DOC, render, write
+
+    if check:
+        current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+        if current != render():
+            click.echo(f"{DOC.relative_to(DOC.parent.parent)} is stale: run make settings-doc", err=True)
+            sys.exit(1)
+        return
+    click.echo(f"wrote {write()}", err=True)
+
+
 def main() -> None:
     cli(prog_name="planner")

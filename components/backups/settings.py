@@ -10,8 +10,38 @@ from lib.settings import Strict
 class BackupSettings(Strict):
     """Backup buckets (003 Backup and Recovery > Backup Classifications)."""
 
-    replicate_to_region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    state_retention_days: int = Field(7, ge=1, le=3650)  # State Backups: 7 days
-    db_full_retention_days: int = Field(30, ge=1, le=3650)  # Database Backups: 30 days full
-    db_incremental_retention_days: int = Field(7, ge=1, le=3650)  # 7 days incremental
-    audit_retention_years: int = Field(7, ge=1, le=100)  # Audit Log Backups: 7 years
+    replicate_to_region: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
+        description="AWS region the backup and audit buckets are replicated to (replica buckets with "
+        "their own KMS key, the audit replica under the same compliance lock); must differ from "
+        "aws:region; unset: no replication",
+    )
+    state_retention_days: int = Field(
+        7,
+        ge=1,
+        le=3650,
+        description="days the fleets' module state backups (`state/` prefix) are kept "
+        "(seed 003 Backup Classifications > State Backups: retention 7 days)",
+    )
+    db_full_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="days database full backups (`database/full/` prefix) are kept "
+        "(seed 003 Backup Classifications > Database Backups: 30 days full)",
+    )
+    db_incremental_retention_days: int = Field(
+        7,
+        ge=1,
+        le=3650,
+        description="days database incremental backups (`database/incremental/` prefix) are kept "
+        "(seed 003 Backup Classifications > Database Backups: 7 days incremental)",
+    )
+    audit_retention_years: int = Field(
+        7,
+        ge=1,
+        le=100,
+        description="years the audit bucket's S3 Object Lock (compliance mode) keeps every object, "
+        "after which they expire (seed 003 Backup Classifications > Audit Log Backups: 7 years)",
+    )

@@ -10,14 +10,21 @@ from lib.settings import Cidr, Strict
 
 
 class NodeGroupSettings(Strict):
-    instance_type: str = Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-    min: int = Field(ge=0, le=100)
-    desired: int = Field(ge=0, le=100)
-    max: int = Field(ge=1, le=100)
-    disk_gib: int = Field(100, ge=20, le=16384)
+    """One EKS managed node group (on demand, AL2023) a data service is pinned to."""
+
+    instance_type: str = Field(
+        pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", description="EC2 instance type of the group's nodes"
+    )
+    min: int = Field(ge=0, le=100, description="minimum number of nodes (scaling_config.min_size)")
+    desired: int = Field(ge=0, le=100, description="desired number of nodes (scaling_config.desired_size)")
+    max: int = Field(ge=1, le=100, description="maximum number of nodes (scaling_config.max_size)")
+    disk_gib: int = Field(
+        100, ge=20, le=16384, description="size in GiB of each node's encrypted gp3 root volume"
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> NodeGroupSettings:
+        """min <= desired <= max."""
         if not self.min <= self.desired <= self.max:
             raise ValueError(f"needs min <= desired <= max (got {self.min}/{self.desired}/{self.max})")
         return self
@@ -35,16 +42,29 @@ def _default_node_groups() -> dict[str, NodeGroupSettings]:
 class ClusterSettings(Strict):
     """The EKS cluster the data plane runs on, or an existing one (secret kubernetes.kubeconfig)."""
 
-    version: str | None = Field(None, pattern=r"^1\.\d{2}$", description="overrides the pinned EKS version")
-    node_groups: dict[Literal["scylla", "kafka", "postgres", "platform"], NodeGroupSettings] = Field(
-        default_factory=_default_node_groups
+    version: str | None = Field(
+        None,
+        pattern=r"^1\.\d{2}$",
+        description="Kubernetes minor version of the EKS cluster, such as 1.33; unset: EKS_VERSION "
+        "pinned in lib/versions.py",
     )
-    endpoint_public: bool = False
-    # Networks allowed to reach a public API endpoint (required with endpoint_public; never the world).
-    endpoint_public_cidrs: list[Cidr] = Field(default_factory=list)
+    node_groups: dict[Literal["scylla", "kafka", "postgres", "platform"], NodeGroupSettings] = Field(
+        default_factory=_default_node_groups,
+        description="one node group per data service, each labelled and (except platform) tainted "
+        "`pipeline-infra/workload=<group>`; all four groups are required",
+    )
+    endpoint_public: bool = Field(
+        False, description="also expose the Kubernetes API endpoint publicly (it is always private)"
+    )
+    endpoint_public_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="networks allowed to reach the public API endpoint: required with "
+        "endpoint_public, only used with it, never 0.0.0.0/0",
+    )
 
     @model_validator(mode="after")
     def _every_group(self) -> ClusterSettings:
+        """node_groups has all four groups: scylla, kafka, postgres, platform."""
         # The data plane pins each service to its group (KubeTarget.placement): none may be missing.
         missing = [g for g in ("scylla", "kafka", "postgres", "platform") if g not in self.node_groups]
         if missing:
@@ -53,6 +73,10 @@ class ClusterSettings(Strict):
 
     @model_validator(mode="after")
     def _public_endpoint(self) -> ClusterSettings:
+        """endpoint_public needs endpoint_public_cidrs.
+        endpoint_public_cidrs are only used with endpoint_public: true.
+        endpoint_public_cidrs never name 0.0.0.0/0.
+        """
         import ipaddress
 
         if self.endpoint_public and not self.endpoint_public_cidrs:

@@ -11,17 +11,62 @@ from lib.settings import Strict
 class AlertingSettings(Strict):
     """Alertmanager receivers of 003 Alert Routing. Keys and webhooks are Pulumi secrets."""
 
-    slack_channel_ops: str = Field("#pipeline-ops", pattern=r"^#[a-z0-9_-]+$")
-    slack_channel_info: str = Field("#pipeline-info", pattern=r"^#[a-z0-9_-]+$")
-    email_ops: str = Field("pipeline-ops@example.com", pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
-    smarthost: str = Field("smtp.example.com:587", pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
+    slack_channel_ops: str = Field(
+        "#pipeline-ops",
+        pattern=r"^#[a-z0-9_-]+$",
+        description="Slack channel of receiver slack-ops: medium alerts and anything unrouted "
+        "(seed 003 Alert Routing: '#pipeline-ops')",
+    )
+    slack_channel_info: str = Field(
+        "#pipeline-info",
+        pattern=r"^#[a-z0-9_-]+$",
+        description="Slack channel of receiver slack-info: info alerts (seed 003 Alert Routing names "
+        "the receiver, not its channel)",
+    )
+    email_ops: str = Field(
+        "pipeline-ops@example.com",
+        pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$",
+        description="address of receiver email-ops: low alerts (seed 003 Alert Routing: "
+        "'pipeline-ops@example.com'); Alertmanager sends as `alertmanager@<its domain>`",
+    )
+    smarthost: str = Field(
+        "smtp.example.com:587",
+        pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$",
+        description="SMTP relay host:port Alertmanager sends mail through (TLS required; password: "
+        "the smtp_password secret)",
+    )
 
 
 class ObservabilitySettings(Strict):
-    # Metrics retention: the seeds set none for metrics (003 Log Retention covers logs: application 7 days
-    # hot, 30 warm); 15 days is Prometheus' own default, long enough for week-over-week comparisons.
-    retention_days: int = Field(15, ge=1, le=365)
-    retention_size_gib: int = Field(100, ge=1, le=10000)
-    prometheus_storage_gib: int = Field(200, ge=10, le=10000)
-    alerting: AlertingSettings = Field(default_factory=AlertingSettings)
-    tracing: bool = True
+    """Prometheus, Alertmanager, Grafana and tracing of the environment."""
+
+    retention_days: int = Field(
+        15,
+        ge=1,
+        le=365,
+        description="days Prometheus keeps metrics; the seeds set none for metrics (003 Log Retention "
+        "covers logs), 15 is Prometheus' own default, enough for week-over-week comparisons",
+    )
+    retention_size_gib: int = Field(
+        100,
+        ge=1,
+        le=10000,
+        description="size in GiB after which Prometheus drops its oldest blocks (the local Docker "
+        "stack passes it as GB)",
+    )
+    prometheus_storage_gib: int = Field(
+        200,
+        ge=10,
+        le=10000,
+        description="size in GiB of each Prometheus replica's volume on the cluster's encrypted storage "
+        "class (AWS environments)",
+    )
+    alerting: AlertingSettings = Field(
+        default_factory=AlertingSettings,
+        description="Alertmanager receivers of seed 003 Alert Routing",
+    )
+    tracing: bool = Field(
+        True,
+        description="the OpenTelemetry operator and a Jaeger collector whose OTLP endpoint the fleets "
+        "send spans to (AWS environments); false: none, and otlp_endpoint is empty",
+    )

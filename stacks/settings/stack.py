@@ -29,58 +29,135 @@ _REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
 class DrSettings(Strict):
     """Disaster recovery (003 Disaster Recovery; 004 RTO < 5 min / RPO < 1 min)."""
 
-    site: Literal["primary", "dr"]
-    role: Literal["standby", "primary"] = Field("standby", description="the DR site's role; promotion")
-    peer_stack: str = Field(pattern=r"^[A-Za-z0-9_.\-/]+$", description="stack of the other site")
-    peer_region: str = Field(pattern=_REGION)
-    peer_cidr: Cidr
+    site: Literal["primary", "dr"] = Field(
+        description="which side of the DR pair this stack is: primary (prod) or dr (the warm standby "
+        "in the second region)"
+    )
+    role: Literal["standby", "primary"] = Field(
+        "standby",
+        description="a dr site's role: standby (replicas, connectors stopped, warm-standby fleets) or "
+        "primary (promoted: writable, connectors running, fleets at production size); a primary "
+        "site keeps standby",
+    )
+    peer_stack: str = Field(
+        pattern=r"^[A-Za-z0-9_.\-/]+$",
+        description="the other site's stack, read by StackReference (VPC, route tables, Kafka, "
+        "PostgreSQL and ScyllaDB outputs)",
+    )
+    peer_region: str = Field(
+        pattern=_REGION, description="AWS region of the other site; must differ from aws:region"
+    )
+    peer_cidr: Cidr = Field(
+        description="the other site's network.cidr (peering routes, the replication listener's "
+        "source); must not overlap this stack's"
+    )
     promotion_token: str | None = Field(
-        None, description="CloudNativePG promotion token for a controlled switchover during drills"
+        None,
+        description="CloudNativePG promotion token (the demoted primary's demotion token) for a "
+        "controlled switchover during drills; only with role primary; unset: a failover",
     )
 
     @model_validator(mode="after")
     def _role(self) -> DrSettings:
+        """only a dr site is promoted: a primary site keeps role standby."""
         if self.site == "primary" and self.role != "standby":
             raise ValueError("role: only a dr site is promoted; the primary site keeps role standby")
         return self
 
 
 class KubernetesSettings(Strict):
-    kubeconfig: SecretStr | None = None
-    # An existing cluster (kubeconfig set): the storage class the data plane's volumes use there.
-    storage_class: str = Field("gp3-encrypted", pattern=r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$")
+    """An existing Kubernetes cluster instead of EKS (the whole key is a Pulumi secret)."""
+
+    kubeconfig: SecretStr | None = Field(
+        None,
+        description="kubeconfig of an existing cluster: no EKS is declared, only a provider from it "
+        "(no IRSA, so connect.image_repository is required)",
+    )
+    storage_class: str = Field(
+        "gp3-encrypted",
+        pattern=r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$",
+        description="on an existing cluster (kubeconfig set), the StorageClass the data plane's and "
+        "observability's volumes use there",
+    )
 
 
 class StackSettings(Strict):
     """Everything a stack file may set under the pipeline-infra namespace (plus aws:region)."""
 
-    role: Literal["environment", "fleet-colour"]
-    target: Literal["docker", "aws"]
-    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{1,19}$", description="Environment tag")
-    region: str | None = Field(None, pattern=_REGION, description="aws:region")
+    role: Literal["environment", "fleet-colour"] = Field(
+        description="environment: a whole environment (network, data plane, observability, ...); "
+        "fleet-colour: one blue or green colour of an environment's fleets"
+    )
+    target: Literal["docker", "aws"] = Field(
+        description="docker: the local stack as containers (environment only); aws: AWS and EKS"
+    )
+    environment: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{1,19}$",
+        description="the environment's name: prefix of resource names, the Environment tag, "
+        "Prometheus' environment label; a colour stack carries its environment's",
+    )
+    region: str | None = Field(
+        None, pattern=_REGION, description="the AWS region, set as aws:region (not under pipeline-infra)"
+    )
 
-    network: NetworkSettings | None = None
-    cluster: ClusterSettings | None = None
-    kubernetes: KubernetesSettings | None = None
-    capacity: CapacitySettings | None = None
-    fleets: FleetSettings | None = None
-    backups: BackupSettings | None = None
-    scylla: ScyllaSettings | None = None
-    postgres: PostgresSettings | None = None
-    kafka: KafkaSettings | None = None
-    connect: ConnectSettings | None = None
-    schema_registry: SchemaRegistrySettings | None = None
-    observability: ObservabilitySettings | None = None
-    traffic: TrafficSettings | None = None
-    dr: DrSettings | None = None
-    # fleet-colour stacks: the environment stack they attach to (StackReference).
-    environment_stack: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-/]+$")
+    network: NetworkSettings | None = Field(None, description="the stack's VPC and its traffic flows")
+    cluster: ClusterSettings | None = Field(None, description="the EKS cluster and its node groups")
+    kubernetes: KubernetesSettings | None = Field(
+        None, description="an existing Kubernetes cluster instead of EKS (a Pulumi secret)"
+    )
+    capacity: CapacitySettings | None = Field(
+        None, description="how the fleets are sized from capacity-plan.yaml (seed 003 Capacity Planning)"
+    )
+    fleets: FleetSettings | None = Field(
+        None, description="the alpha/beta/gamma module fleets of one colour"
+    )
+    backups: BackupSettings | None = Field(
+        None, description="the backup and audit buckets (seed 003 Backup Classifications)"
+    )
+    scylla: ScyllaSettings | None = Field(None, description="the ScyllaDB cluster, the CDC source")
+    postgres: PostgresSettings | None = Field(None, description="the PostgreSQL cluster, the CDC sink")
+    kafka: KafkaSettings | None = Field(None, description="the Kafka cluster and its topics")
+    connect: ConnectSettings | None = Field(
+        None, description="Kafka Connect and the CDC source and sink connectors"
+    )
+    schema_registry: SchemaRegistrySettings | None = Field(None, description="the Schema Registry")
+    observability: ObservabilitySettings | None = Field(
+        None, description="Prometheus, Alertmanager, Grafana and tracing"
+    )
+    traffic: TrafficSettings | None = Field(
+        None, description="the blue-green ingest DNS switch over the colour stacks (prod)"
+    )
+    dr: DrSettings | None = Field(
+        None, description="this stack's place in a DR pair (seed 003 Disaster Recovery)"
+    )
+    environment_stack: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.\-/]+$",
+        description="a fleet-colour stack's environment stack, read by StackReference (network, "
+        "security groups, buckets, OTLP endpoint)",
+    )
 
     # Secrets (Pulumi secrets only: `pulumi config set --secret pipeline-infra:<key> ...`).
-    pagerduty_critical_key: SecretStr | None = None
-    pagerduty_high_key: SecretStr | None = None
-    slack_webhook_url: SecretStr | None = None
-    smtp_password: SecretStr | None = None
+    pagerduty_critical_key: SecretStr | None = Field(
+        None,
+        description="PagerDuty routing key of receiver pagerduty-critical (seed 003 Alert Routing: "
+        "${PAGERDUTY_CRITICAL_KEY}); a Pulumi secret, required on an AWS environment",
+    )
+    pagerduty_high_key: SecretStr | None = Field(
+        None,
+        description="PagerDuty routing key of receiver pagerduty-high (seed 003 Alert Routing: "
+        "${PAGERDUTY_HIGH_KEY}); a Pulumi secret, required on an AWS environment",
+    )
+    slack_webhook_url: SecretStr | None = Field(
+        None,
+        description="Slack incoming webhook of receivers slack-ops and slack-info; a Pulumi secret, "
+        "required on an AWS environment",
+    )
+    smtp_password: SecretStr | None = Field(
+        None,
+        description="password of the SMTP smarthost for receiver email-ops; a Pulumi secret, required "
+        "on an AWS environment",
+    )
 
     @property
     def data_plane(self) -> bool:
