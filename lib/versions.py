@@ -1,8 +1,14 @@
-"""Every pinned version of the platform, in one place.
+"""Every pinned version of the platform, in one place, each stated once.
 
 Operators, Helm charts, container images and connector artifacts are all pinned here and nowhere
 else; components import the constants. The CRD schemas the tests validate against (../shared/crds)
 are of exactly these operator versions.
+
+Each version is one string constant directly under a `# renovate:` marker that says where its
+releases are published (datasource, depName, and registryUrl, versioning or extractVersion where
+needed). renovate.json's regex manager reads these markers; tests/versions checks that every pin has
+one and that no version literal is written twice. Charts, image references and tags are derived
+from the constants and never repeat a version.
 """
 
 from __future__ import annotations
@@ -16,46 +22,94 @@ class Chart(NamedTuple):
     repo: str
 
 
+def _image(repository: str, tag: str) -> str:
+    return f"{repository}:{tag}"
+
+
 # --- Kubernetes -----------------------------------------------------------------------------------
+# renovate: datasource=endoflife-date depName=amazon-eks versioning=loose
 EKS_VERSION: Final = "1.33"
-# EKS managed add-on of the EBS CSI driver (`aws eks describe-addon-versions --addon-name aws-ebs-csi-driver
-# --kubernetes-version 1.33` lists what a region offers).
+# EKS managed add-on of the EBS CSI driver. Before taking an update, check that the add-on version
+# supports EKS_VERSION (`aws eks describe-addon-versions --addon-name aws-ebs-csi-driver
+# --kubernetes-version <EKS_VERSION>` lists what a region offers).
+# renovate: datasource=aws-eks-addon depName={"addonName":"aws-ebs-csi-driver"} versioning=aws-eks-addon
 EBS_CSI_ADDON_VERSION: Final = "v1.48.0-eksbuild.1"
 
 # --- Operators (Helm charts) ----------------------------------------------------------------------
-STRIMZI: Final = Chart("strimzi-kafka-operator", "1.2.0", "oci://quay.io/strimzi-helm")
-SCYLLA_OPERATOR: Final = Chart(
-    "scylla-operator", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable"
-)
-SCYLLA_MANAGER: Final = Chart(
-    "scylla-manager", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable"
-)
-# Chart 0.29.0 ships operator 1.30.0 (the charts index); the plugin chart's appVersion is not
-# relied on: both operator images are also pinned in the values to the versions the CRDs come from.
-CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", "0.29.0", "https://cloudnative-pg.github.io/charts")
+# An OCI chart is looked up as an OCI artifact (docker datasource); the Strimzi chart's version is the
+# operator's, and the Connect base image below carries it too.
+# renovate: datasource=docker depName=quay.io/strimzi-helm/strimzi-kafka-operator versioning=semver
+STRIMZI_VERSION: Final = "1.2.0"
+STRIMZI: Final = Chart("strimzi-kafka-operator", STRIMZI_VERSION, "oci://quay.io/strimzi-helm")
+
+# The operator and manager charts are released together, with the operator's version.
+# renovate: datasource=helm depName=scylla-operator registryUrl=https://scylla-operator-charts.storage.googleapis.com/stable
+SCYLLA_OPERATOR_VERSION: Final = "v1.21.1"
+_SCYLLA_CHARTS: Final = "https://scylla-operator-charts.storage.googleapis.com/stable"
+SCYLLA_OPERATOR: Final = Chart("scylla-operator", SCYLLA_OPERATOR_VERSION, _SCYLLA_CHARTS)
+SCYLLA_MANAGER: Final = Chart("scylla-manager", SCYLLA_OPERATOR_VERSION, _SCYLLA_CHARTS)
+
+# The chart's default operator image is not relied on: the operator image and the barman-cloud
+# plugin's images are pinned in the values to the versions the CRDs come from.
+_CNPG_CHARTS: Final = "https://cloudnative-pg.github.io/charts"
+# renovate: datasource=helm depName=cloudnative-pg registryUrl=https://cloudnative-pg.github.io/charts
+CLOUDNATIVE_PG_CHART_VERSION: Final = "0.29.0"
+CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", CLOUDNATIVE_PG_CHART_VERSION, _CNPG_CHARTS)
+# renovate: datasource=docker depName=ghcr.io/cloudnative-pg/cloudnative-pg versioning=docker
 CLOUDNATIVE_PG_OPERATOR: Final = "1.30.0"
-BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", "0.6.0", "https://cloudnative-pg.github.io/charts")
+# renovate: datasource=helm depName=plugin-barman-cloud registryUrl=https://cloudnative-pg.github.io/charts
+BARMAN_CLOUD_PLUGIN_CHART_VERSION: Final = "0.6.0"
+BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", BARMAN_CLOUD_PLUGIN_CHART_VERSION, _CNPG_CHARTS)
+# renovate: datasource=docker depName=ghcr.io/cloudnative-pg/plugin-barman-cloud versioning=docker
 BARMAN_CLOUD_PLUGIN_IMAGE: Final = "v0.14.0"
-CERT_MANAGER: Final = Chart("cert-manager", "v1.19.1", "https://charts.jetstack.io")
+
+# renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
+CERT_MANAGER_VERSION: Final = "v1.19.1"
+CERT_MANAGER: Final = Chart("cert-manager", CERT_MANAGER_VERSION, "https://charts.jetstack.io")
+
+# renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
+KUBE_PROMETHEUS_STACK_VERSION: Final = "88.5.3"
 KUBE_PROMETHEUS_STACK: Final = Chart(
-    "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
+    "kube-prometheus-stack",
+    KUBE_PROMETHEUS_STACK_VERSION,
+    "https://prometheus-community.github.io/helm-charts",
 )
+
+# The chart's appVersion is the operator whose CRDs ../shared/crds holds (its README names both).
+# renovate: datasource=helm depName=opentelemetry-operator registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+OPENTELEMETRY_OPERATOR_VERSION: Final = "0.99.0"
 OPENTELEMETRY_OPERATOR: Final = Chart(
-    "opentelemetry-operator", "0.99.0", "https://open-telemetry.github.io/opentelemetry-helm-charts"
-)  # operator v0.158.0
+    "opentelemetry-operator",
+    OPENTELEMETRY_OPERATOR_VERSION,
+    "https://open-telemetry.github.io/opentelemetry-helm-charts",
+)
 
 # --- Operand versions -----------------------------------------------------------------------------
+# renovate: datasource=docker depName=docker.io/scylladb/scylla versioning=docker
 SCYLLA_VERSION: Final = "2025.1.5"
+# renovate: datasource=docker depName=docker.io/scylladb/scylla-manager-agent versioning=docker
 SCYLLA_AGENT_VERSION: Final = "3.5.1"
+# The broker version the Kafka custom resources ask Strimzi for, and of the local broker image; an
+# update must be one that STRIMZI_VERSION supports.
+# renovate: datasource=docker depName=docker.io/apache/kafka versioning=docker
 KAFKA_VERSION: Final = "4.1.0"
-POSTGRES_MAJOR: Final = 15
-POSTGRES_IMAGE: Final = "ghcr.io/cloudnative-pg/postgresql:15.14"
+# CloudNativePG's operand image; the local stack runs the same release of the Debian image.
+# renovate: datasource=docker depName=ghcr.io/cloudnative-pg/postgresql versioning=docker
+POSTGRES_VERSION: Final = "15.14"
+POSTGRES_MAJOR: Final = int(POSTGRES_VERSION.split(".", 1)[0])
+POSTGRES_IMAGE: Final = _image("ghcr.io/cloudnative-pg/postgresql", POSTGRES_VERSION)
 
 # --- Kafka Connect plugins (built into the Connect image by Strimzi's `build`) --------------------
-SCYLLA_CDC_SOURCE_CONNECTOR: Final = "2.0.2"  # com.scylladb:scylla-cdc-source-connector
-DEBEZIUM_JDBC_SINK: Final = "3.3.1.Final"  # io.debezium:debezium-connector-jdbc
-CONFLUENT_AVRO_CONVERTER: Final = "7.9.2"  # io.confluent:kafka-connect-avro-converter
-# Prometheus JMX exporter Java agent for the Schema Registry's metrics (io.prometheus.jmx, Maven Central).
+# renovate: datasource=maven depName=com.scylladb:scylla-cdc-source-connector versioning=maven
+SCYLLA_CDC_SOURCE_CONNECTOR: Final = "2.0.2"
+# Debezium's release: the JDBC sink plugin, and the local stack's Connect base image.
+# renovate: datasource=maven depName=io.debezium:debezium-connector-jdbc versioning=maven
+DEBEZIUM_JDBC_SINK: Final = "3.3.1.Final"
+# Confluent Platform's release: the Avro converter, and the Schema Registry image.
+# renovate: datasource=maven depName=io.confluent:kafka-connect-avro-converter registryUrl=https://packages.confluent.io/maven/ versioning=maven
+CONFLUENT_AVRO_CONVERTER: Final = "7.9.2"
+# Prometheus JMX exporter Java agent for the Schema Registry's metrics (Maven Central).
+# renovate: datasource=maven depName=io.prometheus.jmx:jmx_prometheus_javaagent versioning=maven
 JMX_PROMETHEUS_JAVAAGENT: Final = "1.1.0"
 # SHA-256 of each file the local Kafka Connect image downloads (docker/connect/Dockerfile verifies
 # every download with sha256sum). None is pinned yet: the machine this project is developed on reaches
@@ -63,29 +117,55 @@ JMX_PROMETHEUS_JAVAAGENT: Final = "1.1.0"
 # stops the image build with a message naming the file (it fails closed). To pin, on a machine with
 # network access run `make connect-checksums`: it downloads each file of these versions from its
 # source (Maven Central; Confluent Hub for the Avro converter) and prints the lines to paste here.
+# A version update above changes the files: their checksums must be pinned anew.
 CONNECT_ARTIFACT_SHA256: Final = {
     "scylla-cdc-source-connector": "",
     "kafka-connect-avro-converter": "",
     "jmx-prometheus-javaagent": "",
 }
 
+# --- Observability ----------------------------------------------------------------------------------
+# renovate: datasource=docker depName=quay.io/prometheus/prometheus versioning=docker
+PROMETHEUS_VERSION: Final = "v3.7.3"
+# renovate: datasource=docker depName=quay.io/prometheus/alertmanager versioning=docker
+ALERTMANAGER_VERSION: Final = "v0.28.1"
+# renovate: datasource=docker depName=docker.io/grafana/grafana versioning=docker
+GRAFANA_VERSION: Final = "11.6.7"
+# renovate: datasource=docker depName=docker.io/jaegertracing/jaeger versioning=docker
+JAEGER_VERSION: Final = "2.11.0"
+# renovate: datasource=docker depName=docker.io/otel/opentelemetry-collector-contrib versioning=docker
+OTEL_COLLECTOR_VERSION: Final = "0.138.0"
+# The fleets' cloud-init downloads the release tarball from GitHub; the local stack runs the image
+# of the same release (tag `v<version>`).
+# renovate: datasource=github-releases depName=prometheus/node_exporter extractVersion=^v(?<version>.+)$
+NODE_EXPORTER_VERSION: Final = "1.10.2"
+
+# --- Local stack and helpers ----------------------------------------------------------------------
+# The local stack's consumer lag and topic offsets (the program the AWS stacks run as Strimzi's Kafka
+# Exporter).
+# renovate: datasource=docker depName=docker.io/danielqsj/kafka-exporter versioning=docker
+KAFKA_EXPORTER_VERSION: Final = "v1.9.0"
+# renovate: datasource=docker depName=docker.io/curlimages/curl versioning=docker
+CURL_VERSION: Final = "8.17.0"
+
 # --- Container images -----------------------------------------------------------------------------
+OTEL_COLLECTOR_REPOSITORY: Final = "docker.io/otel/opentelemetry-collector-contrib"
 IMAGES: Final = {
-    "scylla": f"docker.io/scylladb/scylla:{SCYLLA_VERSION}",
-    "kafka": "docker.io/apache/kafka:4.1.0",
-    "kafka-connect": "quay.io/strimzi/kafka:1.2.0-kafka-4.1.0",
-    "schema-registry": "docker.io/confluentinc/cp-schema-registry:7.9.2",
-    "postgres": "docker.io/library/postgres:15.14-bookworm",
-    "prometheus": "quay.io/prometheus/prometheus:v3.7.3",
-    "alertmanager": "quay.io/prometheus/alertmanager:v0.28.1",
-    "grafana": "docker.io/grafana/grafana:11.6.7",
-    "jaeger": "docker.io/jaegertracing/jaeger:2.11.0",
-    "otel-collector": "docker.io/otel/opentelemetry-collector-contrib:0.138.0",
-    "node-exporter": "quay.io/prometheus/node-exporter:v1.10.2",
+    "scylla": _image("docker.io/scylladb/scylla", SCYLLA_VERSION),
+    "kafka": _image("docker.io/apache/kafka", KAFKA_VERSION),
+    "kafka-connect": _image("quay.io/strimzi/kafka", f"{STRIMZI_VERSION}-kafka-{KAFKA_VERSION}"),
+    "schema-registry": _image("docker.io/confluentinc/cp-schema-registry", CONFLUENT_AVRO_CONVERTER),
+    "postgres": _image("docker.io/library/postgres", f"{POSTGRES_VERSION}-bookworm"),
+    "prometheus": _image("quay.io/prometheus/prometheus", PROMETHEUS_VERSION),
+    "alertmanager": _image("quay.io/prometheus/alertmanager", ALERTMANAGER_VERSION),
+    "grafana": _image("docker.io/grafana/grafana", GRAFANA_VERSION),
+    "jaeger": _image("docker.io/jaegertracing/jaeger", JAEGER_VERSION),
+    "otel-collector": _image(OTEL_COLLECTOR_REPOSITORY, OTEL_COLLECTOR_VERSION),
+    "node-exporter": _image("quay.io/prometheus/node-exporter", f"v{NODE_EXPORTER_VERSION}"),
     # local stack: consumer lag and topic offsets (the program the AWS stacks run as Strimzi's Kafka Exporter)
-    "kafka-exporter": "docker.io/danielqsj/kafka-exporter:v1.9.0",
+    "kafka-exporter": _image("docker.io/danielqsj/kafka-exporter", KAFKA_EXPORTER_VERSION),
     # local stack only: Kafka Connect base image (Debezium JDBC sink included; docker/connect/Dockerfile)
-    "debezium-connect": "quay.io/debezium/connect:3.3.1.Final",
+    "debezium-connect": _image("quay.io/debezium/connect", DEBEZIUM_JDBC_SINK),
     # the Schema Registry's JMX exporter agent download on Kubernetes (an init container)
-    "curl": "docker.io/curlimages/curl:8.17.0",
+    "curl": _image("docker.io/curlimages/curl", CURL_VERSION),
 }

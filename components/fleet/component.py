@@ -41,8 +41,6 @@ from lib.capacity import DataVolume, ModuleSizing, load_plan
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 ROOT_DEVICE = "/dev/xvda"
 ROOT_VOLUME_GIB = 30
-# The node exporter binary runs the same release as the pinned container image.
-NODE_EXPORTER_VERSION = versions.IMAGES["node-exporter"].rsplit(":v", 1)[-1]
 MANAGED_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
@@ -204,7 +202,7 @@ class Fleet(pulumi.ComponentResource):
                         health_port=args.health_port,
                         metrics_port=args.metrics_port,
                         drain_seconds=drain,
-                        node_exporter_version=NODE_EXPORTER_VERSION,
+                        node_exporter_version=versions.NODE_EXPORTER_VERSION,
                     )
                 ).encode()
             ).decode()

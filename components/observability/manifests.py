@@ -157,7 +157,7 @@ def kube_prometheus_stack_values(
         },
         "grafana": {
             **p,
-            "image": {"tag": versions.IMAGES["grafana"].rsplit(":", 1)[1]},
+            "image": {"tag": versions.GRAFANA_VERSION},
             "admin": {
                 "existingSecret": GRAFANA_ADMIN_SECRET,
                 "userKey": "admin-user",
@@ -398,8 +398,8 @@ def opentelemetry_operator_values() -> dict[str, Any]:
         **p,
         "manager": {
             "collectorImage": {
-                "repository": versions.IMAGES["otel-collector"].rsplit(":", 1)[0],
-                "tag": versions.IMAGES["otel-collector"].rsplit(":", 1)[1],
+                "repository": versions.OTEL_COLLECTOR_REPOSITORY,
+                "tag": versions.OTEL_COLLECTOR_VERSION,
             }
         },
         # The webhook certificate comes from the chart itself (no dependency on cert-manager).

@@ -18,6 +18,7 @@ import yaml
 
 from components.fleet.cloud_init import USER_DATA_LIMIT, CloudInitSpec, module_config, render_cloud_init
 from components.fleet.settings import ModuleParams
+from lib import versions
 from tests.support.engines import engine
 
 MODULES = ("alpha", "beta", "gamma")
@@ -40,7 +41,7 @@ def spec(module: str, **kw) -> CloudInitSpec:
         artifact_bucket="pipeline-artifacts", artifact_version="1.4.2", backup_bucket="pipeline-backups",
         otlp_endpoint="http://otlp.observability.internal:4317",
         listen_ports=(8443,) if module == "alpha" else (9000,), health_port=8080, metrics_port=9100,
-        node_exporter_version="1.10.2",
+        node_exporter_version=versions.NODE_EXPORTER_VERSION,
         handoff_target={"alpha": "beta-nlb.internal:9000", "beta": "gamma-nlb.internal:9000"}.get(module),
         drain_seconds=DRAIN.get(module, 60),
     )
