@@ -1,7 +1,7 @@
 # pipeline-infra: offline plan and tests. Every target creates the virtualenv when missing.
 #   make plan STACK=prod [FORMAT=json] [SET='dr.role=primary'] [CONFIG=path] [RENDER=dir]
 #   make plan-diff STACK=prod-dr SET='dr.role=primary' [FORMAT=json]
-#   make plan-all | make test | make lint | make settings-doc
+#   make plan-all | make test | make lint | make settings-doc | make lock [UPGRADE=1]
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
@@ -15,16 +15,17 @@ PYTEST_ARGS ?=
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
-<<<<<<< HEAD
-.PHONY: plan plan-all plan-diff golden test lint engines venv clean local-check connect-checksums
-=======
-.PHONY: plan plan-all plan-diff golden settings-doc test lint engines venv clean
->>>>>>> settings-doc
+.PHONY: plan plan-all plan-diff golden settings-doc test lint engines venv lock clean local-check \
+        connect-checksums
 
-$(VENV)/.installed: pyproject.toml
+# The virtualenv installs the locked versions, hashes checked: requirements-dev.lock is the program's
+# dependencies and the dev tools, resolved from pyproject.toml by `make lock`. The project itself is
+# not installed: it runs from the checkout (pyproject.toml has no packages; pytest, `python -m planner`,
+# lint-imports and `pulumi` put the checkout on the path).
+$(VENV)/.installed: requirements-dev.lock
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -74,5 +75,23 @@ lint: $(VENV)/.installed
 	@$(PY) -m ruff check .
 	@$(VENV)/bin/lint-imports --no-cache
 
+# Regenerate the locks from pyproject.toml with uv (needs network to PyPI): requirements-dev.lock
+# (runtime and dev extra) and requirements.txt (runtime only, exactly the lock's versions: what
+# `pulumi install` installs). Versions already locked are kept while pyproject.toml allows them;
+# UPGRADE=1 takes the newest allowed. Universal: one lock for Linux, macOS and Windows, Python 3.11-3.13.
+UV_VENV    ?= .venv-uv
+UV_VERSION := 0.13.9
+UV         := $(UV_VENV)/bin/uv
+LOCK_ARGS  ?=
+UV_COMPILE  = $(UV) pip compile --quiet --universal --generate-hashes --custom-compile-command 'make lock'
+
+$(UV):
+	@test -x $(UV_VENV)/bin/python || python3 -m venv $(UV_VENV)
+	@$(UV_VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+lock: $(UV)
+	@$(UV_COMPILE) $(if $(UPGRADE),--upgrade) $(LOCK_ARGS) pyproject.toml --extra dev -o requirements-dev.lock
+	@$(UV_COMPILE) pyproject.toml -c requirements-dev.lock -o requirements.txt
+
 clean:
-	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache render build
+	rm -rf $(VENV) .venv-checkov $(UV_VENV) .pytest_cache .ruff_cache render build
