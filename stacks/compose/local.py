@@ -130,7 +130,7 @@ def _connect_image() -> docker.Image:
     if missing:
         pulumi.log.warn(
             f"the Kafka Connect image build stops until the SHA-256 of {', '.join(missing)} is pinned in "
-            "components/versions.py CONNECT_ARTIFACT_SHA256 (`make connect-checksums` prints them)"
+            "lib/versions.py CONNECT_ARTIFACT_SHA256 (`make connect-checksums` prints them)"
         )
     return docker.Image(
         "kafka-connect-image",

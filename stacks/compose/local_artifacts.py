@@ -1,7 +1,7 @@
 """The files the local Kafka Connect image downloads, with the SHA-256 each must have (pure: no Pulumi).
 
 The URLs are the Kubernetes stacks' plugin URLs (components/connect/manifests.py plugins()) plus the
-JMX exporter agent from Maven Central; versions and checksums come from components/versions.py.
+JMX exporter agent from Maven Central; versions and checksums come from lib/versions.py.
 
 `python -m stacks.compose.local_artifacts` (make connect-checksums), on a machine with network access,
 downloads each file and prints its SHA-256 as the CONNECT_ARTIFACT_SHA256 lines for versions.py.
