@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from lib.settings import Cidr, Strict
+from lib.versions import EKS_VERSION
 
 
 class NodeGroupSettings(Strict):
@@ -45,7 +46,7 @@ class ClusterSettings(Strict):
     version: str | None = Field(
         None,
         pattern=r"^1\.\d{2}$",
-        description="Kubernetes minor version of the EKS cluster, such as 1.33; unset: EKS_VERSION "
+        description=f"Kubernetes minor version of the EKS cluster, such as {EKS_VERSION}; unset: EKS_VERSION "
         "pinned in lib/versions.py",
     )
     node_groups: dict[Literal["scylla", "kafka", "postgres", "platform"], NodeGroupSettings] = Field(
