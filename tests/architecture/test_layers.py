@@ -143,3 +143,21 @@ def test_no_lower_layer_module_mentions_the_stack_settings(layer):
         if "StackSettings" in p.read_text() or "from stacks" in p.read_text()
     ]
     assert not offenders
+
+
+def test_no_tracked_file_holds_a_merge_conflict_marker():
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    marked = []
+    for name in filter(None, listed):
+        path = REPO / name
+        if not path.is_file() or path.stat().st_size > 2_000_000:
+            continue
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            continue
+        if any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in lines):
+            marked.append(name)
+    assert not marked, f"unresolved merge conflicts in {marked}"
