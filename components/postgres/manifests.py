@@ -188,7 +188,14 @@ def pod_monitor(*, name: str, namespace: str, cluster_name: str) -> dict[str, An
         },
         "spec": {
             "selector": {"matchLabels": {"cnpg.io/cluster": cluster_name}},
-            "podMetricsEndpoints": [{"portNumber": METRICS_PORT, "interval": "30s"}],
+            # job="postgres": the selector of seed 001's DatabaseDown (alert PostgresDown)
+            "podMetricsEndpoints": [
+                {
+                    "portNumber": METRICS_PORT,
+                    "interval": "30s",
+                    "relabelings": [{"targetLabel": "job", "replacement": "postgres", "action": "replace"}],
+                }
+            ],
         },
     }
 
