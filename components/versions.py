@@ -74,4 +74,9 @@ IMAGES: Final = {
     # local stack only: Kafka Connect base (Debezium JDBC sink included) and the connector registrar
     "debezium-connect": "quay.io/debezium/connect:3.3.1.Final",
     "curl": "docker.io/curlimages/curl:8.17.0",
+    # backup verification and the Connect offsets backup (components/backups/checks.py): the
+    # barman-cloud plugin's sidecar (barman-cloud, python3, boto3) at the plugin's pinned tag, and
+    # Scylla Manager's image for sctool, the release of the pinned agent
+    "barman-cloud": f"ghcr.io/cloudnative-pg/plugin-barman-cloud-sidecar:{BARMAN_CLOUD_PLUGIN_IMAGE}",
+    "scylla-manager": f"docker.io/scylladb/scylla-manager:{SCYLLA_AGENT_VERSION}",
 }

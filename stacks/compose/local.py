@@ -107,6 +107,7 @@ def build_local(settings: StackSettings) -> dict[str, Any]:
 
     # --- PostgreSQL ---------------------------------------------------------------------------------
     superuser = _password("postgres-superuser")
+    pg_parameters = pg.parameters.model_dump().items()
     sink_pw = _password("postgres-sink")
     postgres = DockerService(
         "postgres",
@@ -127,6 +128,8 @@ def build_local(settings: StackSettings) -> dict[str, Any]:
             },
             healthcheck=("pg_isready -U postgres -d warehouse",),
             memory_mb=_mb(pg.resources.memory),
+            # postgres.parameters (seed 000 Increase PostgreSQL Resources) as the server's -c options
+            command=("postgres", *(a for k, v in pg_parameters for a in ("-c", f"{k}={v}"))),
         ),
     )
 

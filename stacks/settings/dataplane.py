@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -121,6 +122,60 @@ class ScyllaSettings(Strict):
         return check_cron(value, seconds=False)
 
 
+_PG_MEMORY = r"^[0-9]+(kB|MB|GB|TB)$"
+_PG_UNITS = {"kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+
+
+def pg_bytes(text: str) -> int:
+    """A PostgreSQL memory setting ("4GB", "512MB": units of 1024) in bytes."""
+    m = re.match(r"^([0-9]+)(kB|MB|GB|TB)$", text)
+    assert m, text
+    return int(m.group(1)) * _PG_UNITS[m.group(2)]
+
+
+class PostgresParameters(Strict):
+    """postgresql.conf parameters CloudNativePG applies (spec.postgresql.parameters)."""
+
+    # seed 000 Vertical Scaling > Increase PostgreSQL Resources: "shared_buffers = 8GB # from 4GB",
+    # "effective_cache_size = 24GB # from 12GB", "maintenance_work_mem = 2GB # from 1GB": the
+    # baselines are the defaults (on the 16 GiB pods: 25 % and 75 % of the memory).
+    shared_buffers: str = Field("4GB", pattern=_PG_MEMORY)
+    effective_cache_size: str = Field("12GB", pattern=_PG_MEMORY)
+    maintenance_work_mem: str = Field("1GB", pattern=_PG_MEMORY)
+    # No seed figure: the connections of the sink's tasks and the modules' pools; WAL kept for
+    # replicas that fall behind.
+    max_connections: int = Field(300, ge=10, le=10_000)
+    wal_keep_size: str = Field("2GB", pattern=_PG_MEMORY)
+
+    @model_validator(mode="after")
+    def _minimums(self) -> PostgresParameters:
+        # PostgreSQL's own minimums: shared_buffers 128kB, maintenance_work_mem 1MB
+        if pg_bytes(self.shared_buffers) < 128 * 1024 or pg_bytes(self.maintenance_work_mem) < 1024**2:
+            raise ValueError("shared_buffers must be at least 128kB and maintenance_work_mem at least 1MB")
+        return self
+
+
+class PostgresRestore(Strict):
+    """Bootstrap the cluster from a base backup and the WAL in this environment's backup bucket, up to
+    a point in time (seed 003 Database Recovery > Point-in-Time Recovery: recovery_target_time)."""
+
+    # the server (cluster) whose backups are restored, as named in the object store
+    source: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    # RFC 3339 with a time zone; none: replay all the WAL there is
+    target_time: datetime | None = None
+    # the server name the restored cluster archives its WAL and backups under: a new one (barman-cloud
+    # refuses to archive into a server folder that already holds another timeline's WAL)
+    archive_as: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")
+
+    @model_validator(mode="after")
+    def _new_archive(self) -> PostgresRestore:
+        if self.archive_as == self.source:
+            raise ValueError("archive_as must differ from source (the source's archive stays as it is)")
+        if self.target_time is not None and self.target_time.tzinfo is None:
+            raise ValueError("target_time needs a time zone, e.g. 2026-11-30T10:30:00Z")
+        return self
+
+
 class PostgresSettings(Strict):
     instances: int = Field(3, ge=1, le=9)
     # 003 Storage Capacity: database total capacity 1 TB.
@@ -129,11 +184,29 @@ class PostgresSettings(Strict):
     # 003 Backup Schedules: DB full daily 01:00; Backup Classifications: 30 days full retention.
     backup_schedule: str = "0 0 1 * * *"  # CloudNativePG uses six-field cron (seconds first)
     backup_retention_days: int = Field(30, ge=1, le=3650)
+    parameters: PostgresParameters = Field(default_factory=PostgresParameters)
+    restore: PostgresRestore | None = None
 
     @field_validator("backup_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         return check_cron(value, seconds=True)
+
+    @model_validator(mode="after")
+    def _memory(self) -> PostgresSettings:
+        from components.scylla.webhook import quantity
+
+        memory, p = quantity(self.resources.memory), self.parameters
+        if pg_bytes(p.shared_buffers) + pg_bytes(p.maintenance_work_mem) >= memory:
+            raise ValueError(
+                f"parameters: shared_buffers + maintenance_work_mem must stay below the pods' memory "
+                f"({self.resources.memory})"
+            )
+        if pg_bytes(p.effective_cache_size) > memory:
+            raise ValueError(
+                f"parameters: effective_cache_size must not exceed the pods' memory ({self.resources.memory})"
+            )
+        return self
 
 
 class KafkaSettings(Strict):

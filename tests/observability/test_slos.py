@@ -101,15 +101,24 @@ def test_promtool_fast_burn_pages_then_resets_and_slow_burn_tickets(tmp_path: Pa
             "interval": "1m",
             "input_series": _series("0+0x60 2000+2000x59 120000+0x40", "0+100000x160"),
             "alert_rule_test": [
-                {"eval_time": "118m", "alertname": "slo_availability_burn_1h",
-                 "exp_alerts": _firing("slo_availability_burn_1h")},
+                {
+                    "eval_time": "118m",
+                    "alertname": "slo_availability_burn_1h",
+                    "exp_alerts": _firing("slo_availability_burn_1h"),
+                },
                 {"eval_time": "127m", "alertname": "slo_availability_burn_1h", "exp_alerts": []},
             ],
             "promql_expr_test": [
-                {"expr": 'slo:sli_error:ratio_rate1h{slo="availability"} > bool 0.0144', "eval_time": "127m",
-                 "exp_samples": [{"labels": '{slo="availability"}', "value": 1}]},
-                {"expr": 'slo:sli_error:ratio_rate5m{slo="availability"}', "eval_time": "127m",
-                 "exp_samples": [{"labels": 'slo:sli_error:ratio_rate5m{slo="availability"}', "value": 0}]},
+                {
+                    "expr": 'slo:sli_error:ratio_rate1h{slo="availability"} > bool 0.0144',
+                    "eval_time": "127m",
+                    "exp_samples": [{"labels": '{slo="availability"}', "value": 1}],
+                },
+                {
+                    "expr": 'slo:sli_error:ratio_rate5m{slo="availability"}',
+                    "eval_time": "127m",
+                    "exp_samples": [{"labels": 'slo:sli_error:ratio_rate5m{slo="availability"}', "value": 0}],
+                },
             ],
         },
         {
@@ -118,17 +127,28 @@ def test_promtool_fast_burn_pages_then_resets_and_slow_burn_tickets(tmp_path: Pa
             "interval": "1m",
             "input_series": _series("0+400x30", "0+99600x30"),
             "alert_rule_test": [
-                {"eval_time": "10m", "alertname": "slo_availability_burn_1d",
-                 "exp_alerts": _firing("slo_availability_burn_1d")},
-                {"eval_time": "10m", "alertname": "slo_availability_burn_3d",
-                 "exp_alerts": _firing("slo_availability_burn_3d")},
+                {
+                    "eval_time": "10m",
+                    "alertname": "slo_availability_burn_1d",
+                    "exp_alerts": _firing("slo_availability_burn_1d"),
+                },
+                {
+                    "eval_time": "10m",
+                    "alertname": "slo_availability_burn_3d",
+                    "exp_alerts": _firing("slo_availability_burn_3d"),
+                },
                 {"eval_time": "10m", "alertname": "slo_availability_burn_6h", "exp_alerts": []},
                 {"eval_time": "10m", "alertname": "slo_availability_burn_1h", "exp_alerts": []},
             ],
             "promql_expr_test": [
                 # 0.4 % of a 0.1 % budget: 1 - 4 = -3 of the 30-day budget left once the whole period burns
-                {"expr": 'slo:error_budget:remaining{slo="availability"}', "eval_time": "10m",
-                 "exp_samples": [{"labels": 'slo:error_budget:remaining{slo="availability"}', "value": -3}]},
+                {
+                    "expr": 'slo:error_budget:remaining{slo="availability"}',
+                    "eval_time": "10m",
+                    "exp_samples": [
+                        {"labels": 'slo:error_budget:remaining{slo="availability"}', "value": -3}
+                    ],
+                },
             ],
         },
     ]
