@@ -24,7 +24,9 @@ class NetworkSettings(Strict):
     enrichment_cidrs: list[Cidr] = Field(default_factory=list)
     destination_cidrs: list[Cidr] = Field(default_factory=list)
     public_ingest: bool = Field(False, description="a public listener for sources on the internet")
-    flow_logs_retention_days: int = Field(90, ge=1, le=3653)
+    # seed 003 Log Retention, Security (VPC flow logs; the EKS control-plane and audit logs follow it):
+    # hot 30 / warm 180 days -> CloudWatch Logs keeps them 180 days.
+    flow_logs_retention_days: int = Field(180, ge=1, le=3653)
     # TCP ports beta reaches enrichment sources on and gamma reaches destinations on (HTTPS unless set).
     enrichment_ports: list[int] = Field(default_factory=lambda: [443], min_length=1)
     destination_ports: list[int] = Field(default_factory=lambda: [443], min_length=1)

@@ -17,9 +17,10 @@ class AlertingSettings(Strict):
 
 
 class ObservabilitySettings(Strict):
-    # Metrics retention: the seeds set none for metrics (003 Log Retention covers logs: application 7 days
-    # hot, 30 warm); 15 days is Prometheus' own default, long enough for week-over-week comparisons.
-    retention_days: int = Field(15, ge=1, le=365)
+    # Metrics retention: the seeds set none for metrics (003 Log Retention covers logs). 30 days: the
+    # SLOs' error-budget period (seed 002 SLOs: 99.9 % over 30 days, components/observability/slos.yaml)
+    # and week-over-week baselines; a stack with less (staging, local) sees budgets over what it keeps.
+    retention_days: int = Field(30, ge=1, le=365)
     retention_size_gib: int = Field(100, ge=1, le=10000)
     prometheus_storage_gib: int = Field(200, ge=10, le=10000)
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
