@@ -168,4 +168,8 @@ IMAGES: Final = {
     "debezium-connect": _image("quay.io/debezium/connect", DEBEZIUM_JDBC_SINK),
     # the Schema Registry's JMX exporter agent download on Kubernetes (an init container)
     "curl": _image("docker.io/curlimages/curl", CURL_VERSION),
+    # backup verification and the Connect offsets backup (components/backups/checks.py): the barman-cloud
+    # plugin's sidecar (barman-cloud, python3, boto3) at the plugin's tag, and Scylla Manager for sctool
+    "barman-cloud": _image("ghcr.io/cloudnative-pg/plugin-barman-cloud-sidecar", BARMAN_CLOUD_PLUGIN_IMAGE),
+    "scylla-manager": _image("docker.io/scylladb/scylla-manager", SCYLLA_AGENT_VERSION),
 }

@@ -48,6 +48,9 @@ _KEY_NAMES = {
 CROSS_SECTION_RULES: tuple[str, ...] = (
     "`connect.image_repository` is required on an existing cluster (`kubernetes.kubeconfig`): it has no "
     "IRSA to push to the stack's ECR.",
+    "`postgres.restore` is used only on target aws (CloudNativePG bootstraps from the backup).",
+    "`postgres.restore` is not set on a DR site: its cluster is a replica of the primary's; restore the "
+    "primary.",
     "A stack of role fleet-colour runs on target aws only.",
     "Each section the stack's role and target require is set (the Stacks column above).",
     "No section the stack's role and target forbid is set (the Stacks column above).",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real engines the tests check rendered artifacts with, when they are missing:
-# promtool (Debian prometheus), amtool (prometheus-alertmanager), PostgreSQL 15 server binaries.
+# promtool (Debian prometheus), amtool (prometheus-alertmanager), PostgreSQL 15 server binaries,
+# logrotate (the fleets' log rotation).
 # Needs root (or sudo) for apt-get; without it, says what is missing and the engine tests skip.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v cloud-init >/dev/null 2>&1 || need+=(cloud-init)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+command -v logrotate >/dev/null 2>&1 || need+=(logrotate)
 for pkg in ${EXTRA_ENGINE_PACKAGES:-}; do need+=("$pkg"); done
 
 if [ ${#need[@]} -eq 0 ]; then

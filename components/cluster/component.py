@@ -46,7 +46,7 @@ class EksClusterArgs:
     vpc_id: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[Sequence[str]]
     data_plane_security_group_id: pulumi.Input[str]
-    log_retention_days: int = 90
+    log_retention_days: int = 180  # seed 003 Log Retention, Security: warm 180 days
     log_kms_key_arn: pulumi.Input[str] | None = None  # encrypts the control-plane log group
     tags: dict[str, str] = field(default_factory=dict)
 

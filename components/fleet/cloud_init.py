@@ -18,6 +18,8 @@ runs one script, `bootstrap.sh all`, whose steps are:
 
 from __future__ import annotations
 
+import base64
+import gzip
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +27,14 @@ from typing import Any
 import yaml
 
 from components.fleet.profile import HEALTH_PATH, STATE_BACKUP_CALENDAR, profile
+from lib import logs
 
 STAGE = "/var/lib/pipeline-bootstrap"
+# the CloudWatch agent's configuration directory (its RPM's layout)
+AGENT_DIR = "/opt/aws/amazon-cloudwatch-agent/etc"
+# node exporter textfile collector: the state backup writes its last success here
+TEXTFILE_DIR = "/var/lib/node_exporter/textfile"
+STATE_METRIC = "pipeline_state_backup_last_success_timestamp_seconds"
 DATA_DEVICE = "/dev/sdf"
 SERVICE_USER = "pipeline"
 # EC2 accepts at most 16 KiB of user data.
@@ -44,7 +52,7 @@ class CloudInitSpec:
     environment: str
     colour: str
     region: str
-    params: dict[str, int | float]
+    params: dict[str, int | float | bool | str]
     artifact_bucket: str
     artifact_version: str
     backup_bucket: str
@@ -208,7 +216,8 @@ After=network-online.target
 [Service]
 Type=simple
 DynamicUser=yes
-ExecStart=/usr/local/bin/node_exporter --web.listen-address=:{spec.metrics_port} --collector.systemd
+ExecStart=/usr/local/bin/node_exporter --web.listen-address=:{spec.metrics_port} --collector.systemd \\
+  --collector.textfile.directory={TEXTFILE_DIR}
 Restart=on-failure
 NoNewPrivileges=yes
 ProtectSystem=strict
@@ -301,8 +310,16 @@ def state_backup_script(spec: CloudInitSpec) -> str:
             f'tar -czf "$WORK/gamma-dlq-$STAMP.tar.gz" -C {base} dlq',
             f'tar -czf "$WORK/gamma-state-$STAMP.tar.gz" -C {base} data',
         ]
+    cp = f"aws s3 cp --only-show-errors --region {spec.region}"
     lines += [
-        f'aws s3 cp --only-show-errors --region {spec.region} --recursive "$WORK/" "{dest}"',
+        f'{cp} --recursive "$WORK/" "{dest}"',
+        # seed 003 State Recovery downloads <module>-state-latest.tar.gz (beta-cache-latest.json, ...)
+        'for f in "$WORK"/*; do n=${f##*/}; ' + cp + f' "{dest}$n" "{dest}${{n/$STAMP/latest}}"; done',
+        # the last success, for the node exporter's textfile collector (alert PipelineStateBackupStale)
+        f"mkdir -p {TEXTFILE_DIR}",
+        f"printf '# TYPE {STATE_METRIC} gauge\\n{STATE_METRIC} %s\\n' \"$(date +%s)\""
+        f" > {TEXTFILE_DIR}/.state.tmp",
+        f"mv {TEXTFILE_DIR}/.state.tmp {TEXTFILE_DIR}/pipeline_state_backup.prom",
         "",
     ]
     return "\n".join(lines)
@@ -444,6 +461,24 @@ step_exporter() {{
   install -m 0755 -o root -g root "$work/$name/node_exporter" /usr/local/bin/node_exporter
 }}
 
+step_logs() {{
+  # seed 003 Log Rotation / Runbook I.2 (logrotate), journald bounds, the CloudWatch agent's files
+  dir 0750 "$USR" "$USR" "$BASE/logs/debug"
+  dir 0755 root root "$ROOT/etc/logrotate.d" "$ROOT/etc/systemd/journald.conf.d" "$ROOT{AGENT_DIR}"
+  install -m 0644 -o root -g root "$STAGE/logrotate" "$ROOT/etc/logrotate.d/pipeline-$MODULE"
+  install -m 0644 -o root -g root "$STAGE/journald.conf" "$ROOT/etc/systemd/journald.conf.d/50-pipeline.conf"
+  install -m 0644 -o root -g root "$STAGE/amazon-cloudwatch-agent.json" \\
+    "$ROOT{AGENT_DIR}/amazon-cloudwatch-agent.json"
+}}
+
+step_agent() {{
+  # module and system logs to CloudWatch Logs (the log groups: the fleet component, KMS-encrypted)
+  dnf install -y -q amazon-cloudwatch-agent
+  /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s \
+    -c "file:{AGENT_DIR}/amazon-cloudwatch-agent.json"
+  systemctl restart systemd-journald
+}}
+
 step_services() {{
   systemctl daemon-reload
   systemctl enable --now node_exporter.service "pipeline-$MODULE-state-backup.timer"
@@ -453,11 +488,11 @@ step_services() {{
 main() {{
   local s
   [ $# -gt 0 ] || set -- all
-  [ "$1" = all ] && set -- user volume layout artifact exporter services
+  [ "$1" = all ] && set -- user volume layout artifact exporter logs agent services
   for s in "$@"; do
     case $s in
-      user|volume|layout|artifact|exporter|services) log "step $s"; "step_$s" ;;
-      *) log "unknown step $s (user volume layout artifact exporter services all)"; exit 2 ;;
+      user|volume|layout|artifact|exporter|logs|agent|services) log "step $s"; "step_$s" ;;
+      *) log "unknown step $s (user volume layout artifact exporter logs agent services all)"; exit 2 ;;
     esac
   done
 }}
@@ -474,6 +509,12 @@ def staged_files(spec: CloudInitSpec) -> dict[str, tuple[str, str]]:
         f"{STAGE}/pipeline-drain": ("0700", drain_script(spec)),
         f"{STAGE}/pipeline-verify-artifact": ("0700", verify_script(spec)),
         f"{STAGE}/pipeline-state-backup": ("0700", state_backup_script(spec)),
+        f"{STAGE}/logrotate": ("0600", logs.logrotate_config(module=m, base=spec.base, user=SERVICE_USER)),
+        f"{STAGE}/journald.conf": ("0600", logs.journald_config()),
+        f"{STAGE}/amazon-cloudwatch-agent.json": (
+            "0600",
+            logs.agent_config(environment=spec.environment, colour=spec.colour, module=m, base=spec.base),
+        ),
     }
     for name, text in units(spec).items():
         files[f"{STAGE}/units/{name}"] = ("0600", text)
@@ -491,12 +532,22 @@ def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
 _Dumper.add_representer(str, _str)
 
 
+# Written gzip-compressed (write_files `encoding: gz+b64`): the bootstrap script is most of the user
+# data, which EC2 limits to 16 KiB.
+COMPRESSED = (f"{STAGE}/bootstrap.sh",)
+
+
+def _entry(path: str, perms: str, content: str) -> dict[str, Any]:
+    entry = {"path": path, "owner": "root:root", "permissions": perms}
+    if path in COMPRESSED:
+        packed = gzip.compress(content.encode(), mtime=0)  # mtime 0: the same bytes on every run
+        return {**entry, "encoding": "gz+b64", "content": base64.b64encode(packed).decode()}
+    return {**entry, "content": content}
+
+
 def cloud_config(spec: CloudInitSpec) -> dict[str, Any]:
     return {
-        "write_files": [
-            {"path": path, "owner": "root:root", "permissions": perms, "content": content}
-            for path, (perms, content) in staged_files(spec).items()
-        ],
+        "write_files": [_entry(path, perms, text) for path, (perms, text) in staged_files(spec).items()],
         "runcmd": [[f"{STAGE}/bootstrap.sh", "all"]],
     }
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws.autoscaling as autoscaling
+import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.ec2 as ec2
 import pulumi_aws.iam as iam
 import pulumi_aws.lb as lb
@@ -33,7 +34,7 @@ from components.fleet.profile import (
     refresh_checkpoints,
     refresh_max_healthy,
 )
-from lib import versions
+from lib import logs, versions
 from lib.aws.iam import service_trust_policy
 from lib.capacity import DataVolume, ModuleSizing, load_plan
 
@@ -54,7 +55,7 @@ class FleetArgs:
     environment: str
     sizing: ModuleSizing
     data_volume: DataVolume
-    params: dict[str, int | float]
+    params: dict[str, int | float | bool | str]
     artifact_version: str
     artifact_sha256: str | None
     listen_ports: tuple[int, ...]  # alpha: the source ports; beta, gamma: the handoff port
@@ -74,6 +75,8 @@ class FleetArgs:
     lb_security_group_ids: pulumi.Input[Sequence[str]] | None = None
     handoff_target: pulumi.Input[str] | None = None
     kafka_bootstrap_servers: pulumi.Input[str] | None = None
+    # the customer managed key of the fleet's log groups (None: CloudWatch's own encryption)
+    log_kms_key_arn: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -318,6 +321,19 @@ class Fleet(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # --- logs: the groups the instances' CloudWatch agent ships to (seed 003 Log Retention) --------
+        self.log_groups = {
+            kind: cloudwatch.LogGroup(
+                f"{name}-logs-{kind}",
+                name=logs.fleet_log_group(args.environment, args.colour, args.module, kind),
+                retention_in_days=logs.cloudwatch_days(logs.FLEET_CLASS[kind]),
+                kms_key_id=args.log_kms_key_arn,
+                tags=tags,
+                opts=child,
+            )
+            for kind in logs.FLEET_LOGS
+        }
+
         self.register_outputs(
             {
                 "group_name": self.group.name,
@@ -329,7 +345,8 @@ class Fleet(pulumi.ComponentResource):
 
 
 def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, kms_key_arn: str) -> str:
-    """Least privilege: its own artifacts (read), its own state-backup prefix (write), the key."""
+    """Least privilege: its own artifacts (read), its own state-backup prefix (write; read for the
+    `-latest` copy and the seed's State Recovery on the instance), the key."""
     import json
 
     doc: dict[str, Any] = {
@@ -345,6 +362,12 @@ def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, km
                 "Sid": "WriteModuleState",
                 "Effect": "Allow",
                 "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{backup_bucket}/state/{module}/*",
+            },
+            {
+                "Sid": "ReadModuleState",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
                 "Resource": f"arn:aws:s3:::{backup_bucket}/state/{module}/*",
             },
             # Decrypt: the encrypted volumes and artifacts; GenerateDataKey: SSE-KMS uploads.

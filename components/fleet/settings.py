@@ -70,11 +70,11 @@ class AlphaParams(Strict):
     """003 Module Alpha Step 3: environment-specific parameters of alpha.yaml."""
 
     DEFAULT_BATCH_SIZE: int = Field(
-        500,
+        1000,
         ge=1,
         le=100_000,
-        description="records processed in each batch cycle (seed 003 Module Alpha Step 3; the seed "
-        "gives no default, Runbook H.1 tunes it to 2000)",
+        description="records processed in each batch cycle (seed 003 Module Alpha Step 3; baseline "
+        "1000 from Runbook H.1: \"DEFAULT_BATCH_SIZE: 2000  # Increased from 1000\")",
     )
     MAX_RETRY_COUNT: int = Field(
         3,
@@ -97,17 +97,47 @@ class AlphaParams(Strict):
         description="records the in-memory and persistent ingest buffer holds (seed 003 Module Alpha "
         "Step 3; the seed gives no figure)",
     )
+    PARSER_THREAD_COUNT: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="parser threads (seed 003 Runbook H.1 Optimizing Module Alpha Performance; baseline "
+        "4: \"Increased from 4\")",
+    )
+    CONNECTION_POOL_SIZE: int = Field(
+        10,
+        ge=1,
+        le=500,
+        description="source connections pooled per instance (seed 003 Runbook H.1; baseline 10: "
+        "\"from 10\")",
+    )
+    CONNECTION_IDLE_TIMEOUT_MS: int = Field(
+        300_000,
+        ge=1000,
+        le=3_600_000,
+        description="milliseconds an idle pooled connection is kept (seed 003 Runbook H.1; baseline "
+        "300000)",
+    )
+    VALIDATION_PARALLEL_RULES: bool = Field(
+        False,
+        description="validate with the rules in parallel (seed 003 Runbook H.1 enables it when tuning; "
+        "baseline off)",
+    )
+    VALIDATION_STRICT_MODE: bool = Field(
+        True,
+        description="strict validation (seed 003 Runbook H.1 relaxes it \"if acceptable\"; baseline on)",
+    )
 
 
 class BetaParams(Strict):
     """003 Module Beta Step 3: environment-specific parameters of beta.yaml."""
 
     TRANSFORM_PARALLELISM: int = Field(
-        16,
+        8,
         ge=1,
         le=256,
-        description="concurrent transformation threads (seed 003 Module Beta Step 3; 16 as Runbook H.2 "
-        "and the 16 cores of Module Beta Step 1)",
+        description="concurrent transformation threads (seed 003 Module Beta Step 3; baseline 8 from "
+        "Runbook H.2: \"TRANSFORM_PARALLELISM: 16  # Increased from 8\")",
     )
     ENRICHMENT_CACHE_TTL: int = Field(
         3600,
@@ -129,6 +159,13 @@ class BetaParams(Strict):
         le=1,
         description="average quality score below which beta warns (seed 003 Operational Metrics > "
         "Module Beta: warning below 0.8)",
+    )
+    ENRICHMENT_CACHE_MAX_SIZE: int = Field(
+        100_000,
+        ge=1000,
+        le=10_000_000,
+        description="entries the enrichment cache holds (seed 003 Runbook H.2; baseline 100000: "
+        "\"Increased from 100000\")",
     )
 
 
@@ -157,11 +194,17 @@ class GammaParams(Strict):
         "the seed gives no figure)",
     )
     ACK_WAIT_TIMEOUT_MS: int = Field(
-        30_000,
+        60_000,
         ge=100,
         le=600_000,
         description="milliseconds to wait for a destination's acknowledgment (seed 003 Module Gamma "
-        "Step 3; 30000 as Runbook H.3); gamma's instance drain time is at least this long",
+        "Step 3; baseline 60000 from Runbook H.3: \"30000  # Reduced from 60000\"); gamma's instance "
+        "drain time is at least this long",
+    )
+    ACK_TIMEOUT_ACTION: Literal["RETRY_DELIVERY", "ASSUME_SUCCESS"] = Field(
+        "RETRY_DELIVERY",
+        description="what gamma does when an acknowledgment times out (seed 003 Runbook H.3; baseline "
+        "RETRY_DELIVERY: \"ACK_TIMEOUT_ACTION: ASSUME_SUCCESS  # Was: RETRY_DELIVERY\")",
     )
 
 

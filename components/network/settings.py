@@ -50,10 +50,11 @@ class NetworkSettings(Strict):
         "internet (the only ingress from 0.0.0.0/0); false: internal, from source_cidrs only",
     )
     flow_logs_retention_days: int = Field(
-        90,
+        180,
         ge=1,
         le=3653,
-        description="days the VPC flow logs (and the EKS control-plane logs) are kept in CloudWatch Logs",
+        description="days the VPC flow logs (and the EKS control-plane logs) are kept in CloudWatch Logs "
+        "(seed 003 Log Retention, Security: hot 30 / warm 180 days)",
     )
     enrichment_ports: list[int] = Field(
         default_factory=lambda: [443],

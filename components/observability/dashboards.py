@@ -24,6 +24,8 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
+from components.observability.rules import error_budget, slo_data
+
 DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="prometheus")
 GREEN, ORANGE, RED, YELLOW = "green", "orange", "red", "yellow"
 
@@ -524,6 +526,58 @@ SPECS: tuple[DashboardSpec, ...] = (
         ),
     ),
 )
+
+
+def _slo_dashboard() -> DashboardSpec:
+    """One error-budget panel (the share of the period's budget left) and one burn-rate panel per SLO
+    of slos.yaml, reading the recording rules of rules.slo_recording_groups()."""
+    doc = slo_data()
+    burns = doc["burn_rates"]
+    # a line at each alert's factor: orange for a ticket, red for a page
+    lines = [
+        (float(b["factor"]), ORANGE if b["severity"] == "low" else RED)
+        for b in sorted(burns, key=lambda b: float(b["factor"]))
+    ]
+    panels: list[PanelSpec] = []
+    for slo in doc["slos"]:
+        name, budget = slo["name"], error_budget(slo)
+        sel = f'{{slo="{name}"}}'
+        panels.append(
+            PanelSpec(
+                f"Error budget remaining - {name}",
+                kind="stat",
+                unit="percentunit",
+                queries=(_q(f"slo:error_budget:remaining{sel}", "budget left"),),
+                # spent (< 0) red; the last quarter orange
+                thresholds=_steps((None, RED), (0, ORANGE), (0.25, GREEN)),
+                description=f"{slo['summary']} (objective {slo['objective']}): share of the "
+                f"{doc['period']} error budget left. Source: {slo['source']}.",
+            )
+        )
+        panels.append(
+            PanelSpec(
+                f"Burn rate - {name}",
+                unit="short",
+                queries=tuple(
+                    _q(f"slo:sli_error:ratio_rate{b['long']}{sel} / {budget}", f"{b['long']} {b['factor']}x")
+                    for b in burns
+                ),
+                thresholds=_steps((None, GREEN), *lines),
+                description="Error ratio over each alert's long window, in multiples of the budget "
+                "(1 = the budget lasts exactly the period); the lines mark the burn-rate alerts.",
+            )
+        )
+    return DashboardSpec(
+        uid="pipeline-slos",
+        title="Pipeline - SLOs and error budgets",
+        source="seed 001 / 002 / 004 SLOs (components/observability/slos.yaml)",
+        panels=tuple(panels),
+        time_from="now-7d",
+        tags=("pipeline", "slo"),
+    )
+
+
+SPECS = (*SPECS, _slo_dashboard())
 
 
 def _thresholds(steps: tuple[tuple[float | None, str], ...]) -> dash.ThresholdsConfig:

@@ -41,11 +41,12 @@ class ObservabilitySettings(Strict):
     """Prometheus, Alertmanager, Grafana and tracing of the environment."""
 
     retention_days: int = Field(
-        15,
+        30,
         ge=1,
         le=365,
         description="days Prometheus keeps metrics; the seeds set none for metrics (003 Log Retention "
-        "covers logs), 15 is Prometheus' own default, enough for week-over-week comparisons",
+        "covers logs): 30 is the SLOs' error-budget period (seed 002 SLOs: 99.9 % over 30 days) and "
+        "covers week-over-week baselines",
     )
     retention_size_gib: int = Field(
         100,

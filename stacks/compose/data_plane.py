@@ -16,7 +16,7 @@ import pulumi
 from components.dataplane.operators.component import Operators, OperatorsArgs
 from components.dataplane.postgres.component import Postgres, PostgresArgs, PostgresReplica
 from components.dataplane.scylla.component import ScyllaArgs, ScyllaDb
-from lib.kube.target import BackupTarget, KubeTarget
+from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 from stacks.settings import StackSettings
 
 SCYLLA_CLUSTER = "scylla"  # the same on every site: the DR datacenter joins this ScyllaDB cluster
@@ -111,6 +111,10 @@ def build_data_plane(
         postgres_sink_password=postgres.sink_password,
         depends_on=ready,
     )
+    if backups.irsa_role is not None:
+        _backup_checks(kube, backups, postgres=(postgres.cluster_name, postgres.archive_server),
+                       active=not dr_site or promoted,
+                       after=[postgres.cluster, scylla.schema_job])
     return {
         "scylla_external_seeds": scylla.seeds,
         "scylla_datacenter": scylla.datacenter,
@@ -119,3 +123,50 @@ def build_data_plane(
         "postgres_jdbc_url": postgres.jdbc_url,
         **streaming,
     }
+
+
+def _backup_checks(kube: KubeTarget, backups: BackupTarget, *, postgres: tuple[str, str], active: bool,
+                   after: Sequence[pulumi.Resource]) -> None:
+    """Daily backup verification (seed 003) and Connect offsets backup (seed 000). A standby DR site
+    takes no PostgreSQL or ScyllaDB backup and runs no connector: only its fleets' state is checked."""
+    from components.backups.verification import (
+        BackupChecks,
+        BackupChecksArgs,
+        OffsetsBackup,
+        PostgresCheck,
+        ScyllaCheck,
+    )
+    from components.dataplane.postgres.manifests import destination_path
+    from components.streaming.connect.config import SINK_NAME, SOURCE_NAME
+    from components.streaming.connect.manifests import CONNECT_CLUSTER
+
+    bucket = pulumi.Output.from_input(backups.bucket)
+    kafka = NAMESPACES["kafka"]
+    BackupChecks(
+        "backup-checks",
+        BackupChecksArgs(
+            kube=kube,
+            backups=backups,
+            state_namespace=NAMESPACES["operators"],
+            postgres=PostgresCheck(NAMESPACES["postgres"], *postgres, bucket.apply(destination_path))
+            if active
+            else None,
+            scylla=ScyllaCheck(
+                NAMESPACES["scylla-manager"],
+                f"{NAMESPACES['scylla']}/{SCYLLA_CLUSTER}",
+                bucket.apply(lambda b: f"s3:{b}"),
+                f"http://scylla-manager.{NAMESPACES['scylla-manager']}.svc/api/v1",
+            )
+            if active
+            else None,
+            offsets=OffsetsBackup(
+                kafka,
+                CONNECT_CLUSTER,
+                f"http://{CONNECT_CLUSTER}-connect-api.{kafka}.svc:8083",
+                (SOURCE_NAME, SINK_NAME),
+            )
+            if active
+            else None,
+            depends_on=after,
+        ),
+    )

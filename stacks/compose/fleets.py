@@ -42,6 +42,25 @@ def _optional_list(value: Any) -> Any:
     return pulumi.Output.from_input(value).apply(lambda v: [v] if v else None)
 
 
+def _logs_key(colour: str, region: pulumi.Input[str], environment: str) -> Any:
+    """The customer managed key of this colour's fleet log groups (CloudWatch Logs of this account
+    and region only, components/network/logs.py's policy)."""
+    from pulumi_aws.get_caller_identity import get_caller_identity
+
+    from components.network.logs import log_key_policy
+    from lib.aws.kms import customer_key
+
+    account = get_caller_identity().account_id
+    policy = pulumi.Output.from_input(region).apply(lambda r: log_key_policy(account_id=account, region=r))
+    return customer_key(
+        f"fleets-{colour}-logs",
+        f"pipeline-infra {environment} {colour}: fleet log groups",
+        tags={"Environment": environment, "Colour": colour},
+        policy=policy,
+        opts=pulumi.ResourceOptions(),
+    )
+
+
 def build_fleets(
     settings: StackSettings,
     network: FleetNetwork,
@@ -60,6 +79,7 @@ def build_fleets(
     # Security groups of the internal handoff load balancers ({"beta": sg, "gamma": sg}), when the
     # environment exports them; without, those load balancers have none (client IPs preserved).
     handoff_sgs = network.handoff_lb_security_group_ids
+    logs_key = _logs_key(colour, network.region, settings.environment)
     built: dict[str, Fleet] = {}
     for module in ("gamma", "beta", "alpha"):
         if module not in fleets.modules:
@@ -96,6 +116,7 @@ def build_fleets(
                 else (_module_input(handoff_sgs, module) if handoff_sgs is not None else None),
                 handoff_target=handoff,
                 kafka_bootstrap_servers=kafka_bootstrap_servers,
+                log_kms_key_arn=logs_key.arn,
             ),
         )
     outputs: dict[str, Any] = {

@@ -76,6 +76,11 @@ def _core(settings: StackSettings, net: pulumi.Input[str], pw: _Passwords) -> di
                 envs={"POSTGRES_PASSWORD": pw.superuser},
                 healthcheck=(svc.POSTGRES_HEALTH,),
                 memory_mb=svc.mib(pg.resources.memory),
+                # postgres.parameters (seed 000 Increase PostgreSQL Resources) as the server's -c options
+                command=(
+                    "postgres",
+                    *(a for k, v in pg.parameters.model_dump().items() for a in ("-c", f"{k}={v}")),
+                ),
             ),
         ),
         "kafka": DockerService(

@@ -172,6 +172,15 @@ def _check_combination(s: StackSettings, source: str) -> None:
             "required on an existing cluster (kubernetes.kubeconfig): the registry the Kafka Connect "
             "image is pushed to, with connect.push_secret",
         )
+    if s.postgres is not None and s.postgres.restore is not None:
+        if s.target != "aws":
+            raise SettingsError(source, _key(("postgres", "restore")), "only on target aws (CloudNativePG)")
+        if s.dr is not None and s.dr.site == "dr":
+            raise SettingsError(
+                source,
+                _key(("postgres", "restore")),
+                "not on a DR site: its cluster is a replica of the primary's; restore the primary",
+            )
     if combo not in REQUIRED:
         raise SettingsError(
             source,

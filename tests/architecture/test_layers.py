@@ -89,6 +89,7 @@ def test_every_type_token_names_its_folder_and_class():
     classes = _component_classes()
     # Tokens are part of every child's URN: changing one is a deliberate, aliased change, never a move.
     assert sorted(token for _, _, token in classes) == [
+        "pipeline-infra:backups:BackupChecks",
         "pipeline-infra:backups:Backups",
         "pipeline-infra:cluster:EksCluster",
         "pipeline-infra:dataplane:Operators",

@@ -4,6 +4,8 @@ lays out (under a temporary root) by testinfra."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import io
 import os
@@ -50,9 +52,14 @@ def spec(module: str, **kw) -> CloudInitSpec:
 
 
 def doc(module: str, **kw) -> dict:
+    """The user data, with write_files' `gz+b64` contents decoded as cloud-init decodes them."""
     text = render_cloud_init(spec(module, **kw))
     assert text.startswith("#cloud-config\n")
-    return yaml.safe_load(text)
+    data = yaml.safe_load(text)
+    for f in data["write_files"]:
+        if f.pop("encoding", None) == "gz+b64":
+            f["content"] = gzip.decompress(base64.b64decode(f["content"])).decode()
+    return data
 
 
 def files(module: str, **kw) -> dict[str, dict]:
@@ -100,6 +107,47 @@ def test_state_backup_every_four_hours_to_the_module_prefix(module):
     assert "OnCalendar=*-*-* 00/4:00:00" in timer  # 003 Backup Schedules: every 4 hours at :00
     script = f["/var/lib/pipeline-bootstrap/pipeline-state-backup"]["content"]
     assert f"s3://pipeline-backups/state/{module}/" in script
+
+
+# seed 003 State Recovery downloads these names (alpha-state-latest.tar.gz, beta-cache-latest.json)
+LATEST = {
+    "alpha": ["alpha-state-latest.tar.gz"],
+    "beta": ["beta-state-latest.tar.gz", "beta-cache-latest.json"],
+    "gamma": ["gamma-state-latest.tar.gz", "gamma-dlq-latest.tar.gz"],
+}
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_state_backup_keeps_latest_copies_and_reports_success(module, tmp_path):
+    # run the script's copy loop and textfile lines with a stand-in `aws` that records its arguments
+    script = files(module)["/var/lib/pipeline-bootstrap/pipeline-state-backup"]["content"]
+    loop = [line for line in script.splitlines() if line.startswith("for f in")][0]
+    textfile = [line for line in script.splitlines() if "textfile" in line]
+    work = tmp_path / "work"
+    work.mkdir()
+    stamp = "20261201-080000"
+    for name in LATEST[module]:
+        (work / name.replace("latest", stamp)).write_text("x")
+    log, textdir = tmp_path / "aws.log", tmp_path / "textfile"
+    (tmp_path / "aws").write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    (tmp_path / "aws").chmod(0o755)
+    lines = [line.replace("/var/lib/node_exporter/textfile", str(textdir)) for line in [loop, *textfile]]
+    program = "\n".join([f"WORK={work}", f"STAMP={stamp}", "HOST=i-1", *lines])
+    run = subprocess.run(["bash", "-euo", "pipefail", "-c", program],
+                         env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    copies = log.read_text().splitlines()
+    assert sorted(c.split()[-1].rsplit("/", 1)[1] for c in copies) == sorted(LATEST[module])
+    assert all(f"s3://pipeline-backups/state/{module}/i-1/" in c for c in copies)
+    prom = (textdir / "pipeline_state_backup.prom").read_text()
+    assert prom.splitlines()[-1].startswith("pipeline_state_backup_last_success_timestamp_seconds ")
+    # the copies and the success follow the upload (set -e: a failed upload reports nothing)
+    assert script.index("--recursive") < script.index(loop) < script.index(textfile[0])
+
+
+def test_node_exporter_reads_the_textfile_directory():
+    unit = files("alpha")["/var/lib/pipeline-bootstrap/units/node_exporter.service"]["content"]
+    assert "--collector.textfile.directory=/var/lib/node_exporter/textfile" in unit
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -180,6 +180,9 @@ def test_instance_policy_is_least_privilege(fleets_of, module):
     assert by_sid["ReadModuleArtifacts"]["Resource"] == artifacts
     assert by_sid["WriteModuleState"]["Action"] == "s3:PutObject"
     assert by_sid["WriteModuleState"]["Resource"] == f"arn:aws:s3:::pipeline-backups/state/{module}/*"
+    # read back its own state only: the -latest copy and seed 003 State Recovery on the instance
+    assert by_sid["ReadModuleState"]["Action"] == "s3:GetObject"
+    assert by_sid["ReadModuleState"]["Resource"] == f"arn:aws:s3:::pipeline-backups/state/{module}/*"
     assert "*" not in json.dumps([s["Action"] for s in doc["Statement"]])
     attachments = plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     attached = {r.inputs["policyArn"] for r in attachments if r.name.startswith(f"{module}-blue-")}

@@ -55,3 +55,78 @@ def test_nothing_is_registered_on_bad_input():
     with pytest.raises(SettingsError, match="reserved baseline 3"):  # 003 Reserved Capacity: gamma 3
         run_plan("prod-blue", {"fleets.overrides": {"gamma": {"min": 1}}}, monitor=monitor)
     assert monitor.records == []
+
+
+# seed 003 Runbook H.1-H.3: knob -> (baseline, the runbook's optimised value)
+RUNBOOK_H = {
+    "alpha": {
+        "DEFAULT_BATCH_SIZE": (1000, 2000),
+        "PARSER_THREAD_COUNT": (4, 8),
+        "CONNECTION_POOL_SIZE": (10, 20),
+        "CONNECTION_IDLE_TIMEOUT_MS": (300_000, 600_000),
+        "VALIDATION_PARALLEL_RULES": (False, True),
+        "VALIDATION_STRICT_MODE": (True, False),
+    },
+    "beta": {
+        "TRANSFORM_PARALLELISM": (8, 16),
+        "TRANSFORM_BATCH_SIZE": (500, 1000),
+        "ENRICHMENT_CACHE_TTL": (3600, 7200),
+        "ENRICHMENT_CACHE_MAX_SIZE": (100_000, 200_000),
+    },
+    "gamma": {
+        "OUTPUT_BATCH_SIZE": (500, 1000),
+        "ACK_WAIT_TIMEOUT_MS": (60_000, 30_000),
+        "ACK_TIMEOUT_ACTION": ("RETRY_DELIVERY", "ASSUME_SUCCESS"),
+    },
+}
+
+
+def test_runbook_h_knobs_default_to_the_baselines_and_take_the_runbook_values():
+    from components.fleet.settings import ModuleParams
+
+    defaults = ModuleParams()
+    for module, knobs in RUNBOOK_H.items():
+        got = getattr(defaults, module).model_dump()
+        assert {k: got[k] for k in knobs} == {k: v[0] for k, v in knobs.items()}, module
+    tuned = colour_stack(params={m: {k: v[1] for k, v in knobs.items()} for m, knobs in RUNBOOK_H.items()})
+    s = load_settings(tuned, source="Pulumi.prod-blue.yaml", offline=True)
+    for module, knobs in RUNBOOK_H.items():
+        got = getattr(s.fleets.params, module).model_dump()
+        assert {k: got[k] for k in knobs} == {k: v[1] for k, v in knobs.items()}, module
+
+
+@pytest.mark.parametrize(
+    "key,value,allowed",
+    [
+        ("PARSER_THREAD_COUNT", 0, "greater than or equal to 1"),
+        ("CONNECTION_POOL_SIZE", 5000, "less than or equal to 500"),
+    ],
+)
+def test_a_knob_out_of_range_is_one_clear_error(key, value, allowed):
+    with pytest.raises(SettingsError) as info:
+        load_settings(
+            colour_stack(params={"alpha": {key: value}}), source="Pulumi.prod-blue.yaml", offline=True
+        )
+    assert str(info.value).startswith(f"Pulumi.prod-blue.yaml: pipeline-infra:fleets.params.alpha.{key}")
+    assert allowed in str(info.value)
+
+
+def test_gamma_ack_action_accepts_only_the_seeds_values():
+    cfg = colour_stack(params={"gamma": {"ACK_TIMEOUT_ACTION": "DROP"}})
+    with pytest.raises(SettingsError, match="ACK_TIMEOUT_ACTION.*'RETRY_DELIVERY' or 'ASSUME_SUCCESS'"):
+        load_settings(cfg, source="Pulumi.prod-blue.yaml", offline=True)
+
+
+def test_the_knobs_reach_the_module_config(fleets_of):
+    import yaml as _yaml
+
+    plan = fleets_of("staging", {"fleets.params": {"alpha": {"PARSER_THREAD_COUNT": 8}}})
+    (template,) = [
+        r for r in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate") if r.name.startswith("alpha-")
+    ]
+    import base64
+
+    user_data = base64.b64decode(template.inputs["userData"]).decode()
+    doc = _yaml.safe_load(user_data)
+    (cfg,) = [f for f in doc["write_files"] if f["path"].endswith("/alpha.yaml")]
+    assert _yaml.safe_load(cfg["content"])["PARSER_THREAD_COUNT"] == 8

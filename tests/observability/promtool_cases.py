@@ -34,8 +34,60 @@ def load_all() -> dict[str, Any]:
 
 
 def load_cases() -> dict[str, Any]:
-    """alert name -> its fire and quiet cases."""
-    return {k: v for k, v in load_all().items() if k != "recording"}
+    """alert name -> its fire and quiet cases (the SLO alerts' cases built by slo_cases())."""
+    cases = {k: v for k, v in load_all().items() if k not in ("recording", "slo")}
+    return {**cases, **slo_cases()}
+
+
+# Fire and quiet ratios of a burn-rate alert: 5 % above and below factor x error budget.
+SLO_MARGIN = 0.05
+
+
+def slo_cases() -> dict[str, Any]:
+    """Fire and quiet cases of every SLO burn-rate alert from the `slo` fixture of alert_cases.yaml.
+
+    Request-based SLIs: `per_minute` events a minute, a steady share `ratio` of them bad, so the error
+    ratio is the same over every window once two samples exist (t = 1m): the alert is pending from 1m
+    and fires at 1m + for. Fire: ratio = factor x budget x 1.05; quiet: x 0.95. Fixture keys name the
+    series fed: `bad` and `good` (total = good + bad), or `bad` and `total`, or `good` and `total`
+    (a histogram: the count and the bucket at the latency bound).
+    Time-based SLIs: the gauge at `fire` (objective missed all the time) or `quiet` (just met) from
+    t = 0: the ratio is 1 or 0 over every window from the first evaluation: fired at 0 + for."""
+    fixture = load_all()["slo"]
+    n = int(fixture["per_minute"])
+    out: dict[str, Any] = {}
+    doc = rules.slo_data()
+    for slo in doc["slos"]:
+        feed = fixture[slo["name"]]
+        for burn in doc["burn_rates"]:
+            alert = f"slo_{slo['name']}_burn_{burn['name']}"
+            steps = seconds(str(burn["for"])) // 60 + 10
+            if "bad_when" in slo:
+                out[alert] = {
+                    "fire": {
+                        "series": {feed["gauge"]: f"{feed['fire']}+0x{steps}"},
+                        "at": _dur(seconds(str(burn["for"]))),
+                        "alerts": [{"slo": slo["name"]}],
+                    },
+                    "quiet": {"series": {feed["gauge"]: f"{feed['quiet']}+0x{steps}"}},
+                }
+                continue
+            threshold = float(burn["factor"]) * rules.error_budget(slo)
+
+            def series(ratio: float, feed=feed, steps=steps) -> dict[str, str]:
+                bad = round(n * ratio)
+                values = {"bad": bad, "good": n - bad, "total": n}
+                return {feed[k]: f"0+{values[k]}x{steps}" for k in ("bad", "good", "total") if k in feed}
+
+            out[alert] = {
+                "fire": {
+                    "series": series(threshold * (1 + SLO_MARGIN)),
+                    "at": _dur(60 + seconds(str(burn["for"]))),
+                    "alerts": [{"slo": slo["name"]}],
+                },
+                "quiet": {"series": series(threshold * (1 - SLO_MARGIN))},
+            }
+    return out
 
 
 def load_recording() -> dict[str, Any]:
@@ -55,16 +107,30 @@ def _expected(rule: dict[str, Any], alert_labels: dict[str, Any]) -> dict[str, A
         "exp_annotations": {
             "summary": expand(rule["summary"], labels),
             "runbook": rule["runbook"],
+            "runbook_url": rules.runbook_url(rule["runbook"]),
             "source": rule["source"],
         },
     }
 
 
-def build(rule_file: str) -> dict[str, Any]:
+def alone_groups() -> list[str]:
+    """Rule groups of the alerts whose case is `alone` (a case a week long: evaluating every rule of
+    the pipeline at every minute of it would take minutes, so it runs on its own group's rules)."""
+    cases = load_cases()
+    return [
+        g["name"] for g in rules.alert_groups() if any(cases[r["alert"]].get("alone") for r in g["rules"])
+    ]
+
+
+def build(rule_file: str, *, alone: bool = False) -> dict[str, Any]:
+    """The promtool test file: every alert whose case is (not) `alone`; with `alone` only those, for a
+    rule file of alone_groups(), and no recording-rule test."""
     cases = load_cases()
     tests: list[dict[str, Any]] = []
     for rule in rules.alerts():
         name, case = rule["alert"], cases[rule["alert"]]
+        if bool(case.get("alone")) != alone:
+            continue
         fire, quiet = case["fire"], case["quiet"]
         at, hold = seconds(fire["at"]), seconds(str(rule["for"]))
         expr = " ".join(str(rule["expr"]).split())
@@ -103,6 +169,8 @@ def build(rule_file: str) -> dict[str, Any]:
                 ],
             }
         )
+    if alone:
+        return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
     rec = load_recording()
     by_name = {r["alert"]: r for r in rules.alerts()}
     tests.append(

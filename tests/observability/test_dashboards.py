@@ -129,3 +129,17 @@ def test_every_query_reads_a_provided_metric():
 def test_exporter_list_is_sourced():
     for name, exporter in load_exporters().items():
         assert exporter["source"] and exporter["metrics"], name
+
+
+def test_every_slo_has_an_error_budget_panel():
+    from components.observability.rules import slo_data
+
+    board = all_dashboards()["pipeline-slos"]
+    panels = {p["title"]: p for p in board["panels"]}
+    for slo in slo_data()["slos"]:
+        panel = panels[f"Error budget remaining - {slo['name']}"]
+        assert panel["type"] == "stat"
+        assert [t["expr"] for t in panel["targets"]] == [f'slo:error_budget:remaining{{slo="{slo["name"]}"}}']
+        # spent budget (below 0) is red
+        steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        assert steps[0]["color"] == "red" and steps[1]["value"] == 0

@@ -192,6 +192,9 @@ class Postgres(pulumi.ComponentResource):
             )
 
         self.cluster_name = cluster
+        # the server name its WAL and base backups are archived under (a restored cluster's is new)
+        restored = s.restore is not None and args.replica is None
+        self.archive_server = s.restore.archive_as if restored and s.restore else cluster
         self.sink_user = SINK_ROLE
         self.sink_password: pulumi.Output[str] = pulumi.Output.secret(self.passwords[SINK_ROLE].result)
         self.jdbc_url = f"jdbc:postgresql://{manifests.rw_service(cluster, ns)}:5432/{WAREHOUSE_DB}"

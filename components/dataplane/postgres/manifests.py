@@ -11,6 +11,8 @@ from lib import versions
 from lib.kube.jobs import SCRIPT_DIR, script_job
 
 PLUGIN = "barman-cloud.cloudnative-pg.io"
+# the external cluster a restore (postgres.restore) recovers from: this environment's ObjectStore
+RESTORE_SOURCE = "restore-source"
 METRICS_PORT = 9187  # CloudNativePG instance manager's metrics exporter
 WORKLOAD = "postgres"
 WORKLOAD_LABEL = "pipeline-infra/workload"
@@ -88,6 +90,9 @@ def cluster(
     storage or any other immutable field.
     """
     resources = {"cpu": settings.resources.cpu, "memory": settings.resources.memory}
+    restore = settings.restore if replica_of is None else None
+    # A restored cluster archives under a new server name (postgres.restore.archive_as).
+    archiver = {"barmanObjectName": store, **({"serverName": restore.archive_as} if restore else {})}
     roles = [
         {
             "name": role,
@@ -108,16 +113,37 @@ def cluster(
         "storage": {"size": f"{settings.storage_gib}Gi", "storageClass": storage_class},
         "resources": {"requests": dict(resources), "limits": dict(resources)},
         "affinity": _affinity(tolerations),
-        "postgresql": {"parameters": {"max_connections": "300", "wal_keep_size": "2GB"}},
+        # seed 000 Increase PostgreSQL Resources (postgres.parameters); CloudNativePG takes strings
+        "postgresql": {"parameters": {k: str(v) for k, v in settings.parameters.model_dump().items()}},
         "managed": {"roles": roles},
-        "plugins": [{"name": PLUGIN, "isWALArchiver": True, "parameters": {"barmanObjectName": store}}],
+        "plugins": [{"name": PLUGIN, "isWALArchiver": True, "parameters": archiver}],
         "monitoring": {"enablePodMonitor": False},
     }
     if role_arn is not None:
         spec["serviceAccountTemplate"] = {
             "metadata": {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}
         }
-    if replica_of is None:
+    if restore is not None:
+        # seed 003 Point-in-Time Recovery: the base backup before the target and the WAL up to it
+        recovery: dict[str, Any] = {
+            "source": RESTORE_SOURCE,
+            "database": WAREHOUSE_DB,
+            "owner": WAREHOUSE_OWNER,
+            "secret": {"name": secret_name(name, WAREHOUSE_OWNER)},
+        }
+        if restore.target_time is not None:
+            recovery["recoveryTarget"] = {"targetTime": restore.target_time.isoformat()}
+        spec["bootstrap"] = {"recovery": recovery}
+        spec["externalClusters"] = [
+            {
+                "name": RESTORE_SOURCE,
+                "plugin": {
+                    "name": PLUGIN,
+                    "parameters": {"barmanObjectName": store, "serverName": restore.source},
+                },
+            }
+        ]
+    elif replica_of is None:
         spec["bootstrap"] = {
             "initdb": {
                 "database": WAREHOUSE_DB,
@@ -188,7 +214,14 @@ def pod_monitor(*, name: str, namespace: str, cluster_name: str) -> dict[str, An
         },
         "spec": {
             "selector": {"matchLabels": {"cnpg.io/cluster": cluster_name}},
-            "podMetricsEndpoints": [{"portNumber": METRICS_PORT, "interval": "30s"}],
+            # job="postgres": the selector of seed 001's DatabaseDown (alert PostgresDown)
+            "podMetricsEndpoints": [
+                {
+                    "portNumber": METRICS_PORT,
+                    "interval": "30s",
+                    "relabelings": [{"targetLabel": "job", "replacement": "postgres", "action": "replace"}],
+                }
+            ],
         },
     }
 

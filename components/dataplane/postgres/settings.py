@@ -2,10 +2,95 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+import re
+from datetime import datetime
 
-from lib.quantities import check_cron
+from pydantic import Field, field_validator, model_validator
+
+from lib.quantities import check_cron, quantity
 from lib.settings import Resources, Strict
+
+_PG_MEMORY = r"^[0-9]+(kB|MB|GB|TB)$"
+_PG_UNITS = {"kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+_SERVER = r"^[a-z][a-z0-9-]{0,62}$"
+
+
+def pg_bytes(text: str) -> int:
+    """A PostgreSQL memory setting ("4GB", "512MB": units of 1024) in bytes."""
+    m = re.match(r"^([0-9]+)(kB|MB|GB|TB)$", text)
+    assert m, text
+    return int(m.group(1)) * _PG_UNITS[m.group(2)]
+
+
+class PostgresParameters(Strict):
+    """postgresql.conf parameters CloudNativePG applies (spec.postgresql.parameters)."""
+
+    shared_buffers: str = Field(
+        "4GB",
+        pattern=_PG_MEMORY,
+        description="shared buffer memory (seed 000 Vertical Scaling > Increase PostgreSQL Resources: "
+        "\"shared_buffers = 8GB # from 4GB\": baseline 4GB, 25 % of the 16 GiB pods)",
+    )
+    effective_cache_size: str = Field(
+        "12GB",
+        pattern=_PG_MEMORY,
+        description="the planner's estimate of the cache available (seed 000: \"effective_cache_size = "
+        "24GB # from 12GB\": baseline 12GB, 75 % of the pods' memory)",
+    )
+    maintenance_work_mem: str = Field(
+        "1GB",
+        pattern=_PG_MEMORY,
+        description="memory of VACUUM and index builds (seed 000: \"maintenance_work_mem = 2GB # from "
+        "1GB\": baseline 1GB)",
+    )
+    max_connections: int = Field(
+        300,
+        ge=10,
+        le=10_000,
+        description="connections the server accepts (no seed figure: the sink's tasks and the modules' "
+        "pools)",
+    )
+    wal_keep_size: str = Field(
+        "2GB",
+        pattern=_PG_MEMORY,
+        description="WAL kept for replicas that fall behind (no seed figure)",
+    )
+
+    @model_validator(mode="after")
+    def _minimums(self) -> PostgresParameters:
+        """shared_buffers must be at least 128kB and maintenance_work_mem at least 1MB."""
+        if pg_bytes(self.shared_buffers) < 128 * 1024 or pg_bytes(self.maintenance_work_mem) < 1024**2:
+            raise ValueError("shared_buffers must be at least 128kB and maintenance_work_mem at least 1MB")
+        return self
+
+
+class PostgresRestore(Strict):
+    """Bootstrap the cluster from a base backup and the WAL in this environment's backup bucket, up to
+    a point in time (seed 003 Database Recovery > Point-in-Time Recovery: recovery_target_time)."""
+
+    source: str = Field(
+        pattern=_SERVER, description="the server (cluster) whose backups are restored, as named in the "
+        "object store"
+    )
+    target_time: datetime | None = Field(
+        None,
+        description="RFC 3339 time with a time zone to recover to; unset: replay all the WAL there is",
+    )
+    archive_as: str = Field(
+        pattern=_SERVER,
+        description="the server name the restored cluster archives under: a new one (barman-cloud "
+        "refuses to archive into a folder that holds another timeline's WAL)",
+    )
+
+    @model_validator(mode="after")
+    def _new_archive(self) -> PostgresRestore:
+        """archive_as must differ from source.
+        target_time needs a time zone."""
+        if self.archive_as == self.source:
+            raise ValueError("archive_as must differ from source (the source's archive stays as it is)")
+        if self.target_time is not None and self.target_time.tzinfo is None:
+            raise ValueError("target_time needs a time zone, e.g. 2026-11-30T10:30:00Z")
+        return self
 
 
 class PostgresSettings(Strict):
@@ -42,8 +127,35 @@ class PostgresSettings(Strict):
         "(retentionPolicy; seed 003 Backup Classifications: 30 days full)",
     )
 
+    parameters: PostgresParameters = Field(
+        default_factory=PostgresParameters,
+        description="postgresql.conf parameters (seed 000 Increase PostgreSQL Resources), checked against "
+        "the pods' memory",
+    )
+    restore: PostgresRestore | None = Field(
+        None,
+        description="bootstrap from a backup up to a point in time (seed 003 Point-in-Time Recovery); "
+        "AWS targets, not on a DR site",
+    )
+
     @field_validator("backup_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         """a six-field cron, seconds first, as CloudNativePG reads it."""
         return check_cron(value, seconds=True)
+
+    @model_validator(mode="after")
+    def _memory(self) -> PostgresSettings:
+        """parameters: shared_buffers + maintenance_work_mem must stay below the pods' memory.
+        parameters: effective_cache_size must not exceed the pods' memory."""
+        memory, p = quantity(self.resources.memory), self.parameters
+        if pg_bytes(p.shared_buffers) + pg_bytes(p.maintenance_work_mem) >= memory:
+            raise ValueError(
+                f"parameters: shared_buffers + maintenance_work_mem must stay below the pods' memory "
+                f"({self.resources.memory})"
+            )
+        if pg_bytes(p.effective_cache_size) > memory:
+            raise ValueError(
+                f"parameters: effective_cache_size must not exceed the pods' memory ({self.resources.memory})"
+            )
+        return self

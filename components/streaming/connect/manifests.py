@@ -195,7 +195,12 @@ def connector_state(settings: StreamingSpec) -> str:
 def kafka_connector(
     name: str, *, config: dict[str, Any], state: str, namespace: str, cluster: str = CONNECT_CLUSTER
 ) -> dict[str, Any]:
-    """A KafkaConnector from a Connect REST config map (the spec carries class and tasks.max)."""
+    """A KafkaConnector from a Connect REST config map (the spec carries class and tasks.max).
+
+    Offsets (seed 000 Backup / Restore Kafka Connect Offsets) through Strimzi: the annotation
+    `strimzi.io/connector-offsets=list` writes them to the ConfigMap offsets_configmap(name, "list"),
+    `=alter` (connector stopped) applies the ConfigMap offsets_configmap(name, "restore") (key
+    offsets.json, the REST API's format: what the daily backup stores). Both act only on the annotation."""
     rest = dict(config)
     rest.pop("name", None)
     cls = rest.pop("connector.class")
@@ -209,8 +214,15 @@ def kafka_connector(
             "tasksMax": tasks,
             "state": state,
             "autoRestart": {"enabled": True},
+            "listOffsets": {"toConfigMap": {"name": offsets_configmap(name, "list")}},
+            "alterOffsets": {"fromConfigMap": {"name": offsets_configmap(name, "restore")}},
             "config": rest,
         },
     }
+
+
+def offsets_configmap(connector: str, use: str) -> str:
+    """ConfigMap of a connector's listed (use "list") or to-be-restored ("restore") offsets."""
+    return f"{connector}-offsets" if use == "list" else f"{connector}-offsets-restore"
 
 
