@@ -15,11 +15,8 @@ PYTEST_ARGS ?=
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
-<<<<<<< HEAD
-.PHONY: plan plan-all plan-diff golden test lint engines venv clean local-check connect-checksums
-=======
-.PHONY: plan plan-all plan-diff golden settings-doc test lint engines venv clean
->>>>>>> settings-doc
+.PHONY: plan plan-all plan-diff golden settings-doc policy-baseline test lint engines venv clean local-check \
+        connect-checksums
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -45,6 +42,10 @@ golden: $(VENV)/.installed
 # Rewrite docs/settings.md from the settings models (tests/settings fail while it is stale).
 settings-doc: $(VENV)/.installed
 	@$(PY) -m planner settings-doc
+
+# Rewrite policies/baseline.json, the seed figures the policy pack checks (tests/policies fail while stale).
+policy-baseline: $(VENV)/.installed
+	@$(PY) -m planner policy-baseline
 
 # The real engines the rendered artifacts are checked with (promtool, amtool, PostgreSQL 15, ...).
 # checkov lives in its own virtualenv: its pins clash with pulumi's.

@@ -148,6 +148,8 @@ def _ingest_reachable(resources: list[Res]) -> Iterator[tuple[str, str]]:
     groups = _of(resources, TARGET_GROUP)
     asgs = _of(resources, ASG)
     for listener in _of(resources, LISTENER):
+        if is_unknown(get(listener.props, "defaultActions")):
+            continue
         arns = [get(a, "targetGroupArn") for a in each(listener.props, "defaultActions")]
         if not any(isinstance(a, str) for a in arns) and all(not is_unknown(a) for a in arns):
             yield listener.urn, "listener forwards to no target group"
@@ -365,7 +367,7 @@ def _backup_pairing(resources: list[Res]) -> Iterator[tuple[str, str]]:
         standby = isinstance(primary, str) and primary != me
         if suspended is None:
             yield c.urn, f"PostgreSQL cluster {name} has no ScheduledBackup"
-        elif all(suspended) and not standby:
+        elif all(suspended) and not standby and not is_unknown(primary):
             yield c.urn, f"every ScheduledBackup of PostgreSQL cluster {name} is suspended"
 
 

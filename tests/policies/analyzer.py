@@ -135,7 +135,13 @@ class Analyzer:
     @staticmethod
     def _diags(response: analyzer_pb2.AnalyzeResponse, urn: str = "") -> list[Diagnostic]:
         return [
-            Diagnostic(d.policyName, LEVELS[d.enforcementLevel], d.urn or urn, d.message)
+            # the pack's message is "<description>\n<message>" (pulumi_policy's report_violation)
+            Diagnostic(
+                d.policyName,
+                LEVELS[d.enforcementLevel],
+                d.urn or urn,
+                d.message.removeprefix(f"{d.description}\n"),
+            )
             for d in response.diagnostics
         ]
 
