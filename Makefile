@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
-.PHONY: plan plan-all plan-diff golden settings-doc policy-baseline test lint engines venv clean local-check \
+.PHONY: plan plan-all plan-diff golden settings-doc policy-baseline policy-doc test lint engines venv clean local-check \
         connect-checksums
 
 $(VENV)/.installed: pyproject.toml
@@ -46,6 +46,10 @@ settings-doc: $(VENV)/.installed
 # Rewrite policies/baseline.json, the seed figures the policy pack checks (tests/policies fail while stale).
 policy-baseline: $(VENV)/.installed
 	@$(PY) -m planner policy-baseline
+
+# Rewrite docs/policies.md from the rule catalogue.
+policy-doc: $(VENV)/.installed
+	@$(PY) -m planner policy-doc
 
 # The real engines the rendered artifacts are checked with (promtool, amtool, PostgreSQL 15, ...).
 # checkov lives in its own virtualenv: its pins clash with pulumi's.

@@ -143,6 +143,20 @@ def policy_baseline(check: bool) -> None:
         _fail(error)
 
 
+@cli.command("policy-doc")
+@click.option("--check", is_flag=True, help="only compare: exit 1 when docs/policies.md is stale")
+def policy_doc(check: bool) -> None:
+    """Write docs/policies.md from the rule catalogue (every rule and stack policy)."""
+    from planner.policy_baseline import DOC, render_doc, write_doc
+
+    if check:
+        if not DOC.exists() or DOC.read_text(encoding="utf-8") != render_doc():
+            click.echo("docs/policies.md is stale: run make policy-doc", err=True)
+            sys.exit(1)
+        return
+    click.echo(f"wrote {write_doc()}", err=True)
+
+
 @cli.command("settings-doc")
 @click.option("--check", is_flag=True, help="only compare: exit 1 when docs/settings.md is stale")
 def settings_doc(check: bool) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from planner.policy_baseline import BASELINE, render
+from planner.policy_baseline import BASELINE, DOC, render, render_doc
 from policies import RULES, STACK_RULES, catalogue
 from tests.policies.analyzer import LEVELS
 
@@ -91,3 +91,17 @@ def test_baseline_pins_the_seed_figures():
     # seed 003 Reserved Capacity 3/5/3 and Compute Capacity 4/6/4 (production fleet).
     assert [b["fleets"]["production"][m]["min"] for m in ("alpha", "beta", "gamma")] == [3, 5, 3]
     assert [b["fleets"]["production"][m]["desired"] for m in ("alpha", "beta", "gamma")] == [4, 6, 4]
+
+
+def test_policies_doc_is_current_and_names_every_rule():
+    text = DOC.read_text(encoding="utf-8")
+    assert text == render_doc(), "run make policy-doc"
+    for entry in catalogue():
+        assert f"`{entry['name']}`" in text
+
+
+def test_every_rule_says_why():
+    from planner.policy_baseline import WHY
+
+    assert set(WHY) == {entry["name"] for entry in catalogue()}
+    assert all(len(text) > 20 for text in WHY.values())
