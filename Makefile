@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
-.PHONY: plan plan-all plan-diff golden settings-doc test lint engines venv lock clean local-check \
+.PHONY: plan plan-all plan-diff golden settings-doc policy-baseline policy-doc test lint engines venv lock clean local-check \
         connect-checksums
 
 # The virtualenv installs the locked versions, hashes checked: requirements-dev.lock is the program's
@@ -46,6 +46,14 @@ golden: $(VENV)/.installed
 # Rewrite docs/settings.md from the settings models (tests/settings fail while it is stale).
 settings-doc: $(VENV)/.installed
 	@$(PY) -m planner settings-doc
+
+# Rewrite policies/baseline.json, the seed figures the policy pack checks (tests/policies fail while stale).
+policy-baseline: $(VENV)/.installed
+	@$(PY) -m planner policy-baseline
+
+# Rewrite docs/policies.md from the rule catalogue.
+policy-doc: $(VENV)/.installed
+	@$(PY) -m planner policy-doc
 
 # The real engines the rendered artifacts are checked with (promtool, amtool, PostgreSQL 15, ...).
 # checkov lives in its own virtualenv: its pins clash with pulumi's.

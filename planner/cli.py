@@ -45,7 +45,7 @@ def cli() -> None:
 @click.option("--render", "render_dir", default=None, help="write rendered artifacts to this folder")
 def plan(stack: str, fmt: str, set_: str, config_path: str | None, render_dir: str | None) -> None:
     """Evaluate a stack: resource tree, counts, capacity, policy results (or JSON)."""
-    from planner.report import to_json, to_text
+    from planner.report import mandatory_violations, to_json, to_text
     from planner.runtime import run_plan
 
     started = time.perf_counter()
@@ -63,6 +63,10 @@ def plan(stack: str, fmt: str, set_: str, config_path: str | None, render_dir: s
     else:
         click.echo(to_text(result), nl=False)
         click.echo(f"evaluated in {time.perf_counter() - started:.2f} s", err=True)
+    must = mandatory_violations(result)
+    if must:
+        click.echo(f"{len(must)} mandatory policy violation(s) in stack {result.stack}", err=True)
+        sys.exit(1)
 
 
 @cli.command()
@@ -101,9 +105,11 @@ def plan_all() -> None:
             click.echo(f"{name:12} FAILED  {error}")
             continue
         v = len(result["policy"]["violations"])
-        failed += 1 if v else 0
-        click.echo(f"{name:12} ok  {len(result['resources']):4d} resources  {v} policy violations  "
-                   f"{time.perf_counter() - started:.2f} s")
+        m = sum(1 for x in result["policy"]["violations"] if x["enforcement"] == "mandatory")
+        failed += 1 if m else 0
+        status = "FAILED" if m else "ok"
+        click.echo(f"{name:12} {status:6} {len(result['resources']):4d} resources  {v} policy "
+                   f"violations ({m} mandatory)  {time.perf_counter() - started:.2f} s")
     sys.exit(1 if failed else 0)
 
 
@@ -118,6 +124,37 @@ def golden(stacks: tuple[str, ...]) -> None:
     except SettingsError as error:
         _fail(error)
     click.echo(f"wrote {len(written)} golden files", err=True)
+
+
+@cli.command("policy-baseline")
+@click.option("--check", is_flag=True, help="only compare: exit 1 when policies/baseline.json is stale")
+def policy_baseline(check: bool) -> None:
+    """Write policies/baseline.json (the seed figures the policy pack checks against)."""
+    from planner.policy_baseline import BASELINE, render, write
+
+    try:
+        if check:
+            if not BASELINE.exists() or BASELINE.read_text(encoding="utf-8") != render():
+                click.echo("policies/baseline.json is stale: run make policy-baseline", err=True)
+                sys.exit(1)
+            return
+        click.echo(f"wrote {write()}", err=True)
+    except SettingsError as error:
+        _fail(error)
+
+
+@cli.command("policy-doc")
+@click.option("--check", is_flag=True, help="only compare: exit 1 when docs/policies.md is stale")
+def policy_doc(check: bool) -> None:
+    """Write docs/policies.md from the rule catalogue (every rule and stack policy)."""
+    from planner.policy_baseline import DOC, render_doc, write_doc
+
+    if check:
+        if not DOC.exists() or DOC.read_text(encoding="utf-8") != render_doc():
+            click.echo("docs/policies.md is stale: run make policy-doc", err=True)
+            sys.exit(1)
+        return
+    click.echo(f"wrote {write_doc()}", err=True)
 
 
 @cli.command("settings-doc")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.runtime import REPO, Plan, read_stack_file
-from policies.rules import check_all
+from policies import catalogue, check_all, mandatory
 from stacks.settings import load_settings
 from stacks.sizing import fleet_sizing
 
@@ -50,6 +50,17 @@ def capacity(plan: Plan) -> dict[str, Any]:
     return table
 
 
+def violations(plan: Plan) -> list[dict[str, str]]:
+    """Every resource rule and stack policy of policies/ over the plan (computed once per plan)."""
+    if "policy_violations" not in plan.extra:
+        plan.extra["policy_violations"] = check_all(plan.resources)
+    return plan.extra["policy_violations"]
+
+
+def mandatory_violations(plan: Plan) -> list[dict[str, str]]:
+    return mandatory(violations(plan))
+
+
 def to_json(plan: Plan) -> dict[str, Any]:
     return {
         "stack": plan.stack,
@@ -57,7 +68,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "resources": [r.to_json() for r in plan.resources],
         "outputs": plan.outputs,
         "capacity": capacity(plan),
-        "policy": {"violations": check_all(plan.resources)},
+        "policy": {"rules": catalogue(), "violations": violations(plan)},
     }
 
 
@@ -118,11 +129,16 @@ def to_text(plan: Plan) -> str:
                 f"{per_az:9} {row['az_loss_headroom_pct']:>9} {row['monthly_cost']:>10,.2f} "
                 f"{row['monthly_cost_reserved']:>10,.2f}"
             )
-    violations = check_all(plan.resources)
+    found = violations(plan)
+    must = mandatory(found)
     lines.append("")
-    lines.append(f"Policy: {len(violations)} violation(s)")
-    for v in violations:
-        lines.append(f"  [{v['enforcement']}] {v['policy']}: {v['urn'].split('::')[-1]}: {v['message']}")
+    lines.append(
+        f"Policy: {len(found)} violation(s), {len(must)} mandatory "
+        f"({len(catalogue())} rules: policies/, docs/policies.md)"
+    )
+    for v in sorted(found, key=lambda v: (v["enforcement"] != "mandatory", v["policy"], v["urn"])):
+        where = v["urn"].split("::")[-1] if v["urn"] else "(stack)"
+        lines.append(f"  [{v['enforcement']}/{v['severity']}] {v['policy']}: {where}: {v['message']}")
     lines.append("")
     lines.append("Outputs")
     for k, v in plan.outputs.items():

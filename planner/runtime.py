@@ -49,6 +49,11 @@ class Resource:
     id: str = ""
     # URNs this resource waits for (depends_on and the resources whose outputs its inputs use).
     dependencies: tuple[str, ...] = ()
+    # Resource options from the RegisterResource request (protect, retainOnDelete, ignoreChanges,
+    # replaceOnChanges, deleteBeforeReplace, aliases, provider).
+    options: dict[str, Any] = field(default_factory=dict)
+    # input property -> the URNs whose outputs it uses (what is unknown at a preview of a new stack)
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +64,7 @@ class Resource:
             "custom": self.custom,
             "inputs": self.inputs,
             "dependencies": list(self.dependencies),
+            "options": self.options,
         }
 
 
@@ -121,6 +127,48 @@ def canonical(value: Any) -> Any:
     return value
 
 
+def _provider_urn(ref: str) -> str | None:
+    """A provider reference is "<urn>::<id>"; the default provider is the empty string."""
+    return ref.rsplit("::", 1)[0] if ref else None
+
+
+def _options(request: Any, read: bool) -> dict[str, Any]:
+    """The resource options a RegisterResource (or ReadResource) request carries, as the engine sees
+    them. Only options that are set are recorded, so that a plan stays short."""
+    out: dict[str, Any] = {}
+    provider = _provider_urn(getattr(request, "provider", "") or "")
+    if provider:
+        out["provider"] = provider
+    if read:
+        out["read"] = True
+        return out
+    if request.protect:
+        out["protect"] = True
+    if request.retainOnDelete:
+        out["retainOnDelete"] = True
+    if request.deleteBeforeReplace:
+        out["deleteBeforeReplace"] = True
+    if list(request.ignoreChanges):
+        out["ignoreChanges"] = sorted(request.ignoreChanges)
+    if list(request.replaceOnChanges):
+        out["replaceOnChanges"] = sorted(request.replaceOnChanges)
+    aliases = [json_format.MessageToDict(a, preserving_proto_field_name=True) for a in request.aliases]
+    aliases += [{"urn": u} for u in request.aliasURNs]
+    if aliases:
+        out["aliases"] = aliases
+    if request.deletedWith:
+        out["deletedWith"] = request.deletedWith
+    return out
+
+
+def _property_dependencies(request: Any) -> dict[str, tuple[str, ...]]:
+    return {
+        key: tuple(sorted(prop.urns))
+        for key, prop in sorted(getattr(request, "propertyDependencies", {}).items())
+        if prop.urns
+    }
+
+
 def _dependencies(request: Any) -> tuple[str, ...]:
     """depends_on plus the resources whose outputs the inputs use (a read has neither)."""
     deps = set(getattr(request, "dependencies", ()) or ())
@@ -137,7 +185,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         self.records: list[Resource] = []
         self.stack_urn = ""
 
-    def _record(self, urn: str, request: Any, props: Any, custom: bool) -> None:
+    def _record(self, urn: str, request: Any, props: Any, custom: bool, read: bool = False) -> None:
         inputs = canonical(plain(json_format.MessageToDict(props, preserving_proto_field_name=True)))
         registered = self.resources.get(urn)
         self.records.append(
@@ -150,6 +198,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 inputs=inputs,
                 id=str(registered.id) if registered and registered.id else "",
                 dependencies=_dependencies(request),
+                options=_options(request, read),
+                property_dependencies=_property_dependencies(request),
             )
         )
 
@@ -163,7 +213,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
 
     def ReadResource(self, request):  # noqa: N802
         response = super().ReadResource(request)
-        self._record(response.urn, request, request.properties, True)
+        self._record(response.urn, request, request.properties, True, read=True)
         return response
 
 
