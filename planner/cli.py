@@ -37,6 +37,37 @@ def cli() -> None:
     """Offline plan of pipeline-infra stacks (the real program under Pulumi's mock runtime)."""
 
 
+def _estate_section(estate, results) -> str:
+    from planner.checks import table
+
+    lines = ["", f"Estate: {', '.join(estate.order)} (evaluation order; {estate.seconds:.2f} s)"]
+    if estate.unresolved:
+        for stack, refs in sorted(estate.unresolved.items()):
+            lines.append(f"  {stack}: evaluated without the outputs of {', '.join(refs)} (unresolved)")
+    lines.append(f"Estate errors: {len(estate.errors)}")
+    for e in estate.errors:
+        lines.append(f"  [{e.kind}] {e.message}")
+    lines.append("")
+    lines.append("Checks")
+    return "\n".join(lines) + "\n" + table(results)
+
+
+def _evaluate(selection, overrides=None, configs=None):
+    from planner.checks import run_checks
+    from planner.estate import evaluate
+    from planner.report import estate_json
+
+    estate = evaluate(selection, overrides=overrides, configs=configs)
+    data = estate_json(estate)
+    return estate, data, run_checks(data)
+
+
+def _exit_code(estate, results) -> int:
+    from planner.checks import failed_mandatory
+
+    return 1 if estate.errors or failed_mandatory(results) else 0
+
+
 @cli.command()
 @click.option("--stack", "-s", default="local", show_default=True, help="stack name (Pulumi.<stack>.yaml)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -44,25 +75,37 @@ def cli() -> None:
 @click.option("--config", "config_path", default=None, help="evaluate this stack file instead")
 @click.option("--render", "render_dir", default=None, help="write rendered artifacts to this folder")
 def plan(stack: str, fmt: str, set_: str, config_path: str | None, render_dir: str | None) -> None:
-    """Evaluate a stack: resource tree, counts, capacity, policy results (or JSON)."""
+    """Evaluate a stack and the stacks it references: resource tree, counts, capacity, policy
+    results, estate errors and checks (or JSON). Exit 1 on an estate error or a failed mandatory check."""
+    from pathlib import Path
+
     from planner.report import to_json, to_text
-    from planner.runtime import run_plan
 
     started = time.perf_counter()
+    configs = None
+    if config_path:
+        stack = Path(config_path).name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+        configs = {stack: Path(config_path)}
     try:
-        result = run_plan(stack if not config_path else None, _parse_set(set_), config_path=config_path)
+        estate, data, results = _evaluate([stack], {stack: _parse_set(set_)}, configs)
     except SettingsError as error:
         _fail(error)
+    result = estate.plans[stack]
     if render_dir:
         from planner.render import render
 
         written = render(result, render_dir)
         click.echo(f"wrote {len(written)} artifacts to {render_dir}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(to_json(result), indent=2, sort_keys=False, default=str))
+        doc = to_json(result)
+        doc["estate"] = {k: data[k] for k in ("order", "graph", "cycles", "documented_order", "errors")}
+        doc["estate"]["unresolved"] = estate.unresolved
+        doc["checks"] = results
+        click.echo(json.dumps(doc, indent=2, sort_keys=False, default=str))
     else:
-        click.echo(to_text(result), nl=False)
+        click.echo(to_text(result) + _estate_section(estate, results), nl=False)
         click.echo(f"evaluated in {time.perf_counter() - started:.2f} s", err=True)
+    sys.exit(_exit_code(estate, results))
 
 
 @cli.command()
@@ -86,25 +129,30 @@ def diff(stack: str, fmt: str, set_: str, config_path: str | None) -> None:
 
 
 @cli.command("plan-all")
-def plan_all() -> None:
-    """Evaluate every stack file; one line each; non-zero exit if any fails."""
-    from planner.report import stack_names, to_json
-    from planner.runtime import run_plan
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def plan_all(fmt: str) -> None:
+    """Evaluate every committed stack in one process, in StackReference order; one line each, the
+    estate's errors and the checks. Exit 1 on an estate error or a failed mandatory check."""
+    from policies.rules import check_all
 
+    try:
+        estate, data, results = _evaluate(None)
+    except SettingsError as error:
+        _fail(error)
+    if fmt == "json":
+        data["checks"] = results
+        click.echo(json.dumps(data, indent=2, default=str))
+        sys.exit(_exit_code(estate, results))
     failed = 0
-    for name in stack_names():
-        started = time.perf_counter()
-        try:
-            result = to_json(run_plan(name))
-        except SettingsError as error:
-            failed += 1
-            click.echo(f"{name:12} FAILED  {error}")
-            continue
-        v = len(result["policy"]["violations"])
+    for name in estate.order:
+        plan = estate.plans[name]
+        v = len(check_all(plan.resources))
         failed += 1 if v else 0
-        click.echo(f"{name:12} ok  {len(result['resources']):4d} resources  {v} policy violations  "
-                   f"{time.perf_counter() - started:.2f} s")
-    sys.exit(1 if failed else 0)
+        late = estate.unresolved.get(name)
+        flag = f"  (unresolved: {', '.join(late)})" if late else ""
+        click.echo(f"{name:12} ok  {len(plan.resources):4d} resources  {v} policy violations{flag}")
+    click.echo(_estate_section(estate, results), nl=False)
+    sys.exit(1 if failed else _exit_code(estate, results))
 
 
 @cli.command()

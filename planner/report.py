@@ -190,3 +190,60 @@ def stack_names() -> list[str]:
     return sorted(
         p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in Path(REPO).glob("Pulumi.*.yaml")
     )
+
+
+# --- the estate -----------------------------------------------------------------------------------
+def documented_order(readme: Path | None = None) -> list[str]:
+    """The production deployment order the README documents: the stacks named in backticks in its
+    'Production order:' paragraph, in the order they appear."""
+    import re
+
+    text = (readme or REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"Production order:(.*?)(?:\n\s*\n)", text, re.S)
+    if not match:
+        return []
+    names = re.findall(r"`([a-z0-9-]+)`", match.group(1))
+    known = set(stack_names())
+    return list(dict.fromkeys(n for n in names if n in known))
+
+
+def estate_json(estate: Any, documented: list[str] | None = None) -> dict[str, Any]:
+    """The estate as the checks read it (planner/checks): no Pulumi objects, only data."""
+    stacks = {}
+    for name, plan in estate.plans.items():
+        s = plan.settings
+        stacks[name] = {
+            "stack": name,
+            "fqn": estate.fqn(name),
+            "role": s.role,
+            "target": s.target,
+            "environment": s.environment,
+            "region": s.region,
+            "dr": None
+            if s.dr is None
+            else {
+                "site": s.dr.site,
+                "role": s.dr.role,
+                "peer_stack": s.dr.peer_stack,
+                "peer_cidr": str(s.dr.peer_cidr),
+            },
+            "traffic": None if s.traffic is None else {"active": s.traffic.active,
+                                                       "colour_stacks": dict(s.traffic.colour_stacks)},
+            "colour": s.colour,
+            "network_cidr": None if s.network is None else str(s.network.cidr),
+            "environment_stack": s.environment_stack,
+            "resources": [r.to_json() for r in plan.resources],
+            "outputs": plan.outputs,
+            "reads": plan.reads,
+            "unresolved": estate.unresolved.get(name, []),
+        }
+    return {
+        "org": estate.org,
+        "project": estate.project,
+        "order": estate.order,
+        "graph": estate.graph,
+        "cycles": estate.cycles,
+        "documented_order": documented_order() if documented is None else documented,
+        "errors": [e.to_json() for e in estate.errors],
+        "stacks": stacks,
+    }
