@@ -114,18 +114,32 @@ def plan(stack: str, fmt: str, set_: str, config_path: str | None, render_dir: s
 @click.option("--set", "set_", default="", help="the configuration to compare: 'key=value ...'")
 @click.option("--config", "config_path", default=None, help="compare this stack file against the stack's")
 def diff(stack: str, fmt: str, set_: str, config_path: str | None) -> None:
-    """Created, deleted and changed resources of a what-if configuration against the stack's own."""
+    """Created, replaced, updated and deleted resources of a what-if configuration against the stack's
+    own, for the stack and every stack it references (evaluated as an estate); stateful resources
+    that would be replaced or deleted are flagged."""
+    from pathlib import Path
+
+    from planner.estate import evaluate
     from planner.report import diff as diff_plans
     from planner.report import diff_text
-    from planner.runtime import run_plan
 
     try:
-        base = run_plan(stack)
-        other = run_plan(stack, _parse_set(set_), config_path=config_path)
+        base = evaluate([stack])
+        configs = {stack: Path(config_path)} if config_path else None
+        other = evaluate([stack], overrides={stack: _parse_set(set_)}, configs=configs)
     except SettingsError as error:
         _fail(error)
-    result = diff_plans(base, other)
-    click.echo(json.dumps(result, indent=2) if fmt == "json" else diff_text(result), nl=fmt == "json")
+    diffs = [diff_plans(base.plans[s], other.plans[s]) for s in other.order if s in base.plans]
+    result = next(d for d in diffs if d["stack"] == stack)
+    result["estate"] = [d for d in diffs if d["stack"] != stack and _nonempty(d)]
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(diff_text(result) + "".join(diff_text(d) for d in result["estate"]), nl=False)
+
+
+def _nonempty(d: dict) -> bool:
+    return any(d[k] for k in ("created", "replaced", "changed", "deleted"))
 
 
 @cli.command("plan-all")
