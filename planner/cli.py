@@ -169,6 +169,29 @@ def plan_all(fmt: str) -> None:
     sys.exit(1 if failed else _exit_code(estate, results))
 
 
+@cli.command("estate-diff")
+@click.option("--base", required=True, help="the base: a checkout folder or a git ref (origin/main)")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True)
+def estate_diff_cmd(base: str, fmt: str) -> None:
+    """The estate diff of this tree against a base (created, replaced, deleted per stack, checks,
+    capacity and cost): the pull-request comment. Exit 0 (the checks gate `make plan-all`)."""
+    from planner.checks import run_checks
+    from planner.estate import evaluate
+    from planner.prdiff import base_estate, estate_diff, markdown
+    from planner.report import estate_json
+    from planner.runtime import REPO
+
+    try:
+        head = estate_json(evaluate())
+    except SettingsError as error:
+        _fail(error)
+    head["checks"] = run_checks(head)
+    result = estate_diff(base_estate(base, REPO), head)
+    text = json.dumps(result, indent=2, default=str) if fmt == "json" else markdown(result, base)
+    click.echo(text, nl=False)
+
+
 @cli.command()
 @click.argument("stacks", nargs=-1)
 def golden(stacks: tuple[str, ...]) -> None:

@@ -92,7 +92,8 @@ def replacement_reasons(
                 reasons.append(f"{path}: in replaceOnChanges")
     old_provider = (old.get("options") or {}).get("provider")
     new_provider = (new.get("options") or {}).get("provider")
-    if old_provider != new_provider:
+    # A plan from before resource options were recorded has no "options": its provider is not known.
+    if "options" in old and "options" in new and old_provider != new_provider:
         reasons.append(f"provider changes from {old_provider} to {new_provider}")
     return reasons
 
@@ -134,7 +135,8 @@ def diff_resources(stack: str, base: list[dict[str, Any]], other: list[dict[str,
     changed, replaced = [], []
     for urn in sorted(set(a) & set(b)):
         paths = _paths(a[urn].get("inputs"), b[urn].get("inputs"))
-        if (a[urn].get("options") or {}).get("provider") != (b[urn].get("options") or {}).get("provider"):
+        both = "options" in a[urn] and "options" in b[urn]
+        if both and (a[urn]["options"] or {}).get("provider") != (b[urn]["options"] or {}).get("provider"):
             paths.append("(provider)")
         if not paths:
             continue

@@ -212,9 +212,11 @@ def estate_json(estate: Any, documented: list[str] | None = None) -> dict[str, A
                                                        "colour_stacks": dict(s.traffic.colour_stacks)},
             "colour": s.colour,
             "network_cidr": None if s.network is None else str(s.network.cidr),
+            "source_cidrs": [] if s.network is None else [str(c) for c in s.network.source_cidrs],
             "environment_stack": s.environment_stack,
             "resources": [r.to_json() for r in plan.resources],
             "outputs": plan.outputs,
+            "capacity": capacity(plan),
             "reads": plan.reads,
             "unresolved": estate.unresolved.get(name, []),
         }

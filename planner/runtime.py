@@ -183,7 +183,9 @@ def _dependencies(request: Any) -> tuple[str, ...]:
 
 # type -> output properties recorded beside the inputs (what other resources reach them by).
 STATE_FIELDS: dict[str, tuple[str, ...]] = {
-    "aws:lb/loadBalancer:LoadBalancer": ("dnsName",),
+    "aws:lb/loadBalancer:LoadBalancer": ("arn", "dnsName"),
+    "aws:lb/targetGroup:TargetGroup": ("arn",),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("prefixListId",),
     "aws:eks/cluster:Cluster": ("endpoint",),
     "kubernetes:core/v1:Service": ("status",),
 }

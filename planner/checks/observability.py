@@ -141,11 +141,42 @@ def _producer(metric: str) -> dict[str, Any] | None:
     return best[1] if best else None
 
 
+def _status(metric: str, stack: dict[str, Any], blocked: set[int]) -> str | None:
+    """None when an exporter produces the metric and a scrape reaches it; otherwise why not."""
+    spec = _producer(metric)
+    if spec is None:
+        return "no exporter in the estate produces it"
+    if not _collected(stack, spec):
+        return f"{spec['producer']}: no scrape reaches it"
+    if spec.get("scrape_port") in blocked:
+        return f"{spec['producer']}: the scrape job's targets do not admit it (reachability)"
+    return None
+
+
 def run(estate: dict) -> list[Finding]:
+    from planner.checks.reachability import blocked_scrapes
+
     findings = []
+    blocked_all = blocked_scrapes(estate)
     for name, stack in stacks(estate):
         rules = _rules(stack)
-        recorded = {rule["record"] for _, rule in rules if rule.get("record")}
+        blocked = {port for s, port in blocked_all if s == name}
+        # A recording rule produces its metric only if what it reads is produced (to a fixed point).
+        recording = {
+            rule["record"]: metric_names(rule["expr"])
+            for _, rule in rules
+            if rule.get("record") and isinstance(rule.get("expr"), str)
+        }
+        recorded: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for record, inputs in recording.items():
+                if record not in recorded and all(
+                    m in recorded or _status(m, stack, blocked) is None for m in inputs
+                ):
+                    recorded.add(record)
+                    changed = True
         reads = [
             (
                 label(r),
@@ -161,15 +192,14 @@ def run(estate: dict) -> list[Finding]:
             for metric in metric_names(expr):
                 if metric in recorded:
                     continue
-                spec = _producer(metric)
-                if spec is None:
+                if metric in recording:
                     missing.setdefault((res, where), set()).add(
-                        f"{metric} (no exporter in the estate produces it)"
+                        f"{metric} (recorded from metrics that are not produced)"
                     )
-                elif not _collected(stack, spec):
-                    missing.setdefault((res, where), set()).add(
-                        f"{metric} ({spec['producer']}: no scrape reaches it)"
-                    )
+                    continue
+                why = _status(metric, stack, blocked)
+                if why:
+                    missing.setdefault((res, where), set()).add(f"{metric} ({why})")
         for (res, where), metrics in sorted(missing.items()):
             findings.append(
                 Finding("observability", name, res, f"{where} reads {', '.join(sorted(metrics))}")

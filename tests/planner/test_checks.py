@@ -352,6 +352,19 @@ def test_reachability_listener_source_ranges_exclude_the_fleet():
             state={"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}},
         )
     )
+    res_.append(
+        res(
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+            "alpha-out-kafka",
+            {
+                "securityGroupId": "sg-alpha",
+                "cidrIpv4": "10.10.0.0/16",
+                "fromPort": 9092,
+                "toPort": 9094,
+                "ipProtocol": "tcp",
+            },
+        )
+    )
     [f] = reachability.run(e)
     assert "admits only ['10.30.0.0/16']; the fleet runs in 10.10.0.0/16" in f.message
 
@@ -442,3 +455,311 @@ def test_a_failed_mandatory_check_fails_the_command(check):
     }[check]
     results = run_checks(bad)
     assert check in failed_mandatory(results)
+
+
+def _chain_estate(drop=None):
+    def rule(kind, name, sg, port, ref=None, cidr=None):
+        typ = (
+            f"aws:vpc/securityGroup{'Egress' if kind == 'out' else 'Ingress'}Rule:SecurityGroup"
+            f"{'Egress' if kind == 'out' else 'Ingress'}Rule"
+        )
+        inputs = {"securityGroupId": sg, "fromPort": port, "toPort": port, "ipProtocol": "tcp"}
+        inputs.update({"referencedSecurityGroupId": ref} if ref else {"cidrIpv4": cidr})
+        return res(typ, name, inputs)
+
+    text = "#cloud-config\n    handoff:\n      target: beta-lb.elb.us-east-1.amazonaws.com:9000\n"
+    alpha = res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "alpha-lt",
+        {"userData": user_data(text), "vpcSecurityGroupIds": ["sg-alpha"], "tags": {"Module": "alpha"}},
+        rid="lt-a",
+    )
+    beta = res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "beta-lt",
+        {"vpcSecurityGroupIds": ["sg-beta"], "tags": {"Module": "beta"}},
+        rid="lt-b",
+    )
+    lb = res(
+        "aws:lb/loadBalancer:LoadBalancer",
+        "beta-lb",
+        {"securityGroups": ["sg-lb"]},
+        state={"arn": "arn:lb/beta", "dnsName": "beta-lb.elb.us-east-1.amazonaws.com"},
+    )
+    tg = res(
+        "aws:lb/targetGroup:TargetGroup",
+        "beta-tg",
+        {"port": 9000, "healthCheck": {"port": "8080"}},
+        state={"arn": "arn:tg/beta"},
+    )
+    listener = res(
+        "aws:lb/listener:Listener",
+        "beta-9000",
+        {
+            "loadBalancerArn": "arn:lb/beta",
+            "port": 9000,
+            "defaultActions": [{"type": "forward", "targetGroupArn": "arn:tg/beta"}],
+        },
+    )
+    asg = res(
+        "aws:autoscaling/group:Group",
+        "beta-asg",
+        {"launchTemplate": {"id": "lt-b"}, "targetGroupArns": ["arn:tg/beta"]},
+    )
+    rules = [
+        rule("out", "a-out", "sg-alpha", 9000, ref="sg-lb"),
+        rule("in", "lb-in", "sg-lb", 9000, ref="sg-alpha"),
+        rule("out", "lb-out", "sg-lb", 9000, ref="sg-beta"),
+        rule("out", "lb-out-hc", "sg-lb", 8080, ref="sg-beta"),
+        rule("in", "b-in", "sg-beta", 9000, ref="sg-lb"),
+        rule("in", "b-in-hc", "sg-beta", 8080, ref="sg-lb"),
+    ]
+    rules = [r for r in rules if r["name"] != drop]
+    return estate(stack("prod-blue", [alpha, beta, lb, tg, listener, asg, *rules]))
+
+
+def test_reachability_handoff_chain_passes():
+    assert reachability.run(_chain_estate()) == []
+
+
+@pytest.mark.parametrize(
+    ("drop", "expected"),
+    [
+        ("a-out", "no egress rule of ['sg-alpha'] allows 9000"),
+        ("lb-in", "no ingress rule of ['sg-lb'] admits ['sg-alpha'] on 9000"),
+        ("b-in-hc", "beta-lb to beta-asg: no ingress rule of ['sg-beta'] admits ['sg-lb'] on 8080"),
+    ],
+)
+def test_reachability_handoff_chain_broken(drop, expected):
+    [f] = reachability.run(_chain_estate(drop))
+    assert f.resource == "alpha-lt [aws:ec2/launchTemplate:LaunchTemplate]"
+    assert (
+        f.message.startswith("handoff to beta-lb.elb.us-east-1.amazonaws.com:9000") and expected in f.message
+    )
+
+
+def test_reachability_database_without_host():
+    ok = "#cloud-config\n    database:\n      host: db.elb.us-east-1.amazonaws.com\n      name: pipeline_db\n"
+    bad = "#cloud-config\n    database:\n      name: pipeline_db\n"
+    for text, n in ((ok, 0), (bad, 1)):
+        lt = res("aws:ec2/launchTemplate:LaunchTemplate", "gamma-lt", {"userData": user_data(text)})
+        found = reachability.run(estate(stack("staging", [lt])))
+        assert len(found) == n and all("no host to reach it" in f.message for f in found)
+
+
+def _ingest_estate(source_rule=True):
+    def rule(kind, name, sg, port, **peer):
+        word = "Egress" if kind == "out" else "Ingress"
+        return res(
+            f"aws:vpc/securityGroup{word}Rule:SecurityGroup{word}Rule",
+            name,
+            {"securityGroupId": sg, "fromPort": port, "toPort": port, "ipProtocol": "tcp", **peer},
+        )
+
+    alpha = res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "alpha-lt",
+        {"vpcSecurityGroupIds": ["sg-alpha"], "tags": {"Module": "alpha"}},
+        rid="lt-a",
+    )
+    lb = res(
+        "aws:lb/loadBalancer:LoadBalancer",
+        "ingest",
+        {"securityGroups": ["sg-lb"]},
+        state={"arn": "arn:lb/ingest", "dnsName": "ingest.elb.us-east-1.amazonaws.com"},
+    )
+    tg = res("aws:lb/targetGroup:TargetGroup", "alpha-tg", {"port": 8443}, state={"arn": "arn:tg/alpha"})
+    listener = res(
+        "aws:lb/listener:Listener",
+        "ingest-8443",
+        {
+            "loadBalancerArn": "arn:lb/ingest",
+            "port": 8443,
+            "defaultActions": [{"type": "forward", "targetGroupArn": "arn:tg/alpha"}],
+        },
+    )
+    asg = res(
+        "aws:autoscaling/group:Group",
+        "alpha-asg",
+        {"launchTemplate": {"id": "lt-a"}, "targetGroupArns": ["arn:tg/alpha"]},
+    )
+    rules = [
+        rule("out", "lb-out", "sg-lb", 8443, referencedSecurityGroupId="sg-alpha"),
+        rule("in", "alpha-in", "sg-alpha", 8443, referencedSecurityGroupId="sg-lb"),
+    ]
+    if source_rule:
+        rules.append(rule("in", "lb-in", "sg-lb", 8443, cidrIpv4="172.16.0.0/16"))
+    return estate(stack("prod-blue", [alpha, lb, tg, listener, asg, *rules], source_cidrs=["172.16.0.0/16"]))
+
+
+def test_reachability_sources_to_alpha():
+    assert reachability.run(_ingest_estate()) == []
+    [f] = reachability.run(_ingest_estate(source_rule=False))
+    assert f.resource == "ingest [aws:lb/loadBalancer:LoadBalancer]"
+    assert f.message == (
+        "sources 172.16.0.0/16 -> alpha on 8443: to ingest: no ingress rule of ['sg-lb'] admits "
+        "172.16.0.0/16 on 8443"
+    )
+
+
+def _monitor_estate(allowed_ns):
+    prom = res(
+        "kubernetes:helm.sh/v3:Release",
+        "prom",
+        {"chart": "kube-prometheus-stack", "namespace": "observability"},
+    )
+    svc = res(
+        "kubernetes:core/v1:Service",
+        "sr",
+        {
+            "metadata": {"namespace": "kafka", "labels": {"app": "sr"}},
+            "spec": {"selector": {"app": "sr"}, "ports": [{"name": "metrics", "port": 9404}]},
+        },
+    )
+    mon = res(
+        "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+        "sr-monitor",
+        {
+            "kind": "ServiceMonitor",
+            "spec": {
+                "namespaceSelector": {"matchNames": ["kafka"]},
+                "selector": {"matchLabels": {"app": "sr"}},
+                "endpoints": [{"port": "metrics"}],
+            },
+        },
+    )
+    pol = res(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "sr-policy",
+        {
+            "kind": "NetworkPolicy",
+            "metadata": {"namespace": "kafka"},
+            "spec": {
+                "podSelector": {"matchLabels": {"app": "sr"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [
+                            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}
+                            for ns in allowed_ns
+                        ],
+                        "ports": [{"port": 9404}],
+                    }
+                ],
+            },
+        },
+    )
+    return estate(stack("staging", [prom, svc, mon, pol]))
+
+
+def test_reachability_prometheus_to_in_cluster_targets():
+    assert reachability.run(_monitor_estate(["kafka", "observability"])) == []
+    [f] = reachability.run(_monitor_estate(["kafka"]))
+    assert f.resource == "sr-monitor [kubernetes:monitoring.coreos.com/v1:ServiceMonitor]"
+    assert (
+        f.message
+        == "Prometheus (observability) scrapes kafka on 9404, which NetworkPolicy sr-policy does not admit"
+    )
+
+
+def _mm2_estate(routes=True):
+    host = "repl.elb.us-east-1.amazonaws.com"
+    svc = res(
+        "kubernetes:core/v1:Service",
+        "repl",
+        {"spec": {"loadBalancerSourceRanges": ["10.30.0.0/16"]}},
+        state={"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}},
+    )
+    mm2 = res(
+        "kubernetes:kafka.strimzi.io/v1:KafkaMirrorMaker2",
+        "mm2",
+        {
+            "kind": "KafkaMirrorMaker2",
+            "spec": {"mirrors": [{"source": {"alias": "primary", "bootstrapServers": f"{host}:9094"}}]},
+        },
+    )
+    peering = (
+        [
+            res(
+                "aws:ec2/route:Route", f"r{i}", {"destinationCidrBlock": c, "vpcPeeringConnectionId": "pcx-1"}
+            )
+            for i, c in enumerate(("10.10.0.0/16", "10.30.0.0/16"))
+        ]
+        if routes
+        else []
+    )
+    return estate(
+        stack("prod", [svc], network_cidr="10.10.0.0/16"),
+        stack("prod-dr", [mm2, *peering], network_cidr="10.30.0.0/16"),
+    )
+
+
+def test_reachability_mirrormaker_to_the_primary():
+    assert reachability.run(_mm2_estate()) == []
+    found = reachability.run(_mm2_estate(routes=False))
+    assert [f.message for f in found] == [
+        "cluster primary: no peering route to prod (10.10.0.0/16)",
+        "cluster primary: no peering route back from prod (10.30.0.0/16)",
+    ]
+
+
+def test_reachability_endpoint_egress():
+    host = "otlp.elb.us-east-1.amazonaws.com"
+    text = f"#cloud-config\n    telemetry:\n      otlp_endpoint: http://{host}:4317\n"
+    lt = res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "alpha-lt",
+        {"userData": user_data(text), "vpcSecurityGroupIds": ["sg-alpha"]},
+    )
+    svc = res(
+        "kubernetes:core/v1:Service",
+        "otlp",
+        {"spec": {}},
+        state={"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}},
+    )
+    out = res(
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "otlp-out",
+        {
+            "securityGroupId": "sg-alpha",
+            "cidrIpv4": "10.10.0.0/16",
+            "fromPort": 4317,
+            "toPort": 4318,
+            "ipProtocol": "tcp",
+        },
+    )
+    assert reachability.run(estate(stack("staging", [lt, svc, out]))) == []
+    [f] = reachability.run(estate(stack("staging", [lt, svc])))
+    assert f.message == f"otlp_endpoint: the fleet's security groups allow no egress on 4317 to {host}"
+
+
+def test_observability_recorded_metric_from_unproduced_inputs():
+    e = _obs_estate(expr="pipeline:ingest:rate5m == 0")
+    rules = e["stacks"]["staging"]["resources"][0]["inputs"]["spec"]["groups"][0]["rules"]
+    rules.append({"record": "pipeline:ingest:rate5m", "expr": "sum(rate(alpha_records_ingested_total[5m]))"})
+    assert observability.run(e) == []  # port 8080 scraped: the recording rule's input is produced
+    e9100 = _obs_estate(port=9100, expr="pipeline:ingest:rate5m == 0")
+    e9100["stacks"]["staging"]["resources"][0]["inputs"]["spec"]["groups"][0]["rules"].append(
+        {"record": "pipeline:ingest:rate5m", "expr": "sum(rate(alpha_records_ingested_total[5m]))"}
+    )
+    messages = sorted(f.message for f in observability.run(e9100))
+    assert messages == [
+        "alert AlphaStopped reads pipeline:ingest:rate5m (recorded from metrics that are not produced)",
+        "recording rule pipeline:ingest:rate5m reads alpha_records_ingested_total (module alpha's /metrics "
+        "(:8080): no scrape reaches it)",
+    ]
+
+
+def test_observability_scrape_blocked_by_security_groups():
+    e = _obs_estate(port=8080)
+    lt = res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "alpha-lt",
+        {"vpcSecurityGroupIds": ["sg-alpha"], "tags": {"Module": "alpha"}},
+    )
+    e["stacks"]["staging"]["resources"][1]["inputs"]["values"]["prometheus"]["prometheusSpec"][
+        "additionalScrapeConfigs"
+    ][0]["ec2_sd_configs"][0]["filters"] = [{"name": "tag:Module", "values": ["alpha"]}]
+    e["stacks"]["staging"]["resources"].append(lt)
+    [f] = observability.run(e)
+    assert "the scrape job's targets do not admit it (reachability)" in f.message
