@@ -172,6 +172,40 @@ def pods_of(stack: dict[str, Any]) -> list[Pod]:
                     _spread(pod.get("affinity")),
                 )
             )
+        elif t.startswith("kubernetes:kafka.strimzi.io/") and kind == "Kafka":
+            # The entity operator (topic and user operator containers in one pod) and Kafka Exporter.
+            eo = spec.get("entityOperator") or {}
+            parts = [eo.get(c) or {} for c in ("topicOperator", "userOperator")]
+            if eo:
+                cpu = sum(_requests(p.get("resources"))[0] for p in parts)
+                mem = sum(_requests(p.get("resources"))[1] for p in parts)
+                pod = get(eo, "template", "pod") or {}
+                pods.append(
+                    Pod(
+                        f"{label(r)} entityOperator",
+                        "Strimzi entity operator",
+                        1,
+                        cpu,
+                        mem,
+                        _node_affinity(pod.get("affinity")),
+                        pod.get("tolerations") or [],
+                    )
+                )
+            ke = spec.get("kafkaExporter")
+            if ke:
+                cpu, mem = _requests(ke.get("resources"))
+                pod = get(ke, "template", "pod") or {}
+                pods.append(
+                    Pod(
+                        f"{label(r)} kafkaExporter",
+                        "Kafka Exporter",
+                        1,
+                        cpu,
+                        mem,
+                        _node_affinity(pod.get("affinity")),
+                        pod.get("tolerations") or [],
+                    )
+                )
         elif t.startswith("kubernetes:scylla.scylladb.com/") and kind == "ScyllaCluster":
             for rack in get(spec, "datacenter", "racks") or []:
                 cpu, mem = _requests(rack.get("resources"))
@@ -214,19 +248,33 @@ def pods_of(stack: dict[str, Any]) -> list[Pod]:
 
 
 def _chart_pods(r: dict[str, Any], values: dict[str, Any]) -> list[Pod]:
-    """Workloads of a chart whose values set requests: every mapping with resources.requests, placed by
-    its own nodeSelector/tolerations (or the chart's top-level ones)."""
+    """Workloads of a chart whose values set requests: every mapping (lists included, such as a Scylla
+    Manager chart's racks) whose resources.requests name cpu or memory, placed by its own
+    nodeSelector / placement / tolerations (or those it inherits), with replicas, replicaCount or
+    members as its count. Volume claim templates (storage requests) are not pods."""
     out: list[Pod] = []
 
     def walk(node: Any, path: str, inherited: tuple[dict, list]) -> None:
-        if not isinstance(node, dict):
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{path}[{i}]", inherited)
             return
-        sel = node.get("nodeSelector") if isinstance(node.get("nodeSelector"), dict) else inherited[0]
-        tol = node.get("tolerations") if isinstance(node.get("tolerations"), list) else inherited[1]
+        if not isinstance(node, dict) or "volumeClaimTemplate" in path:
+            return
+        placement = node.get("placement") if isinstance(node.get("placement"), dict) else {}
+        sel = inherited[0]
+        if isinstance(node.get("nodeSelector"), dict):
+            sel = {k: [v] for k, v in node["nodeSelector"].items()}
+        elif _node_affinity(placement):
+            sel = _node_affinity(placement)
+        tol = next(
+            (x for x in (node.get("tolerations"), placement.get("tolerations")) if isinstance(x, list)),
+            inherited[1],
+        )
         req = get(node, "resources", "requests")
-        if isinstance(req, dict) and req:
+        if isinstance(req, dict) and ("cpu" in req or "memory" in req):
             cpu, mem = _requests(node["resources"])
-            replicas = node.get("replicas", node.get("replicaCount", 1))
+            replicas = node.get("replicas", node.get("replicaCount", node.get("members", 1)))
             daemon = path.split(".")[-1] in ("prometheus-node-exporter", "nodeExporter", "node-exporter")
             if not daemon:
                 out.append(
@@ -236,15 +284,17 @@ def _chart_pods(r: dict[str, Any], values: dict[str, Any]) -> list[Pod]:
                         int(replicas) if isinstance(replicas, int) else 1,
                         cpu,
                         mem,
-                        {k: [v] for k, v in (sel or {}).items()},
-                        tol or [],
+                        sel,
+                        tol,
+                        _spread(placement),
                     )
                 )
         for key, value in node.items():
-            if key not in ("resources", "nodeSelector", "tolerations", "affinity"):
+            if key not in ("resources", "nodeSelector", "tolerations", "affinity", "placement"):
                 walk(value, f"{path}.{key}" if path else key, (sel, tol))
 
-    walk(values, "", (values.get("nodeSelector") or {}, values.get("tolerations") or []))
+    top_sel = {k: [v] for k, v in (values.get("nodeSelector") or {}).items()}
+    walk(values, "", (top_sel, values.get("tolerations") or []))
     return out
 
 

@@ -763,3 +763,85 @@ def test_observability_scrape_blocked_by_security_groups():
     e["stacks"]["staging"]["resources"].append(lt)
     [f] = observability.run(e)
     assert "the scrape job's targets do not admit it (reachability)" in f.message
+
+
+def _platform_estate(values):
+    group = res(
+        "aws:eks/nodeGroup:NodeGroup",
+        "platform",
+        {
+            "instanceTypes": ["m7i.xlarge"],
+            "labels": {"w": "platform"},
+            "taints": [],
+            "scalingConfig": {"desiredSize": 2},
+        },
+    )
+    rel = res("kubernetes:helm.sh/v3:Release", "manager", {"chart": "scylla-manager", "values": values})
+    return estate(stack("prod", [group, rel]))
+
+
+def test_scheduling_chart_workloads_from_their_values():
+    rack = {
+        "members": 1,
+        "resources": {"requests": {"cpu": "1", "memory": "2Gi"}},
+        "storage": {"capacity": "20Gi"},
+        "placement": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "w", "operator": "In", "values": ["platform"]}]}
+                    ]
+                }
+            }
+        },
+    }
+    assert scheduling.run(_platform_estate({"scylla": {"racks": [rack]}})) == []
+    rack["resources"]["requests"]["cpu"] = "6"
+    [f] = scheduling.run(_platform_estate({"scylla": {"racks": [rack]}}))
+    assert f.resource == "manager [kubernetes:helm.sh/v3:Release] values scylla.racks[0]"
+    assert "chart workload requests 6000m CPU" in f.message
+    pvc = {"volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "200Gi"}}}}}
+    assert scheduling.run(_platform_estate({"prometheus": {"storageSpec": pvc}})) == []
+
+
+def _replication_estate(actions):
+    role = res("aws:iam/role:Role", "replication", {}, rid="role-1")
+    pol = res(
+        "aws:iam/rolePolicy:RolePolicy",
+        "replication",
+        {
+            "role": "role-1",
+            "policy": policy(
+                {
+                    "Effect": "Allow",
+                    "Action": actions,
+                    "Resource": "arn:aws:kms:us-west-2:123456789012:key/k2",
+                }
+            ),
+        },
+    )
+    rc = res(
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "backups",
+        {
+            "role": "arn:aws:iam::123456789012:role/replication",
+            "rules": [
+                {
+                    "id": "to-us-west-2",
+                    "destination": {
+                        "encryptionConfiguration": {
+                            "replicaKmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/k2"
+                        }
+                    },
+                }
+            ],
+        },
+    )
+    return estate(stack("prod", [role, pol, rc]))
+
+
+def test_permissions_s3_replication_may_encrypt_with_the_replica_key():
+    assert permissions.run(_replication_estate(["kms:Encrypt", "kms:Decrypt"])) == []
+    [f] = permissions.run(_replication_estate(["kms:Decrypt"]))
+    assert f.resource == "backups [aws:s3/bucketReplicationConfig:BucketReplicationConfig]"
+    assert "may not kms:Encrypt with the replica key" in f.message
