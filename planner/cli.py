@@ -52,12 +52,18 @@ def _estate_section(estate, results) -> str:
     return "\n".join(lines) + "\n" + table(results)
 
 
-def _evaluate(selection, overrides=None, configs=None):
+ORG_HELP = "organisation the estate's stacks live in (Pulumi Cloud)"
+DEFAULT_ORG_HELP = "the deployer's default organisation, which short StackReference names resolve to"
+
+
+def _evaluate(selection, overrides=None, configs=None, org=None, default_org=None):
     from planner.checks import run_checks
     from planner.estate import evaluate
+    from planner.references import DEFAULT_ORG
     from planner.report import estate_json
 
-    estate = evaluate(selection, overrides=overrides, configs=configs)
+    estate = evaluate(selection, overrides=overrides, configs=configs, org=org or DEFAULT_ORG,
+                      default_org=default_org)
     data = estate_json(estate)
     return estate, data, run_checks(data)
 
@@ -74,7 +80,10 @@ def _exit_code(estate, results) -> int:
 @click.option("--set", "set_", default="", help="what-if values: 'key=value key2=value2'")
 @click.option("--config", "config_path", default=None, help="evaluate this stack file instead")
 @click.option("--render", "render_dir", default=None, help="write rendered artifacts to this folder")
-def plan(stack: str, fmt: str, set_: str, config_path: str | None, render_dir: str | None) -> None:
+@click.option("--org", default=None, help=ORG_HELP)
+@click.option("--default-org", default=None, help=DEFAULT_ORG_HELP)
+def plan(stack: str, fmt: str, set_: str, config_path: str | None, render_dir: str | None, org: str | None,
+         default_org: str | None) -> None:
     """Evaluate a stack and the stacks it references: resource tree, counts, capacity, policy
     results, estate errors and checks (or JSON). Exit 1 on an estate error or a failed mandatory check."""
     from pathlib import Path
@@ -87,7 +96,7 @@ def plan(stack: str, fmt: str, set_: str, config_path: str | None, render_dir: s
         stack = Path(config_path).name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
         configs = {stack: Path(config_path)}
     try:
-        estate, data, results = _evaluate([stack], {stack: _parse_set(set_)}, configs)
+        estate, data, results = _evaluate([stack], {stack: _parse_set(set_)}, configs, org, default_org)
     except SettingsError as error:
         _fail(error)
     result = estate.plans[stack]
@@ -144,13 +153,15 @@ def _nonempty(d: dict) -> bool:
 
 @cli.command("plan-all")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def plan_all(fmt: str) -> None:
+@click.option("--org", default=None, help=ORG_HELP)
+@click.option("--default-org", default=None, help=DEFAULT_ORG_HELP)
+def plan_all(fmt: str, org: str | None, default_org: str | None) -> None:
     """Evaluate every committed stack in one process, in StackReference order; one line each, the
     estate's errors and the checks. Exit 1 on an estate error or a failed mandatory check."""
     from policies.rules import check_all
 
     try:
-        estate, data, results = _evaluate(None)
+        estate, data, results = _evaluate(None, org=org, default_org=default_org)
     except SettingsError as error:
         _fail(error)
     if fmt == "json":

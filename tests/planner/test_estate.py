@@ -145,3 +145,12 @@ def test_options_come_from_the_register_resource_request(option):
     )
     [rec] = monitor.records
     assert rec.options[option] == kwargs[option]
+
+
+def test_short_names_resolve_to_the_deployers_default_organisation():
+    # Review B5: a short StackReference name resolves with the deployer's default organisation, not the
+    # organisation of the stack being deployed: another default organisation finds no prod.
+    estate = evaluate(["prod-blue"], org="pipeline", default_org="someone-else")
+    [error] = [e for e in estate.errors if e.kind == "unknown-stack"]
+    assert error.stacks == ("prod-blue", "prod")
+    assert "(someone-else/pipeline-infra/prod), which is not in the estate" in error.message
