@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from planner.checks import result_word
 from planner.replacement import diff_resources
 
 MARKER = "<!-- pipeline-infra:estate-diff -->"
@@ -146,7 +147,7 @@ def markdown(d: dict[str, Any], base_label: str) -> str:
     for c in d["checks"]:
         lines.append(
             f"| {c['check']} | {c['severity']} | {c['enforcement']} | "
-            f"{'pass' if c['passed'] else 'FAIL'} | {len(c['findings'])} |"
+            f"{result_word(c)} | {len(c['findings'])} |"
         )
     if d["new_findings"] is not None:
         lines += ["", f"{len(d['new_findings'])} new finding(s), {len(d['fixed_findings'])} fixed."]

@@ -80,12 +80,19 @@ def failed_mandatory(results: list[dict[str, Any]]) -> list[str]:
     return [r["check"] for r in results if r["enforcement"] == "mandatory" and not r["passed"]]
 
 
+def result_word(r: dict[str, Any]) -> str:
+    """pass; FAIL (a mandatory check found something: the command fails); warn (an advisory one)."""
+    if r["passed"]:
+        return "pass"
+    return "FAIL" if r["enforcement"] == "mandatory" else "warn"
+
+
 def table(results: list[dict[str, Any]]) -> str:
     lines = [f"  {'check':20} {'severity':9} {'enforcement':11} {'result':6} findings"]
     for r in results:
         lines.append(
             f"  {r['check']:20} {r['severity']:9} {r['enforcement']:11} "
-            f"{'pass' if r['passed'] else 'FAIL':6} {len(r['findings'])}"
+            f"{result_word(r):6} {len(r['findings'])}"
         )
     for r in results:
         for f in r["findings"]:
