@@ -1,7 +1,10 @@
 # pipeline-infra: offline plan and tests. Every target creates the virtualenv when missing.
 #   make plan STACK=prod [FORMAT=json] [SET='dr.role=primary'] [CONFIG=path] [RENDER=dir]
 #   make plan-diff STACK=prod-dr SET='dr.role=primary' [FORMAT=json]
-#   make plan-all | make test | make lint | make settings-doc | make lock [UPGRADE=1]
+#   make plan-all [FORMAT=json] | make estate-diff BASE=origin/main | make test | make lint
+#   make settings-doc | make lock [UPGRADE=1]
+# plan and plan-all evaluate the estate (a stack and the stacks it references) and run the
+# whole-platform checks: exit 1 on an estate error or a failed mandatory check, 2 on bad configuration.
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
@@ -11,11 +14,12 @@ SET     ?=
 CONFIG  ?=
 RENDER  ?=
 PYTEST_ARGS ?=
+BASE    ?= origin/main
 
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
-.PHONY: plan plan-all plan-diff golden settings-doc policy-baseline policy-doc test lint engines venv lock clean local-check \
+.PHONY: plan plan-all plan-diff golden settings-doc policy-baseline policy-doc estate-diff test lint engines venv lock clean local-check \
         connect-checksums
 
 # The virtualenv installs the locked versions, hashes checked: requirements-dev.lock is the program's
@@ -34,7 +38,11 @@ plan: $(VENV)/.installed
 	@$(PY) -m planner plan $(PLAN_ARGS)
 
 plan-all: $(VENV)/.installed
-	@$(PY) -m planner plan-all
+	@$(PY) -m planner plan-all --format $(FORMAT)
+
+# The pull-request comment: this tree's estate against BASE (a git ref or a checkout folder).
+estate-diff: $(VENV)/.installed
+	@$(PY) -m planner estate-diff --base "$(BASE)"
 
 plan-diff: $(VENV)/.installed
 	@$(PY) -m planner diff --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)")

@@ -1,4 +1,5 @@
-"""Golden plans: the JSON plan and the rendered artifacts of every committed stack, kept under
+"""Golden plans: the JSON plan (evaluated in the estate, planner.estate) and the rendered artifacts of
+every committed stack, kept under
 tests/golden so that a review shows what a change declares. A refactor leaves them byte-identical;
 a feature changes them on purpose (`make golden` rewrites them)."""
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from planner.render import render
 from planner.report import stack_names, to_json
-from planner.runtime import REPO, Plan, run_plan
+from planner.runtime import REPO, Plan
 
 GOLDEN = REPO / "tests" / "golden"
 
@@ -44,12 +45,15 @@ def committed_files(stack: str, root: Path = GOLDEN) -> dict[str, str]:
 
 def write(stacks: list[str] | None = None, root: Path = GOLDEN) -> list[str]:
     """Rewrite the golden files of the stacks (default: every committed stack)."""
+    from planner.estate import evaluate
+
     written: list[str] = []
+    estate = evaluate(stacks or None)
     for stack in stacks or stack_names():
         tree = root / "render" / stack
         if tree.exists():
             shutil.rmtree(tree)
-        for rel, text in files_of(run_plan(stack)).items():
+        for rel, text in files_of(estate.plans[stack]).items():
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

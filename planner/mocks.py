@@ -1,16 +1,39 @@
 """Deterministic answers of the mock runtime: plausible ids, ARNs and endpoints for resources, and
-provider functions (availability zones, AMIs, caller identity, policy documents, ...)."""
+provider functions answered only as the real provider would for the configuration (planner/data/
+account.yaml: the region's availability zones, hosted zones and parameters that exist). A lookup the
+real invoke would fail is recorded as an invoke error on the plan (the plan then fails), and answered
+with empty values so that the rest of the estate is still evaluated and checked.
+
+A StackReference answers with the outputs the referenced stack's own plan exported (planner.estate),
+secret outputs as secrets; an unresolved reference (a stack evaluated later in a cycle, or a stack not
+in the estate) answers nothing and its reads are unknown (planner.runtime)."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
+
+from planner.references import SECRET_SIG, SIG, References
 
 ACCOUNT = "123456789012"
+ACCOUNT_FILE = Path(__file__).resolve().parent / "data" / "account.yaml"
+
+
+@functools.cache
+def account() -> dict[str, Any]:
+    """What exists in the account and its regions before any stack is deployed (planner/data/account.yaml)."""
+    return yaml.safe_load(ACCOUNT_FILE.read_text(encoding="utf-8"))
+
+
+class InvokeError(Exception):
+    """A provider function the real provider would fail for this configuration."""
 
 # id prefixes AWS gives resources of these types
 _ID_PREFIX = {
@@ -36,43 +59,6 @@ def _h(*parts: str, n: int = 17) -> str:
 def _service(typ: str) -> str:
     # aws:ec2/vpc:Vpc -> ec2
     return typ.split(":")[1].split("/")[0] if typ.startswith("aws:") else "mock"
-
-
-def fake_stack_outputs(stack_name: str, region: str) -> dict[str, Any]:
-    """What a referenced stack's outputs look like: every name of the stacks/contract.py contract."""
-    from stacks.contract import ENVIRONMENT_OUTPUTS, FLEET_OUTPUTS, PEERING_OUTPUTS, PRIMARY_SITE_OUTPUTS
-
-    short = stack_name.rsplit("/", 1)[-1]
-    h = _h(stack_name, n=8)
-    values: dict[str, Any] = {
-        "environment": short.split("-")[0],
-        "region": region,
-        "vpc_id": f"vpc-{h}",
-        "vpc_cidr": "10.10.0.0/16",
-        "private_subnet_ids": [f"subnet-{h}{i}" for i in range(3)],
-        "public_subnet_ids": [f"subnet-{h}p{i}" for i in range(3)],
-        "artifact_bucket": f"{short}-artifacts-{h}",
-        "backup_bucket": f"{short}-backups-{h}",
-        "kms_key_arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{h}-mock",
-        "data_plane_security_group_id": f"sg-{h}dp",
-        "otlp_endpoint": f"http://otlp.{short}.internal:4317",
-        "fleet_security_group_ids": {m: f"sg-{h}{m}" for m in ("alpha", "beta", "gamma")},
-        "ingest_lb_security_group_id": f"sg-{h}lb",
-        "handoff_lb_security_group_ids": {m: f"sg-{h}lb{m}" for m in ("beta", "gamma")},
-        "public_ingest": False,
-        "private_route_table_ids": [f"rtb-{h}{i}" for i in range(3)],
-        "colour": "blue" if "blue" in short else "green",
-        "ingest_lb_dns_name": f"{short}-ingest-{h}.elb.{region}.amazonaws.com",
-        "ingest_lb_zone_id": "Z26RNL4JYFTOTI",
-        "fleet_sizes": {"alpha": 4, "beta": 6, "gamma": 4},
-        "scylla_external_seeds": [f"scylla-{short}-{i}.{short}.internal" for i in range(3)],
-        "kafka_bootstrap_servers": f"kafka-bootstrap.{short}.internal:9093",
-        "postgres_cluster_name": "warehouse",
-        "backup_bucket_region": region,
-        "ingest_health_check_fqdn": f"ingest.{short}.pipeline.example.com",
-    }
-    names = set(ENVIRONMENT_OUTPUTS) | set(FLEET_OUTPUTS) | set(PRIMARY_SITE_OUTPUTS) | set(PEERING_OUTPUTS)
-    return {k: values.get(k, f"mock-{k}") for k in sorted(names)}
 
 
 def _policy_document(args: dict[str, Any]) -> dict[str, Any]:
@@ -113,8 +99,17 @@ def _policy_document(args: dict[str, Any]) -> dict[str, Any]:
 
 
 class PlanMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str = "us-east-1") -> None:
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        references: References | None = None,
+        declared: dict[str, set[str]] | None = None,
+    ) -> None:
         self.region = region
+        self.references = references or References()
+        # What the estate's plans declare (hosted zones, parameters): a lookup of one of these succeeds.
+        self.declared = declared or {}
+        self.invoke_errors: list[dict[str, Any]] = []
 
     # --- resources --------------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
@@ -123,8 +118,15 @@ class PlanMocks(pulumi.runtime.Mocks):
         state = dict(inputs)
         region = self.region
         if typ == "pulumi:pulumi:StackReference":
-            ref = inputs.get("name") or args.resource_id or name
-            return ref, {"name": ref, "outputs": fake_stack_outputs(ref, region), "secretOutputNames": []}
+            ref = str(inputs.get("name") or args.resource_id or name)
+            answer = self.references.answer(ref)
+            if answer is None:  # not resolved: the reads are unknown (planner.runtime hooks)
+                return ref, {"name": ref, "outputs": {}, "secretOutputNames": []}
+            outputs, secret_names = answer
+            wire = {
+                k: ({SIG: SECRET_SIG, "value": v} if k in secret_names else v) for k, v in outputs.items()
+            }
+            return ref, {"name": ref, "outputs": wire, "secretOutputNames": sorted(secret_names)}
         if typ.startswith("aws:"):
             state.setdefault(
                 "arn", f"arn:aws:{_service(typ)}:{region}:{ACCOUNT}:{typ.split(':')[-1].lower()}/{name}"
@@ -177,6 +179,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             if inputs.get("vpcEndpointType") == "Gateway":
                 state.setdefault("prefixListId", f"pl-{_h(name, n=8)}")
+        elif typ == "aws:autoscaling/group:Group":
+            # The provider autonames a group without a name: <resource name>-<random suffix>.
+            state.setdefault("name", inputs.get("name") or f"{name}-{_h(name, n=7)}")
         elif typ == "aws:eks/nodeGroup:NodeGroup":
             state.setdefault("nodeGroupName", inputs.get("nodeGroupName") or name)
         elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
@@ -227,16 +232,24 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     # --- provider functions -----------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        tok, a = args.token, dict(args.args)
+        try:
+            return self._call(args.token, dict(args.args))
+        except InvokeError as error:
+            self.invoke_errors.append({"function": args.token, "args": _printable(args.args),
+                                       "message": str(error)})
+            return {}
+
+    def _call(self, tok: str, a: dict[str, Any]) -> dict:
         region = self.region
+        facts = account()
         if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{region}{z}" for z in "abc"]
-            return {
-                "names": names,
-                "zoneIds": [f"use1-az{i}" for i in (1, 2, 4)],
-                "id": region,
-                "state": "available",
-            }
+            zones = (facts["regions"].get(region) or {}).get("availability_zones")
+            if not zones:
+                raise InvokeError(
+                    f"region {region} is not enabled for this account (planner/data/account.yaml)"
+                )
+            names = [z["name"] for z in zones]
+            return {"names": names, "zoneIds": [z["id"] for z in zones], "id": region, "state": "available"}
         if tok == "aws:index/getRegion:getRegion":
             return {
                 "name": region,
@@ -261,25 +274,28 @@ class PlanMocks(pulumi.runtime.Mocks):
             }
         if tok == "aws:iam/getPolicyDocument:getPolicyDocument":
             return _policy_document(a)
-        if tok == "aws:ec2/getAmi:getAmi":
-            return {
-                **a,
-                "id": f"ami-0{_h(str(a.get('filters')), n=16)}",
-                "imageId": f"ami-0{_h('ami', n=16)}",
-                "architecture": "x86_64",
-                "rootDeviceName": "/dev/xvda",
-            }
         if tok == "aws:ssm/getParameter:getParameter":
+            name = str(a.get("name"))
+            public = any(name.startswith(p) for p in facts["public_parameter_prefixes"])
+            if not public and name not in self.declared.get("parameters", set()):
+                raise InvokeError(f"ParameterNotFound: {name}")
             return {
                 **a,
-                "value": f"ami-0{_h(str(a.get('name')), n=16)}",
-                "insecureValue": f"ami-0{_h('p', n=16)}",
+                "value": f"ami-0{_h(name, n=16)}",
+                "insecureValue": f"ami-0{_h(name, n=16)}",
                 "type": "String",
-                "id": a.get("name"),
-                "arn": f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{a.get('name')}",
+                "id": name,
+                "arn": f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{name}",
             }
         if tok == "aws:route53/getZone:getZone":
-            zone = str(a.get("name") or "example.com").rstrip(".")
+            zone = str(a.get("name") or "").rstrip(".")
+            private = bool(a.get("privateZone"))
+            existing = {(z["name"], bool(z.get("private"))) for z in facts.get("hosted_zones") or []}
+            declared = {(z, False) for z in self.declared.get("zones", set())}
+            if (zone, private) not in existing | declared:
+                raise InvokeError(
+                    f"no matching Route 53 Hosted Zone found (name {zone!r}, private {private})"
+                )
             return {
                 **a,
                 "name": zone,
@@ -290,6 +306,8 @@ class PlanMocks(pulumi.runtime.Mocks):
             }
         if tok == "aws:eks/getClusterAuth:getClusterAuth":
             return {"name": a.get("name"), "token": "k8s-aws-v1.mock", "id": a.get("name")}
-        if tok == "pulumi:pulumi:getStackReferenceOutputValue" or tok.endswith("getOutputDetails"):
-            return {}
-        return a
+        raise InvokeError(f"{tok}: the offline plan models no answer for this function (planner/mocks.py)")
+
+
+def _printable(args: Any) -> dict[str, Any]:
+    return {k: v for k, v in sorted(dict(args).items()) if isinstance(v, str | int | float | bool)}

@@ -146,58 +146,39 @@ def to_text(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _paths(a: Any, b: Any, prefix: str = "") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out: list[str] = []
-        for k in sorted(set(a) | set(b)):
-            p = f"{prefix}.{k}" if prefix else str(k)
-            if k not in a or k not in b:
-                out.append(p)
-            else:
-                out.extend(_paths(a[k], b[k], p))
-        return out
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        out = []
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            out.extend(_paths(x, y, f"{prefix}[{i}]"))
-        return out
-    return [] if a == b else [prefix or "(value)"]
-
-
 def diff(base: Plan, other: Plan) -> dict[str, Any]:
-    """What `other` would create, delete and change against `base`, with the differing property paths."""
-    a = {r.urn: r for r in base.resources}
-    b = {r.urn: r for r in other.resources}
-    changed = []
-    for urn in sorted(set(a) & set(b)):
-        paths = _paths(a[urn].inputs, b[urn].inputs)
-        if paths:
-            changed.append({"urn": urn, "type": b[urn].type, "name": b[urn].name, "paths": paths})
-    return {
-        "stack": base.stack,
-        "created": [{"urn": u, "type": b[u].type, "name": b[u].name} for u in sorted(set(b) - set(a))],
-        "deleted": [{"urn": u, "type": a[u].type, "name": a[u].name} for u in sorted(set(a) - set(b))],
-        "changed": changed,
-        "outputs_changed": sorted(
-            k for k in set(base.outputs) | set(other.outputs) if base.outputs.get(k) != other.outputs.get(k)
-        ),
-    }
+    """What `other` would create, replace, update and delete against `base`, with the differing
+    property paths and why a change is a replacement (planner.replacement)."""
+    from planner.replacement import diff_resources
+
+    result = diff_resources(base.stack, [r.to_json() for r in base.resources],
+                            [r.to_json() for r in other.resources])
+    result["outputs_changed"] = sorted(
+        k for k in set(base.outputs) | set(other.outputs) if base.outputs.get(k) != other.outputs.get(k)
+    )
+    return result
 
 
 def diff_text(d: dict[str, Any]) -> str:
     lines = [
-        f"stack {d['stack']}: {len(d['created'])} to create, {len(d['deleted'])} to delete, "
-        f"{len(d['changed'])} to change"
+        f"stack {d['stack']}: {len(d['created'])} to create, {len(d['replaced'])} to replace, "
+        f"{len(d['changed'])} to update, {len(d['deleted'])} to delete"
     ]
     for r in d["created"]:
         lines.append(f"  + {r['name']}  [{r['type']}]")
-    for r in d["deleted"]:
-        lines.append(f"  - {r['name']}  [{r['type']}]")
+    for r in d["replaced"]:
+        lines.append(f"  +- {r['name']}  [{r['type']}]")
+        for reason in r["reasons"]:
+            lines.append(f"      {reason}")
     for r in d["changed"]:
         lines.append(f"  ~ {r['name']}  [{r['type']}]")
         for p in r["paths"]:
             lines.append(f"      {p}")
-    if d["outputs_changed"]:
+    for r in d["deleted"]:
+        lines.append(f"  - {r['name']}  [{r['type']}]")
+    for r in d.get("stateful_at_risk", []):
+        lines.append(f"  ! stateful {r['name']} [{r['type']}] would be {r['why']}")
+    if d.get("outputs_changed"):
         lines.append("  outputs changed: " + ", ".join(d["outputs_changed"]))
     return "\n".join(lines) + "\n"
 
@@ -206,3 +187,62 @@ def stack_names() -> list[str]:
     return sorted(
         p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in Path(REPO).glob("Pulumi.*.yaml")
     )
+
+
+# --- the estate -----------------------------------------------------------------------------------
+def documented_order(readme: Path | None = None) -> list[str]:
+    """The production deployment order the README documents: the stacks named in backticks in its
+    'Production order:' paragraph, in the order they appear."""
+    import re
+
+    text = (readme or REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"Production order:(.*?)(?:\n\s*\n)", text, re.S)
+    if not match:
+        return []
+    names = re.findall(r"`([a-z0-9-]+)`", match.group(1))
+    known = set(stack_names())
+    return list(dict.fromkeys(n for n in names if n in known))
+
+
+def estate_json(estate: Any, documented: list[str] | None = None) -> dict[str, Any]:
+    """The estate as the checks read it (planner/checks): no Pulumi objects, only data."""
+    stacks = {}
+    for name, plan in estate.plans.items():
+        s = plan.settings
+        stacks[name] = {
+            "stack": name,
+            "fqn": estate.fqn(name),
+            "role": s.role,
+            "target": s.target,
+            "environment": s.environment,
+            "region": s.region,
+            "dr": None
+            if s.dr is None
+            else {
+                "site": s.dr.site,
+                "role": s.dr.role,
+                "peer_stack": s.dr.peer_stack,
+                "peer_cidr": str(s.dr.peer_cidr),
+            },
+            "traffic": None if s.traffic is None else {"active": s.traffic.active,
+                                                       "colour_stacks": dict(s.traffic.colour_stacks)},
+            "colour": s.colour,
+            "network_cidr": None if s.network is None else str(s.network.cidr),
+            "source_cidrs": [] if s.network is None else [str(c) for c in s.network.source_cidrs],
+            "environment_stack": s.environment_stack,
+            "resources": [r.to_json() for r in plan.resources],
+            "outputs": plan.outputs,
+            "capacity": capacity(plan),
+            "reads": plan.reads,
+            "unresolved": estate.unresolved.get(name, []),
+        }
+    return {
+        "org": estate.org,
+        "project": estate.project,
+        "order": estate.order,
+        "graph": estate.graph,
+        "cycles": estate.cycles,
+        "documented_order": documented_order() if documented is None else documented,
+        "errors": [e.to_json() for e in estate.errors],
+        "stacks": stacks,
+    }

@@ -6,6 +6,7 @@ Secrets stay secret: a secret input or output is recorded as "[secret]", never i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from planner.mocks import PlanMocks
+from planner.references import References
 from stacks.settings import OFFLINE_SECRET, PROJECT, SettingsError, StackSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,10 +56,14 @@ class Resource:
     options: dict[str, Any] = field(default_factory=dict)
     # input property -> the URNs whose outputs it uses (what is unknown at a preview of a new stack)
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A few outputs the provider computes that the estate checks follow (load balancer names, the EKS
+    # endpoint): planner.runtime.STATE_FIELDS.
+    state: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "urn": self.urn,
+            "id": self.id,
             "type": self.type,
             "name": self.name,
             "parent": self.parent,
@@ -65,6 +71,7 @@ class Resource:
             "inputs": self.inputs,
             "dependencies": list(self.dependencies),
             "options": self.options,
+            **({"state": self.state} if self.state else {}),
         }
 
 
@@ -77,6 +84,13 @@ class Plan:
     outputs: dict[str, Any]
     stack_urn: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The exported values themselves, secrets included: handed to the stacks that reference this one
+    # (as secrets), never serialised.
+    raw_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    secret_outputs: tuple[str, ...] = ()
+    # What this stack's StackReferences asked for, and the invokes that failed (planner.mocks).
+    reads: list[dict[str, Any]] = field(default_factory=list)
+    invoke_errors: list[dict[str, Any]] = field(default_factory=list)
 
     def of_type(self, typ: str) -> list[Resource]:
         return [r for r in self.resources if r.type == typ]
@@ -177,6 +191,16 @@ def _dependencies(request: Any) -> tuple[str, ...]:
     return tuple(sorted(deps))
 
 
+# type -> output properties recorded beside the inputs (what other resources reach them by).
+STATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "aws:lb/loadBalancer:LoadBalancer": ("arn", "dnsName"),
+    "aws:lb/targetGroup:TargetGroup": ("arn",),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("prefixListId",),
+    "aws:eks/cluster:Cluster": ("endpoint",),
+    "kubernetes:core/v1:Service": ("status",),
+}
+
+
 class RecordingMonitor(runtime_mocks.MockMonitor):
     """The SDK's mock monitor, also recording parent, custom flag and the raw (secret-aware) inputs."""
 
@@ -188,6 +212,9 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
     def _record(self, urn: str, request: Any, props: Any, custom: bool, read: bool = False) -> None:
         inputs = canonical(plain(json_format.MessageToDict(props, preserving_proto_field_name=True)))
         registered = self.resources.get(urn)
+        wanted = STATE_FIELDS.get(request.type, ())
+        state = {k: canonical(plain(registered.state.get(k))) for k in wanted
+                 if registered and isinstance(registered.state, dict) and registered.state.get(k) is not None}
         self.records.append(
             Resource(
                 urn=urn,
@@ -200,6 +227,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 dependencies=_dependencies(request),
                 options=_options(request, read),
                 property_dependencies=_property_dependencies(request),
+                state=state,
             )
         )
 
@@ -325,9 +353,15 @@ def run_plan(
     *,
     config_path: str | Path | None = None,
     monitor: RecordingMonitor | None = None,
+    references: References | None = None,
+    declared: dict[str, set[str]] | None = None,
 ) -> Plan:
     """Evaluate a stack (or any stack file) offline. Raises SettingsError for invalid configuration,
-    before any resource is registered."""
+    before any resource is registered.
+
+    `references` are what this stack's StackReferences resolve to (planner.estate builds them from the
+    referenced stacks' plans); without them every reference is to a stack outside the estate, and its
+    reads are unknown. `declared`: hosted zones and parameters the estate declares (strict mocks)."""
     if config_path is not None:
         path = Path(config_path)
         source = str(config_path)
@@ -341,7 +375,9 @@ def run_plan(
     flat, secret_keys = to_runtime_config(config)
     region = flat.get("aws:region") or "us-east-1"
 
-    monitor = monitor or RecordingMonitor(PlanMocks(region=region))
+    monitor = monitor or RecordingMonitor(PlanMocks(region=region, references=references, declared=declared))
+    context = _ReadContext(monitor.mocks.references if isinstance(monitor.mocks, PlanMocks) else References())
+    _install_reference_hooks()
     runtime_settings.ROOT.set(None)
     runtime_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     runtime_config.set_all_config(flat, secret_keys)
@@ -353,8 +389,12 @@ def run_plan(
     def program() -> None:
         holder["settings"] = main(source=source, offline=True)
 
-    _sync_await(run_pulumi_func(program))
-    outputs = _resolve_outputs()
+    _ACTIVE["context"] = context
+    try:
+        _sync_await(run_pulumi_func(program))
+    finally:
+        _ACTIVE.pop("context", None)
+    outputs, raw, secret_names = _resolve_outputs_full()
     return Plan(
         stack=stack,
         source=source,
@@ -363,20 +403,99 @@ def run_plan(
         resources=sorted(monitor.records, key=lambda r: r.urn),
         outputs=outputs,
         stack_urn=monitor.stack_urn,
+        raw_outputs=raw,
+        secret_outputs=secret_names,
+        reads=context.reads,
+        invoke_errors=list(getattr(monitor.mocks, "invoke_errors", [])),
     )
 
 
 def _resolve_outputs() -> dict[str, Any]:
+    """The stack's outputs as printed: secrets "[secret]"."""
+    return _resolve_outputs_full()[0]
+
+
+def _resolve_outputs_full() -> tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]:
+    """The stack's outputs as printed (secrets "[secret]"), their values, and the secret names."""
     root = runtime_settings.get_root_resource()
     result: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    secret: list[str] = []
     for name, value in sorted(getattr(root, "outputs", {}).items()):
         out = pulumi.Output.from_input(value)
+        resolved = canonical(_jsonable(_sync_await(out.future())))
+        raw[name] = resolved
         if _sync_await(out.is_secret()):
             result[name] = SECRET
+            secret.append(name)
             continue
-        resolved = _sync_await(out.future())
-        result[name] = canonical(_jsonable(resolved))
-    return result
+        result[name] = resolved
+    return result, raw, tuple(secret)
+
+
+# --- StackReference reads -------------------------------------------------------------------------
+@dataclass
+class _ReadContext:
+    references: References
+    reads: list[dict[str, Any]] = field(default_factory=list)
+
+
+_ACTIVE: dict[str, _ReadContext] = {}
+
+
+def _unknown_output() -> pulumi.Output:
+    """An output whose value is not known (a reference not resolved yet): applies on it do not run."""
+    loop = asyncio.get_event_loop()
+    value, known, secret = loop.create_future(), loop.create_future(), loop.create_future()
+    value.set_result(None)
+    known.set_result(False)
+    secret.set_result(False)
+    return pulumi.Output(set(), value, known, secret)
+
+
+def _install_reference_hooks() -> None:
+    """Record every output a StackReference reads (get_output / require_output): the estate checks
+    each against what the referenced stack exports. A read of a reference that is not resolved, or
+    of an output that is not exported, is unknown instead of failing the run, so that the whole
+    estate is still evaluated and every such read is reported."""
+    cls = pulumi.StackReference
+    if getattr(cls, "_planner_hooked", False):
+        return
+    original_init = cls.__init__
+
+    def __init__(self, name, stack_name=None, opts=None):  # noqa: N807 (hooked method)
+        self._planner_name = name
+        self._planner_target = stack_name if stack_name is not None else name
+        original_init(self, name, stack_name, opts)
+
+    def hook(method: str, required: bool):
+        original = getattr(cls, method)
+
+        def hooked(self, output_name):
+            context = _ACTIVE.get("context")
+            if context is None or not isinstance(output_name, str):
+                return original(self, output_name)
+            target = self._planner_target
+            status = context.references.status(target)
+            context.reads.append(
+                {
+                    "reference": self._planner_name,
+                    "stack": target,
+                    "output": output_name,
+                    "required": required,
+                }
+            )
+            exported = context.references.exported(target) or set()
+            if status != "resolved" or output_name not in exported:
+                return _unknown_output()
+            return original(self, output_name)
+
+        return hooked
+
+    cls.__init__ = __init__
+    cls.get_output = hook("get_output", False)
+    cls.require_output = hook("require_output", True)
+    cls._planner_hooked = True
 
 
 def _jsonable(value: Any) -> Any:

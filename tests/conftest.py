@@ -9,6 +9,14 @@ import json
 import pytest
 
 
+@functools.cache
+def estate_of():
+    """The estate of every committed stack, evaluated once per session (planner.estate.evaluate)."""
+    from planner.estate import evaluate
+
+    return evaluate()
+
+
 def _digest(plan) -> str:
     return hashlib.sha256(
         json.dumps([r.to_json() for r in plan.resources], sort_keys=True, default=str).encode()
@@ -18,15 +26,20 @@ def _digest(plan) -> str:
 @pytest.fixture(scope="session")
 def plan_of():
     """plan_of(stack, **overrides-as-dict) -> Plan, cached per session: the real program under the mock
-    runtime is evaluated once per distinct configuration. The plans are shared by every test, so a
-    test must never change them: at the end of the session each is checked against its digest."""
-    from planner.runtime import run_plan
+    runtime, evaluated in its estate (planner.estate: the stacks it references are evaluated too, and
+    its StackReferences answer with their outputs), once per distinct configuration. The plans are
+    shared by every test, so a test must never change them: at the end of the session each is checked
+    against its digest."""
+    from planner.estate import evaluate
 
     digests: dict[tuple, tuple[object, str]] = {}
 
     @functools.cache
     def _plan(stack: str, overrides: tuple[tuple[str, object], ...] = ()):
-        plan = run_plan(stack, dict(overrides))
+        if overrides:
+            plan = evaluate([stack], overrides={stack: dict(overrides)}).plans[stack]
+        else:
+            plan = estate_of().plans[stack]
         digests[(stack, overrides)] = (plan, _digest(plan))
         return plan
 

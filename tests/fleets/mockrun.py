@@ -21,7 +21,12 @@ def record(settings: StackSettings, build: Callable[[], dict[str, Any]], *, stac
     """Evaluate build() (which registers resources) as stack `stack`; exports its outputs."""
     import pulumi
 
-    monitor = RecordingMonitor(PlanMocks(region=settings.region or "us-east-1"))
+    from planner.estate import references_for
+    from tests.conftest import estate_of
+
+    # StackReferences answer with the referenced stacks' own plan outputs (the estate).
+    references = references_for(estate_of(), stack) if stack in estate_of().plans else None
+    monitor = RecordingMonitor(PlanMocks(region=settings.region or "us-east-1", references=references))
     runtime_settings.ROOT.set(None)
     runtime_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     runtime_config.set_all_config({}, [])

@@ -36,20 +36,14 @@ def test_public_ingest_makes_only_alpha_internet_facing(plan_of):
             assert nlb["internal"] is True and sorted(nlb["subnets"]) == _subnet_ids(plan, public=False), name
 
 
-def test_colour_stack_follows_its_environment(monkeypatch):
-    # prod-blue reads public_ingest from prod's outputs: answered False, then True.
-    from planner import mocks
-    from planner.runtime import run_plan
+def test_colour_stack_follows_its_environment():
+    # prod-blue reads public_ingest from prod's own plan outputs (the estate resolves the reference).
+    from planner.estate import evaluate
 
     for public in (False, True):
-        real = mocks.fake_stack_outputs
-        monkeypatch.setattr(
-            mocks,
-            "fake_stack_outputs",
-            lambda name, region, real=real, public=public: {**real(name, region), "public_ingest": public},
-        )
-        nlbs = _nlbs(run_plan("prod-blue"))
-        monkeypatch.undo()
+        estate = evaluate(["prod-blue"], overrides={"prod": {"network.public_ingest": public}})
+        assert estate.plans["prod"].outputs["public_ingest"] is public
+        nlbs = _nlbs(estate.plans["prod-blue"])
         assert {n.split("-")[0]: nlb["internal"] for n, nlb in nlbs.items()} == {
             "alpha": not public,
             "beta": True,

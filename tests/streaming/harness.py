@@ -61,7 +61,11 @@ def settings_of(stack: str, overrides: dict[str, Any] | None = None) -> StackSet
 def _run(stack: str, overrides: tuple[tuple[str, Any], ...]) -> StreamingPlan:
     settings = settings_of(stack, dict(overrides))
     region = settings.region or "us-east-1"
-    monitor = RecordingMonitor(PlanMocks(region=region))
+    from planner.estate import references_for
+    from tests.conftest import estate_of
+
+    # StackReferences answer with the referenced stacks' own plan outputs (the estate).
+    monitor = RecordingMonitor(PlanMocks(region=region, references=references_for(estate_of(), stack)))
     runtime_settings.ROOT.set(None)
     runtime_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
 

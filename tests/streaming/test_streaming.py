@@ -313,9 +313,13 @@ def test_dr_standby_mirrors_and_keeps_connectors_stopped():
     assert {c["spec"]["state"] for c in plan.custom_resources("KafkaConnector")} == {"stopped"}
     mm2 = _one(plan, "KafkaMirrorMaker2")["spec"]
     mirror = mm2["mirrors"][0]
-    # From the primary stack's kafka_bootstrap_servers output (planner/mocks.py answers the
-    # StackReference of peer_stack prod).
-    assert mirror["source"]["bootstrapServers"] == "kafka-bootstrap.prod.internal:9093"
+    # The primary stack's own kafka_bootstrap_servers output (the estate answers the StackReference of
+    # peer_stack prod with prod's plan): its replication listener.
+    from tests.conftest import estate_of
+
+    primary = estate_of().plans["prod"].outputs
+    assert mirror["source"]["bootstrapServers"] == primary["kafka_bootstrap_servers"]
+    assert mirror["source"]["bootstrapServers"].startswith("kafka-replication-bootstrap-")
     assert mirror["sourceConnector"]["state"] == mirror["checkpointConnector"]["state"] == "running"
     pattern = re.compile(mirror["topicsPattern"])
     for topic in ("cdc.scylla.app_data.users", "cdc.scylla.app_data.orders", "dlq-scylla-source", "_schemas"):

@@ -81,7 +81,11 @@ def test_weighted_records_alias_each_colour_stack_ingest_with_target_health():
         if r.inputs.get("weightedRoutingPolicies"):
             alias = r.inputs["aliases"][0]
             assert alias["evaluateTargetHealth"] is True
-            assert f"{r.inputs['setIdentifier']}-ingest" in alias["name"]  # the colour stack's NLB
+            # The colour stack's ingest NLB: its own plan's ingest_lb_dns_name output (the estate).
+            from tests.conftest import estate_of
+
+            colour = estate_of().plans[f"prod-{r.inputs['setIdentifier']}"]
+            assert alias["name"] == colour.outputs["ingest_lb_dns_name"]
 
 
 def test_cutover_changes_only_the_weighted_records():

@@ -1,0 +1,52 @@
+"""Strict mocks (planner/mocks.py, planner/data/account.yaml): a provider function answers only what
+the real provider would for the configuration; an unknown lookup fails the plan as the real invoke."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from planner.mocks import PlanMocks
+
+
+def call(mocks, token, **args):
+    return mocks.call(SimpleNamespace(token=token, args=args))
+
+
+def test_availability_zones_are_the_regions_own():
+    zones = call(PlanMocks("us-west-2"), "aws:index/getAvailabilityZones:getAvailabilityZones")
+    assert zones["names"] == ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
+    assert zones["zoneIds"][0].startswith("usw2-")
+    mocks = PlanMocks("ap-south-2")
+    assert call(mocks, "aws:index/getAvailabilityZones:getAvailabilityZones") == {}
+    assert "ap-south-2 is not enabled" in mocks.invoke_errors[0]["message"]
+
+
+def test_a_hosted_zone_must_exist_or_be_declared():
+    mocks = PlanMocks("us-east-1")
+    assert call(mocks, "aws:route53/getZone:getZone", name="pipeline.example.com", privateZone=False) == {}
+    assert mocks.invoke_errors[0]["message"].startswith("no matching Route 53 Hosted Zone found")
+    declared = PlanMocks("us-east-1", declared={"zones": {"pipeline.example.com"}})
+    zone = call(declared, "aws:route53/getZone:getZone", name="pipeline.example.com", privateZone=False)
+    assert zone["name"] == "pipeline.example.com" and declared.invoke_errors == []
+
+
+def test_parameters_exist_only_in_the_public_namespace_or_declared():
+    mocks = PlanMocks("us-east-1")
+    ami = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+    assert call(mocks, "aws:ssm/getParameter:getParameter", name=ami)["value"].startswith("ami-")
+    assert call(mocks, "aws:ssm/getParameter:getParameter", name="/pipeline/ami") == {}
+    assert mocks.invoke_errors[0]["message"] == "ParameterNotFound: /pipeline/ami"
+
+
+def test_an_unmodelled_function_fails_instead_of_echoing_its_arguments():
+    mocks = PlanMocks("us-east-1")
+    assert call(mocks, "aws:ec2/getVpc:getVpc", id="vpc-1") == {}
+    assert "models no answer" in mocks.invoke_errors[0]["message"]
+
+
+def test_a_failed_invoke_fails_the_estate(plan_of):
+    from tests.conftest import estate_of
+
+    invokes = [e for e in estate_of().errors if e.kind == "invoke"]
+    assert [e.stacks for e in invokes] == [("prod",), ("prod-dr",)]
+    assert all("getZone" in e.message for e in invokes)
