@@ -25,7 +25,7 @@ CORE_KINDS = {
     "kubernetes:core/v1:Secret",
     "kubernetes:core/v1:ConfigMap",
     "kubernetes:batch/v1:Job",
-    "kubernetes:core/v1:ServiceAccountPatch",
+    "kubernetes:core/v1:ServiceAccount",
 }
 
 

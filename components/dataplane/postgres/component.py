@@ -181,11 +181,12 @@ class Postgres(pulumi.ComponentResource):
                 configmap=f"{cluster}-bootstrap-sql",
                 namespace=ns,
                 files={"bootstrap.sql": bootstrap_sql()},
-                job=lambda configmap: manifests.bootstrap_job(
+                job=lambda configmap, digest: manifests.bootstrap_job(
                     cluster_name=cluster,
                     namespace=ns,
                     configmap=configmap,
                     placement=KubeTarget.placement("platform"),
+                    digest=digest,
                 ),
                 opts=child,
                 after=[self.cluster],

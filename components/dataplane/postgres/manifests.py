@@ -194,9 +194,10 @@ def pod_monitor(*, name: str, namespace: str, cluster_name: str) -> dict[str, An
 
 
 def bootstrap_job(
-    *, cluster_name: str, namespace: str, configmap: str, placement: dict[str, Any]
+    *, cluster_name: str, namespace: str, configmap: str, placement: dict[str, Any], digest: str
 ) -> dict[str, Any]:
-    """psql -f bootstrap.sql as the superuser against the primary (retried until it answers)."""
+    """psql -f bootstrap.sql as the superuser against the primary (retried until it answers), once
+    per script: `digest` (lib/kube/jobs.py script_digest of the SQL) names it."""
     superuser = secret_name(cluster_name, "superuser")
 
     def from_secret(name: str, key: str) -> dict[str, Any]:
@@ -211,6 +212,7 @@ def bootstrap_job(
         configmap=configmap,
         placement=placement,
         memory="128Mi",
+        digest=digest,
         env=[
             {"name": "PGHOST", "value": rw_service(cluster_name, namespace)},
             {"name": "PGPORT", "value": "5432"},
