@@ -24,18 +24,37 @@ EBS_CSI_ADDON_VERSION: Final = "v1.48.0-eksbuild.1"
 
 # --- Operators (Helm charts) ----------------------------------------------------------------------
 STRIMZI: Final = Chart("strimzi-kafka-operator", "1.2.0", "oci://quay.io/strimzi-helm")
+# Strimzi's chart keeps its CRDs in crds/, which Helm installs once and never upgrades: the CRDs are
+# applied from the release tag's install files instead (components/dataplane/operators).
+STRIMZI_CRDS: Final = tuple(
+    f"https://raw.githubusercontent.com/strimzi/strimzi-kafka-operator/{STRIMZI.version}/"
+    f"packaging/install/cluster-operator/{name}.yaml"
+    for name in (
+        "040-Crd-kafka",
+        "041-Crd-kafkaconnect",
+        "042-Crd-strimzipodset",
+        "043-Crd-kafkatopic",
+        "044-Crd-kafkauser",
+        "045-Crd-kafkanodepool",
+        "046-Crd-kafkabridge",
+        "047-Crd-kafkaconnector",
+        "048-Crd-kafkamirrormaker2",
+        "049-Crd-kafkarebalance",
+    )
+)
 SCYLLA_OPERATOR: Final = Chart(
     "scylla-operator", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable"
 )
 SCYLLA_MANAGER: Final = Chart(
     "scylla-manager", "v1.21.1", "https://scylla-operator-charts.storage.googleapis.com/stable"
 )
-# Chart 0.29.0 ships operator 1.30.0 (the charts index); the plugin chart's appVersion is not
-# relied on: both operator images are also pinned in the values to the versions the CRDs come from.
+# Chart 0.29.0 ships operator 1.30.0 (the charts index), also pinned as the operator image.
 CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", "0.29.0", "https://cloudnative-pg.github.io/charts")
 CLOUDNATIVE_PG_OPERATOR: Final = "1.30.0"
+# The plugin's images are the chart's own appVersion (Chart.yaml of plugin-barman-cloud-v0.6.0:
+# v0.12.0), so that the images, the chart's RBAC and the ObjectStore CRD it installs are one release.
 BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", "0.6.0", "https://cloudnative-pg.github.io/charts")
-BARMAN_CLOUD_PLUGIN_IMAGE: Final = "v0.14.0"
+BARMAN_CLOUD_PLUGIN_IMAGE: Final = "v0.12.0"
 CERT_MANAGER: Final = Chart("cert-manager", "v1.19.1", "https://charts.jetstack.io")
 KUBE_PROMETHEUS_STACK: Final = Chart(
     "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
@@ -46,7 +65,10 @@ OPENTELEMETRY_OPERATOR: Final = Chart(
 
 # --- Operand versions -----------------------------------------------------------------------------
 SCYLLA_VERSION: Final = "2025.1.5"
-SCYLLA_AGENT_VERSION: Final = "3.5.1"
+# Scylla Manager and every agent (the data cluster's and the manager's own cluster's) on one version:
+# the one the scylla-manager chart v1.21.1 runs (helm/scylla-manager/values.yaml image.tag 3.10.1).
+SCYLLA_MANAGER_VERSION: Final = "3.10.1"
+SCYLLA_AGENT_VERSION: Final = SCYLLA_MANAGER_VERSION
 KAFKA_VERSION: Final = "4.1.0"
 POSTGRES_MAJOR: Final = 15
 POSTGRES_IMAGE: Final = "ghcr.io/cloudnative-pg/postgresql:15.14"
