@@ -13,6 +13,7 @@ import pulumi_kubernetes.yaml.v2 as k8s_yaml
 from components.dataplane.operators import values
 from lib import versions
 from lib.kube.helm import helm_release
+from lib.kube.resources import stateful
 from lib.kube.target import NAMESPACES, KubeTarget
 
 # Namespaces this component creates (observability belongs to the observability area).
@@ -88,7 +89,8 @@ class Operators(pulumi.ComponentResource):
             versions.SCYLLA_MANAGER,
             NAMESPACES["scylla-manager"],
             values.scylla_manager_values(kube.storage_class),
-            opts_for(self.namespaces["scylla-manager"], self.scylla_operator),
+            # Its own ScyllaDB keeps the task history on a volume: protected like the data clusters.
+            stateful(opts_for(self.namespaces["scylla-manager"], self.scylla_operator)),
             "scylla-manager",
         )
         self.cloudnative_pg = helm_release(

@@ -14,7 +14,7 @@ from components.dataplane.scylla import manifests
 from components.dataplane.scylla.cql import schema_cql
 from components.dataplane.scylla.settings import ScyllaSettings
 from components.dataplane.scylla.webhook import webhook_errors
-from lib.kube.resources import custom_resource
+from lib.kube.resources import custom_resource, stateful
 from lib.kube.script import script_and_job
 from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 
@@ -110,7 +110,7 @@ class ScyllaDb(pulumi.ComponentResource):
                 opts=child(),
             )
             deps.append(self.member_service_account)
-        self.cluster = custom_resource(f"{name}-cluster", manifest, child(*deps))
+        self.cluster = custom_resource(f"{name}-cluster", manifest, stateful(child(*deps)))
 
         cql = schema_cql(s, args.schema_datacenters)
         self.schema, self.schema_job = script_and_job(
