@@ -8,6 +8,9 @@ from lib import versions
 from lib.kube.placement import PLATFORM, WORKLOAD_LABEL, placement
 from lib.kube.target import NAMESPACES
 
+# The Scylla Manager agent's sidecar of the manager's own ScyllaDB (as the data cluster's).
+AGENT = {"cpu": "100m", "memory": "256Mi"}
+
 
 def cert_manager_values() -> dict[str, Any]:
     p = placement()
@@ -57,6 +60,7 @@ def scylla_manager_values(storage_class: str) -> dict[str, Any]:
                     "members": 1,
                     "storage": {"capacity": "20Gi", "storageClassName": storage_class},
                     "resources": {"requests": dict(resources), "limits": dict(resources)},
+                    "agentResources": {"requests": dict(AGENT), "limits": dict(AGENT)},
                     "placement": {
                         "nodeAffinity": {
                             "requiredDuringSchedulingIgnoredDuringExecution": {

@@ -9,12 +9,26 @@ from components.dataplane.postgres.settings import PostgresSettings
 from components.dataplane.postgres.sql import LOGIN_ROLES, WAREHOUSE_DB, WAREHOUSE_OWNER
 from lib import versions
 from lib.kube.jobs import SCRIPT_DIR, script_job
+from lib.quantities import quantity
 
 PLUGIN = "barman-cloud.cloudnative-pg.io"
 METRICS_PORT = 9187  # CloudNativePG instance manager's metrics exporter
 WORKLOAD = "postgres"
 WORKLOAD_LABEL = "pipeline-infra/workload"
 BACKUP_PREFIX = "postgres"
+# The barman-cloud plugin's sidecar in every instance pod (WAL archiving, up to 4 uploads at once).
+SIDECAR_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
+
+
+def memory_parameters(memory: str) -> dict[str, str]:
+    """shared_buffers, effective_cache_size and maintenance_work_mem from the instance's memory, in the
+    ratios of seed 000 (Increase PostgreSQL Resources: 4GB/12GB/1GB on 16 GB, 8GB/24GB/2GB on 32)."""
+    mib = int(quantity(memory) / 2**20)
+    return {
+        "shared_buffers": f"{mib // 4}MB",
+        "effective_cache_size": f"{mib * 3 // 4}MB",
+        "maintenance_work_mem": f"{mib // 16}MB",
+    }
 
 
 def secret_name(cluster: str, role: str) -> str:
@@ -53,7 +67,10 @@ def object_store(
         "kind": "ObjectStore",
         "metadata": {"name": name, "namespace": namespace},
         # The primary's store is only read by the DR site: its retention is the primary's business.
-        "spec": {"configuration": configuration}
+        "spec": {
+            "configuration": configuration,
+            "instanceSidecarConfiguration": {"resources": SIDECAR_RESOURCES},
+        }
         | ({"retentionPolicy": f"{retention_days}d"} if retention_days is not None else {}),
     }
 
@@ -108,7 +125,13 @@ def cluster(
         "storage": {"size": f"{settings.storage_gib}Gi", "storageClass": storage_class},
         "resources": {"requests": dict(resources), "limits": dict(resources)},
         "affinity": _affinity(tolerations),
-        "postgresql": {"parameters": {"max_connections": "300", "wal_keep_size": "2GB"}},
+        "postgresql": {
+            "parameters": {
+                "max_connections": "300",
+                "wal_keep_size": "2GB",
+                **memory_parameters(settings.resources.memory),
+            }
+        },
         "managed": {"roles": roles},
         "plugins": [{"name": PLUGIN, "isWALArchiver": True, "parameters": {"barmanObjectName": store}}],
         "monitoring": {"enablePodMonitor": False},
