@@ -41,6 +41,24 @@ EBS_CSI_ADDON_VERSION: Final = "v1.48.0-eksbuild.1"
 # renovate: datasource=docker depName=quay.io/strimzi-helm/strimzi-kafka-operator versioning=semver
 STRIMZI_VERSION: Final = "1.2.0"
 STRIMZI: Final = Chart("strimzi-kafka-operator", STRIMZI_VERSION, "oci://quay.io/strimzi-helm")
+# Strimzi's chart keeps its CRDs in crds/, which Helm installs once and never upgrades: the CRDs are
+# applied from the release tag's install files instead (components/dataplane/operators).
+STRIMZI_CRDS: Final = tuple(
+    f"https://raw.githubusercontent.com/strimzi/strimzi-kafka-operator/{STRIMZI.version}/"
+    f"packaging/install/cluster-operator/{name}.yaml"
+    for name in (
+        "040-Crd-kafka",
+        "041-Crd-kafkaconnect",
+        "042-Crd-strimzipodset",
+        "043-Crd-kafkatopic",
+        "044-Crd-kafkauser",
+        "045-Crd-kafkanodepool",
+        "046-Crd-kafkabridge",
+        "047-Crd-kafkaconnector",
+        "048-Crd-kafkamirrormaker2",
+        "049-Crd-kafkarebalance",
+    )
+)
 
 # The operator and manager charts are released together, with the operator's version.
 # renovate: datasource=helm depName=scylla-operator registryUrl=https://scylla-operator-charts.storage.googleapis.com/stable
@@ -60,8 +78,10 @@ CLOUDNATIVE_PG_OPERATOR: Final = "1.30.0"
 # renovate: datasource=helm depName=plugin-barman-cloud registryUrl=https://cloudnative-pg.github.io/charts
 BARMAN_CLOUD_PLUGIN_CHART_VERSION: Final = "0.6.0"
 BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", BARMAN_CLOUD_PLUGIN_CHART_VERSION, _CNPG_CHARTS)
+# The plugin's images are the chart's own appVersion (Chart.yaml of plugin-barman-cloud-v0.6.0:
+# v0.12.0), so that the images, the chart's RBAC and the ObjectStore CRD it installs are one release.
 # renovate: datasource=docker depName=ghcr.io/cloudnative-pg/plugin-barman-cloud versioning=docker
-BARMAN_CLOUD_PLUGIN_IMAGE: Final = "v0.14.0"
+BARMAN_CLOUD_PLUGIN_IMAGE: Final = "v0.12.0"
 
 # renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
 CERT_MANAGER_VERSION: Final = "v1.19.1"
@@ -87,8 +107,11 @@ OPENTELEMETRY_OPERATOR: Final = Chart(
 # --- Operand versions -----------------------------------------------------------------------------
 # renovate: datasource=docker depName=docker.io/scylladb/scylla versioning=docker
 SCYLLA_VERSION: Final = "2025.1.5"
-# renovate: datasource=docker depName=docker.io/scylladb/scylla-manager-agent versioning=docker
-SCYLLA_AGENT_VERSION: Final = "3.5.1"
+# Scylla Manager and every agent (the data cluster's and the manager's own cluster's) on one version:
+# the one the scylla-manager chart v1.21.1 runs (helm/scylla-manager/values.yaml image.tag 3.10.1).
+# renovate: datasource=docker depName=docker.io/scylladb/scylla-manager versioning=docker
+SCYLLA_MANAGER_VERSION: Final = "3.10.1"
+SCYLLA_AGENT_VERSION: Final = SCYLLA_MANAGER_VERSION
 # The broker version the Kafka custom resources ask Strimzi for, and of the local broker image; an
 # update must be one that STRIMZI_VERSION supports.
 # renovate: datasource=docker depName=docker.io/apache/kafka versioning=docker
@@ -171,5 +194,5 @@ IMAGES: Final = {
     # backup verification and the Connect offsets backup (components/backups/checks.py): the barman-cloud
     # plugin's sidecar (barman-cloud, python3, boto3) at the plugin's tag, and Scylla Manager for sctool
     "barman-cloud": _image("ghcr.io/cloudnative-pg/plugin-barman-cloud-sidecar", BARMAN_CLOUD_PLUGIN_IMAGE),
-    "scylla-manager": _image("docker.io/scylladb/scylla-manager", SCYLLA_AGENT_VERSION),
+    "scylla-manager": _image("docker.io/scylladb/scylla-manager", SCYLLA_MANAGER_VERSION),
 }

@@ -1,7 +1,12 @@
 """Write the artifacts a plan declares, for the real validators that consume them: Kubernetes
 manifests (one document per resource), Helm values, Prometheus rule files, the Alertmanager config,
 ConfigMap files (dashboards, SQL), cloud-init user-data and Docker container files. Each file is
-named after its resource. Secrets are "[secret]" in the plan, so they are never written."""
+named after its resource. Secrets are "[secret]" in the plan, so they are never written.
+
+Every rendered manifest is a valid object as written (the tests validate the files themselves): a
+Secret has its keys with the value "[secret]", an object Pulumi names itself (no metadata.name) is
+written with the name the plan gives it, and a read of an existing object (a `.get`, no inputs) is not
+a document at all, so it is not written."""
 
 from __future__ import annotations
 
@@ -66,6 +71,13 @@ def _kubernetes(r: Resource, root: Path, written: list[Path]) -> None:
             _write(root, f"alertmanager/{_safe(r.name)}.yml", _yaml(am), written)
         return
     manifest = {k: v for k, v in inputs.items() if not k.startswith("__")}
+    if not manifest.get("apiVersion") or not manifest.get("kind"):
+        return  # a read of an existing object: nothing is declared
+    metadata = dict(manifest.get("metadata") or {})
+    if not metadata.get("name"):
+        # Auto-named: the plan's name for it (Pulumi appends a random suffix when it creates it).
+        metadata["name"] = r.name
+    manifest["metadata"] = metadata
     _write(root, f"kubernetes/{_safe(r.name)}.yaml", _yaml(manifest), written)
     kind = inputs.get("kind")
     if kind == "PrometheusRule":

@@ -1,7 +1,8 @@
 """Run the real program (stacks/program.py main()) under Pulumi's mock runtime and record what it
 declares: every resource with its parent and resolved inputs, and the stack outputs.
 
-Secrets stay secret: a secret input or output is recorded as "[secret]", never its value.
+Secrets stay secret: a secret input or output is recorded as "[secret]", never its value (a secret
+mapping, such as a Kubernetes Secret's stringData, keeps its keys, each value "[secret]").
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         sig = value.get(_SIG)
         if sig == _SECRET_SIG:
-            return SECRET
+            return _redacted(value.get("value"))
         if sig == _RESOURCE_SIG:
             return value.get("urn")
         if sig == _ASSET_SIG:
@@ -121,7 +122,9 @@ def plain(value: Any) -> Any:
         if sig == _ARCHIVE_SIG:
             return {"archive": value.get("path") or value.get("uri") or sorted(value.get("assets") or {})}
         if sig == _OUTPUT_SIG:
-            return SECRET if value.get("secret") else plain(value.get("value", UNKNOWN))
+            if value.get("secret"):
+                return _redacted(value.get("value"))
+            return plain(value.get("value", UNKNOWN))
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [plain(v) for v in value]
@@ -130,6 +133,14 @@ def plain(value: Any) -> Any:
     if value == _UNKNOWN_VALUE:
         return UNKNOWN
     return value
+
+
+def _redacted(value: Any) -> Any:
+    """A secret value: "[secret]"; a secret mapping keeps its keys (not secret: a Secret's stringData
+    names its keys in every manifest) with each value "[secret]"."""
+    if isinstance(value, dict) and value.get(_SIG) is None and value:
+        return {str(k): SECRET for k in value}
+    return SECRET
 
 
 def canonical(value: Any) -> Any:

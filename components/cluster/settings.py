@@ -36,7 +36,8 @@ def _default_node_groups() -> dict[str, NodeGroupSettings]:
         "scylla": NodeGroupSettings(instance_type="i4i.2xlarge", min=3, desired=3, max=6),
         "kafka": NodeGroupSettings(instance_type="r6i.xlarge", min=3, desired=3, max=6),
         "postgres": NodeGroupSettings(instance_type="r6i.xlarge", min=3, desired=3, max=4),
-        "platform": NodeGroupSettings(instance_type="m7i.xlarge", min=2, desired=3, max=6),
+        # At least 3: the platform pods request more than two nodes hold (docs/data-plane.md Sizing).
+        "platform": NodeGroupSettings(instance_type="m7i.xlarge", min=3, desired=3, max=6),
     }
 
 

@@ -94,7 +94,8 @@ def kube_prometheus_stack_values(
         prometheus_sa["annotations"] = {"eks.amazonaws.com/role-arn": prometheus_role_arn}
         scrape.append(ec2_scrape_config(environment=environment, region=region, port=metrics_port))
     return {
-        "crds": {"enabled": True},
+        # The CRDs upgrade with the chart (Helm never upgrades a chart's crds/ on its own).
+        "crds": {"enabled": True, "upgradeJob": {"enabled": True}},
         # EKS runs these control-plane parts; they cannot be scraped.
         "kubeEtcd": {"enabled": False},
         "kubeScheduler": {"enabled": False},

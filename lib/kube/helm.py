@@ -17,8 +17,11 @@ def helm_release(
     values: dict[str, Any],
     opts: pulumi.ResourceOptions,
     release_name: str,
+    *,
+    skip_crds: bool = False,
 ) -> helm.Release:
-    """`chart` from lib/versions.py; an oci:// repository is addressed by the chart's URL."""
+    """`chart` from lib/versions.py; an oci:// repository is addressed by the chart's URL. `skip_crds`
+    leaves out the chart's crds/ folder (for CRDs the caller applies itself, so that they upgrade)."""
     oci = chart.repo.startswith("oci://")
     return helm.Release(
         name,
@@ -34,6 +37,7 @@ def helm_release(
             cleanup_on_fail=True,
             timeout=900,
             max_history=10,
+            skip_crds=skip_crds or None,
         ),
         opts=opts,
     )

@@ -1,17 +1,44 @@
 """A one-shot Job that runs a client against a script mounted from a ConfigMap (pure: no Pulumi).
 
 ScyllaDB's schema (cqlsh -f) and PostgreSQL's bootstrap SQL (psql -f) are applied this way: the Job
-retries until the database answers, runs non-root with a read-only root filesystem, and is removed
-a day after it finished.
+retries until the database answers and runs non-root with a read-only root filesystem.
+
+One run per script: the Job's name carries the script's digest (and its pod template the full digest
+as an annotation), so a changed script is a new Job (Pulumi replaces it and awaits its completion),
+an unchanged one is left alone. The Job has no `ttlSecondsAfterFinished`: a Job the cluster removed by
+itself would be missing at the next `pulumi refresh` and re-created (re-run) by the `up` after it; a
+finished Job stays until its script changes (its Completed pod holds no resources).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 SCRIPT_DIR = "/script"
 # Above the host's UID range; the client images run under any UID.
 UID = 10001
+# Pod template annotation with the SHA-256 of the script files the Job runs.
+SCRIPT_DIGEST_ANNOTATION = "pipeline-infra/script-sha256"
+# Characters of the digest in object names (the Job's and its ConfigMap's).
+NAME_DIGEST_CHARS = 10
+
+
+def script_digest(files: dict[str, str]) -> str:
+    """SHA-256 over the files (name and content, in name order): changes when any file changes."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        for part in (name, files[name]):
+            data = part.encode("utf-8")
+            h.update(len(data).to_bytes(8, "big"))
+            h.update(data)
+    return h.hexdigest()
+
+
+def digest_name(base: str, digest: str) -> str:
+    """`base`-<first NAME_DIGEST_CHARS of digest>, a valid object name (at most 63 characters)."""
+    suffix = digest[:NAME_DIGEST_CHARS]
+    return f"{base[: 62 - len(suffix)].rstrip('-')}-{suffix}"
 
 
 def script_job(
@@ -24,20 +51,21 @@ def script_job(
     configmap: str,
     placement: dict[str, Any],
     memory: str,
+    digest: str,
     env: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> dict[str, Any]:
-    """`command` reads its script under SCRIPT_DIR (the ConfigMap's keys are its files)."""
+    """`command` reads its script under SCRIPT_DIR (the ConfigMap's keys are its files); `digest` is
+    script_digest() of those files: it names the Job and annotates its pod template."""
     labels = {"app.kubernetes.io/name": app}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"namespace": namespace, "labels": labels},
+        "metadata": {"name": digest_name(app, digest), "namespace": namespace, "labels": labels},
         "spec": {
             "backoffLimit": 20,
             "activeDeadlineSeconds": 3600,
-            "ttlSecondsAfterFinished": 86400,
             "template": {
-                "metadata": {"labels": labels},
+                "metadata": {"labels": labels, "annotations": {SCRIPT_DIGEST_ANNOTATION: digest}},
                 "spec": {
                     "restartPolicy": "OnFailure",
                     "automountServiceAccountToken": False,

@@ -8,6 +8,13 @@ import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
 
 
+def stateful(opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """`opts` of an object that owns data volumes (ScyllaCluster, CNPG Cluster, Kafka, KafkaNodePool):
+    protected, so that neither a rename, a replacement nor `pulumi destroy` deletes it (and the
+    operator its PVCs) without first clearing the protection on purpose (`pulumi state unprotect`)."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True))
+
+
 def custom_resource(
     name: str,
     manifest: pulumi.Input[dict[str, Any]] | dict[str, Any],

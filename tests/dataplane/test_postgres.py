@@ -196,8 +196,8 @@ def test_bootstrap_job_is_valid_and_reads_credentials_from_the_secret() -> None:
         namespace="postgres",
         configmap="warehouse-bootstrap-sql",
         placement=KubeTarget.placement("platform"),
+        digest="0" * 64,
     )
-    job["metadata"]["name"] = "warehouse-bootstrap"
     kubernetes_validate.validate(job, "1.33", strict=True)
     env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["PGHOST"]["value"] == "warehouse-rw.postgres.svc"

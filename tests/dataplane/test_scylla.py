@@ -263,8 +263,8 @@ def test_schema_job_is_a_valid_job() -> None:
         namespace="scylla",
         configmap="scylla-schema",
         placement=KubeTarget.placement("platform"),
+        digest="0" * 64,
     )
-    job["metadata"]["name"] = "scylla-schema"
     kubernetes_validate.validate(job, "1.33", strict=True)
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == versions.IMAGES["scylla"]

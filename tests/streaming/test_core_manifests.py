@@ -33,8 +33,6 @@ def _core_manifests(stack: str) -> list[dict]:
             for k in ("apiVersion", "kind", "metadata", "spec", "type", "stringData")
             if k in r.inputs
         }
-        if manifest.get("stringData") == "[secret]":
-            manifest["stringData"] = {"password": "placeholder"}
         out.append(manifest)
     return out
 

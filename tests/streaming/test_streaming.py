@@ -298,7 +298,7 @@ def test_the_sink_password_is_never_in_a_connector_or_config(stack):
         for r in plan.of_type("kubernetes:core/v1:Secret")
         if r.inputs.get("metadata", {}).get("name") == volume["secret"]["secretName"]
     )
-    assert secret.inputs["stringData"] == "[secret]"
+    assert secret.inputs["stringData"] == {"password": "[secret]"}
 
 
 def test_connectors_run_on_primary_sites():

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.yaml.v2 as k8s_yaml
 
 from components.dataplane.operators import values
 from lib import versions
 from lib.kube.helm import helm_release
+from lib.kube.resources import stateful
 from lib.kube.target import NAMESPACES, KubeTarget
 
 # Namespaces this component creates (observability belongs to the observability area).
@@ -56,13 +58,22 @@ class Operators(pulumi.ComponentResource):
             opts_for(self.namespaces["cert-manager"]),
             "cert-manager",
         )
+        # Strimzi's CRDs from its release tag, applied (server-side) by Pulumi so that a new STRIMZI
+        # version upgrades them; the chart's own copies (crds/, which Helm never upgrades) are skipped.
+        # Retained on delete: removing a CRD deletes every Kafka resource of that kind.
+        self.strimzi_crds = k8s_yaml.ConfigGroup(
+            f"{name}-strimzi-crds",
+            files=list(versions.STRIMZI_CRDS),
+            opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(retain_on_delete=True)),
+        )
         self.strimzi = helm_release(
             f"{name}-strimzi",
             versions.STRIMZI,
             NAMESPACES["operators"],
             values.strimzi_values(),
-            opts_for(ops_ns, self.namespaces["kafka"]),
+            opts_for(ops_ns, self.namespaces["kafka"], self.strimzi_crds),
             "strimzi",
+            skip_crds=True,
         )
         self.scylla_operator = helm_release(
             f"{name}-scylla-operator",
@@ -78,7 +89,8 @@ class Operators(pulumi.ComponentResource):
             versions.SCYLLA_MANAGER,
             NAMESPACES["scylla-manager"],
             values.scylla_manager_values(kube.storage_class),
-            opts_for(self.namespaces["scylla-manager"], self.scylla_operator),
+            # Its own ScyllaDB keeps the task history on a volume: protected like the data clusters.
+            stateful(opts_for(self.namespaces["scylla-manager"], self.scylla_operator)),
             "scylla-manager",
         )
         self.cloudnative_pg = helm_release(

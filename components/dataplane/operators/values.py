@@ -8,6 +8,9 @@ from lib import versions
 from lib.kube.placement import PLATFORM, WORKLOAD_LABEL, placement
 from lib.kube.target import NAMESPACES
 
+# The Scylla Manager agent's sidecar of the manager's own ScyllaDB (as the data cluster's).
+AGENT = {"cpu": "100m", "memory": "256Mi"}
+
 
 def cert_manager_values() -> dict[str, Any]:
     p = placement()
@@ -26,18 +29,26 @@ def strimzi_values() -> dict[str, Any]:
 
 
 def scylla_operator_values() -> dict[str, Any]:
-    # The admission webhook's serving certificate is issued by cert-manager (chart default).
-    return {"replicas": 2, "webhookServerReplicas": 2, **placement()}
+    # The admission webhook's serving certificate is issued by cert-manager (chart default). The
+    # webhook server is its own Deployment with its own placement keys (webhookServer*).
+    p = placement()
+    return {
+        "replicas": 2,
+        "webhookServerReplicas": 2,
+        **p,
+        "webhookServerNodeSelector": p["nodeSelector"],
+        "webhookServerTolerations": p["tolerations"],
+    }
 
 
 def scylla_manager_values(storage_class: str) -> dict[str, Any]:
-    """Scylla Manager with its own small ScyllaDB (the chart's `scylla` section) on platform nodes."""
+    """Scylla Manager with its own small ScyllaDB (the chart's `scylla` section) on platform nodes;
+    the manager and its cluster's agent on SCYLLA_MANAGER_VERSION (the data cluster's agents too)."""
     p = placement()
     resources = {"cpu": "1", "memory": "2Gi"}
     return {
         **p,
-        "controllerNodeSelector": p["nodeSelector"],
-        "controllerTolerations": p["tolerations"],
+        "image": {"tag": versions.SCYLLA_MANAGER_VERSION},
         "scylla": {
             "developerMode": True,
             "scyllaImage": {"tag": versions.SCYLLA_VERSION},
@@ -49,6 +60,7 @@ def scylla_manager_values(storage_class: str) -> dict[str, Any]:
                     "members": 1,
                     "storage": {"capacity": "20Gi", "storageClassName": storage_class},
                     "resources": {"requests": dict(resources), "limits": dict(resources)},
+                    "agentResources": {"requests": dict(AGENT), "limits": dict(AGENT)},
                     "placement": {
                         "nodeAffinity": {
                             "requiredDuringSchedulingIgnoredDuringExecution": {

@@ -24,7 +24,7 @@ from components.dataplane.postgres.sql import (
     WAREHOUSE_OWNER,
     bootstrap_sql,
 )
-from lib.kube.resources import custom_resource
+from lib.kube.resources import custom_resource, stateful
 from lib.kube.script import script_and_job
 from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 
@@ -154,7 +154,9 @@ class Postgres(pulumi.ComponentResource):
         )
         if args.backups is None:
             doc["spec"].pop("plugins")
-        self.cluster = custom_resource(f"{name}-cluster", doc, child(*args.operators, *secrets, *stores))
+        self.cluster = custom_resource(
+            f"{name}-cluster", doc, stateful(child(*args.operators, *secrets, *stores))
+        )
 
         if args.backups is not None:
             doc = manifests.scheduled_backup(
@@ -181,11 +183,12 @@ class Postgres(pulumi.ComponentResource):
                 configmap=f"{cluster}-bootstrap-sql",
                 namespace=ns,
                 files={"bootstrap.sql": bootstrap_sql()},
-                job=lambda configmap: manifests.bootstrap_job(
+                job=lambda configmap, digest: manifests.bootstrap_job(
                     cluster_name=cluster,
                     namespace=ns,
                     configmap=configmap,
                     placement=KubeTarget.placement("platform"),
+                    digest=digest,
                 ),
                 opts=child,
                 after=[self.cluster],

@@ -17,6 +17,8 @@ METRICS_PORT = 9187  # CloudNativePG instance manager's metrics exporter
 WORKLOAD = "postgres"
 WORKLOAD_LABEL = "pipeline-infra/workload"
 BACKUP_PREFIX = "postgres"
+# The barman-cloud plugin's sidecar in every instance pod (WAL archiving, up to 4 uploads at once).
+SIDECAR_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
 
 
 def secret_name(cluster: str, role: str) -> str:
@@ -55,7 +57,10 @@ def object_store(
         "kind": "ObjectStore",
         "metadata": {"name": name, "namespace": namespace},
         # The primary's store is only read by the DR site: its retention is the primary's business.
-        "spec": {"configuration": configuration}
+        "spec": {
+            "configuration": configuration,
+            "instanceSidecarConfiguration": {"resources": SIDECAR_RESOURCES},
+        }
         | ({"retentionPolicy": f"{retention_days}d"} if retention_days is not None else {}),
     }
 
@@ -227,9 +232,10 @@ def pod_monitor(*, name: str, namespace: str, cluster_name: str) -> dict[str, An
 
 
 def bootstrap_job(
-    *, cluster_name: str, namespace: str, configmap: str, placement: dict[str, Any]
+    *, cluster_name: str, namespace: str, configmap: str, placement: dict[str, Any], digest: str
 ) -> dict[str, Any]:
-    """psql -f bootstrap.sql as the superuser against the primary (retried until it answers)."""
+    """psql -f bootstrap.sql as the superuser against the primary (retried until it answers), once
+    per script: `digest` (lib/kube/jobs.py script_digest of the SQL) names it."""
     superuser = secret_name(cluster_name, "superuser")
 
     def from_secret(name: str, key: str) -> dict[str, Any]:
@@ -244,6 +250,7 @@ def bootstrap_job(
         configmap=configmap,
         placement=placement,
         memory="128Mi",
+        digest=digest,
         env=[
             {"name": "PGHOST", "value": rw_service(cluster_name, namespace)},
             {"name": "PGPORT", "value": "5432"},

@@ -111,8 +111,12 @@ class PostgresSettings(Strict):
         "total capacity 1 TB)",
     )
     resources: Resources = Field(
-        default_factory=lambda: Resources(cpu="4", memory="16Gi"),
-        description="cpu and memory of each instance: requests, and limits equal to them",
+        default_factory=lambda: Resources(cpu="3", memory="16Gi"),
+        description="cpu and memory of each instance: requests, and limits equal to them; the memory "
+        "also sets shared_buffers (1/4), effective_cache_size (3/4) and maintenance_work_mem (1/16), "
+        "seed 000 Increase PostgreSQL Resources (16 GiB: 4GB, 12GB, 1GB); default 3 cpu so that an "
+        "instance, its barman-cloud sidecar and the DaemonSets fit a 4-vCPU r6i.xlarge "
+        "(docs/data-plane.md Sizing)",
     )
     backup_schedule: str = Field(
         "0 0 1 * * *",

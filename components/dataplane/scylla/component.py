@@ -14,7 +14,7 @@ from components.dataplane.scylla import manifests
 from components.dataplane.scylla.cql import schema_cql
 from components.dataplane.scylla.settings import ScyllaSettings
 from components.dataplane.scylla.webhook import webhook_errors
-from lib.kube.resources import custom_resource
+from lib.kube.resources import custom_resource, stateful
 from lib.kube.script import script_and_job
 from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 
@@ -90,20 +90,27 @@ class ScyllaDb(pulumi.ComponentResource):
             raise ValueError(
                 "ScyllaCluster would be refused by the operator's webhook: " + "; ".join(problems)
             )
-        deps = [*args.operators] + ([agent_secret] if agent_secret is not None else [])
-        self.cluster = custom_resource(f"{name}-cluster", manifest, child(*deps))
+        deps: list[pulumi.Resource] = [*args.operators]
+        if agent_secret is not None:
+            deps.append(agent_secret)
+        self.member_service_account: core.ServiceAccount | None = None
         if role_arn is not None:
-            # The operator creates the member service account; the agent (a sidecar in the ScyllaDB
-            # pods) gets the bucket role by its IRSA annotation.
-            core.ServiceAccountPatch(
-                f"{name}-member-irsa",
-                metadata=meta.ObjectMetaPatchArgs(
+            # The agent (a sidecar in the ScyllaDB pods) reads the bucket with the role of the pods'
+            # service account (IRSA), and EKS injects the credentials only into pods created after the
+            # annotation: so the account exists, annotated, before the ScyllaCluster creates any pod.
+            # The operator then claims it (resourceapply ForceOwnership) and keeps the annotation
+            # (MergeMetadataInPlace), scylla-operator v1.21.1 pkg/resourceapply/helpers.go.
+            self.member_service_account = core.ServiceAccount(
+                f"{name}-member-service-account",
+                metadata=meta.ObjectMetaArgs(
                     name=manifests.member_service_account(cluster),
                     namespace=ns,
-                    annotations={"eks.amazonaws.com/role-arn": role_arn, "pulumi.com/patchForce": "true"},
+                    annotations={manifests.IRSA_ANNOTATION: role_arn},
                 ),
-                opts=child(self.cluster),
+                opts=child(),
             )
+            deps.append(self.member_service_account)
+        self.cluster = custom_resource(f"{name}-cluster", manifest, stateful(child(*deps)))
 
         cql = schema_cql(s, args.schema_datacenters)
         self.schema, self.schema_job = script_and_job(
@@ -112,8 +119,12 @@ class ScyllaDb(pulumi.ComponentResource):
             configmap=f"{cluster}-schema",
             namespace=ns,
             files={"schema.cql": cql},
-            job=lambda configmap: manifests.schema_job(
-                cluster=cluster, namespace=ns, configmap=configmap, placement=KubeTarget.placement("platform")
+            job=lambda configmap, digest: manifests.schema_job(
+                cluster=cluster,
+                namespace=ns,
+                configmap=configmap,
+                placement=KubeTarget.placement("platform"),
+                digest=digest,
             ),
             opts=child,
             after=[self.cluster],

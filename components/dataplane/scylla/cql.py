@@ -1,6 +1,7 @@
 """The ScyllaDB schema as idempotent CQL (pure: no Pulumi).
 
-`cqlsh -f` runs it (a Kubernetes Job; on the local stack an awaited `docker run`): the keyspace with
+`cqlsh -f` runs it once per version of this script (a Kubernetes Job named after the script's
+digest, lib/kube/jobs.py; on the local stack an awaited `docker run`): the keyspace with
 NetworkTopologyStrategy (one replication factor per datacenter) and the CDC-enabled tables of the
 settings. With more than one datacenter
 (the DR site joining as a second DC) it also ALTERs the keyspace so that every DC holds replicas;

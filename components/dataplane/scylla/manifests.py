@@ -16,6 +16,8 @@ CQL_PORT = 9042
 AGENT_RESOURCES = {"cpu": "100m", "memory": "256Mi"}
 # The prefix Scylla Manager writes backups under in the bucket (backup/meta, backup/sst, ...).
 BACKUP_PREFIX = "backup"
+# The service-account annotation naming the IAM role its pods assume (IRSA).
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 def rack_name(zone: str) -> str:
@@ -142,8 +144,11 @@ def agent_config(region: str) -> str:
     return f"s3:\n  region: {region}\n"
 
 
-def schema_job(*, cluster: str, namespace: str, configmap: str, placement: dict[str, Any]) -> dict[str, Any]:
-    """The Job that applies the schema with cqlsh -f (retried until the cluster answers)."""
+def schema_job(
+    *, cluster: str, namespace: str, configmap: str, placement: dict[str, Any], digest: str
+) -> dict[str, Any]:
+    """The Job that applies the schema with cqlsh -f (retried until the cluster answers), once per
+    schema: `digest` (lib/kube/jobs.py script_digest of the CQL) names it."""
     host = client_service(cluster, namespace)
     return script_job(
         app=f"{cluster}-schema",
@@ -154,4 +159,5 @@ def schema_job(*, cluster: str, namespace: str, configmap: str, placement: dict[
         configmap=configmap,
         placement=placement,
         memory="256Mi",
+        digest=digest,
     )

@@ -15,7 +15,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 
 from components.streaming.kafka import manifests as m
 from components.streaming.spec import StreamingSpec
-from lib.kube.resources import custom_resource
+from lib.kube.resources import custom_resource, stateful
 from lib.kube.target import KubeTarget
 
 
@@ -49,11 +49,11 @@ class KafkaCluster(pulumi.ComponentResource):
                 m.node_pool(
                     s, role=role, namespace=ns, storage_class=kube.storage_class, placement=placement
                 ),
-                child(),
+                stateful(child()),
             )
             for role in ("controller", "broker")
         ]
-        self.kafka = custom_resource(f"{name}-kafka", m.kafka(s, namespace=ns), child(*self.pools))
+        self.kafka = custom_resource(f"{name}-kafka", m.kafka(s, namespace=ns), stateful(child(*self.pools)))
         self.topics = [
             custom_resource(f"{name}-topic-{t['metadata']['name']}", t, child(self.kafka))
             for t in m.topics(s, namespace=ns)
