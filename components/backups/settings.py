@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lib.settings import Strict
 
@@ -45,3 +45,14 @@ class BackupSettings(Strict):
         description="years the audit bucket's S3 Object Lock (compliance mode) keeps every object, "
         "after which they expire (seed 003 Backup Classifications > Audit Log Backups: 7 years)",
     )
+
+    @model_validator(mode="after")
+    def _incremental_within_full(self) -> BackupSettings:
+        """db_incremental_retention_days at most db_full_retention_days (an incremental needs its full)."""
+        if self.db_incremental_retention_days > self.db_full_retention_days:
+            raise ValueError(
+                f"db_incremental_retention_days {self.db_incremental_retention_days} exceeds "
+                f"db_full_retention_days {self.db_full_retention_days}: an incremental backup is restored "
+                "on top of its full backup, which would be gone"
+            )
+        return self

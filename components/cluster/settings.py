@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from lib.settings import Cidr, Strict
+from lib.settings import Cidr, Strict, repeated
 
 
 class NodeGroupSettings(Strict):
@@ -76,6 +76,7 @@ class ClusterSettings(Strict):
         """endpoint_public needs endpoint_public_cidrs.
         endpoint_public_cidrs are only used with endpoint_public: true.
         endpoint_public_cidrs never name 0.0.0.0/0.
+        endpoint_public_cidrs lists each network once.
         """
         import ipaddress
 
@@ -88,4 +89,7 @@ class ClusterSettings(Strict):
         for cidr in self.endpoint_public_cidrs:
             if ipaddress.ip_network(cidr).prefixlen == 0:
                 raise ValueError(f"endpoint_public_cidrs: {cidr} opens the API endpoint to the internet")
+        twice = repeated(self.endpoint_public_cidrs)
+        if twice:
+            raise ValueError(f"endpoint_public_cidrs: {', '.join(twice)} listed more than once")
         return self

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import typing
 from collections.abc import Collection, Mapping
+from pathlib import PurePath
 from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -224,6 +225,29 @@ def _check_combination(s: StackSettings, source: str) -> None:
                 f"must be at least network.az_count x scylla.members_per_rack = {need} "
                 f"(one ScyllaDB member per node, a rack per zone; got {have})",
             )
+    if s.scylla is not None and s.network is not None:
+        nodes = s.network.az_count * s.scylla.members_per_rack
+        if s.scylla.replication_factor > nodes:
+            raise SettingsError(
+                source,
+                _key(("scylla", "replication_factor")),
+                f"must be at most the datacenter's members, network.az_count x scylla.members_per_rack = "
+                f"{nodes} (got {s.scylla.replication_factor})",
+            )
+    if s.target == "docker":
+        # The local stack runs each data service as one container, whatever the counts say.
+        for section, name in (
+            ("scylla", "members_per_rack"), ("scylla", "replication_factor"), ("kafka", "brokers"),
+            ("kafka", "controllers"), ("postgres", "instances"),
+        ):
+            value = getattr(getattr(s, section), name, 1) if getattr(s, section) is not None else 1
+            if value != 1:
+                raise SettingsError(
+                    source,
+                    _key((section, name)),
+                    f"must be 1 on target docker: the local stack runs one {section} container (got {value})",
+                )
+    _check_colour_name(s, source)
     if (
         s.backups is not None
         and s.backups.replicate_to_region is not None
@@ -259,6 +283,34 @@ def _check_combination(s: StackSettings, source: str) -> None:
                 _key(("network", "source_ports")),
                 f"{clash} are the fleets' handoff, health or metrics ports; choose other source ports",
             )
+
+
+def stack_name(source: str) -> str:
+    """The stack a stack file is for: Pulumi.<stack>.yaml (any folder), else the file's name."""
+    name = PurePath(source).name
+    return name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+
+
+def _check_colour_name(s: StackSettings, source: str) -> None:
+    """A fleet-colour stack named `<environment>-<colour>` (as prod-blue) holds that colour and that
+    environment; a name that names no colour (a what-if file) is not read."""
+    if s.role != "fleet-colour" or s.fleets is None:
+        return
+    name = stack_name(source)
+    base, _, last = name.rpartition("-")
+    named = last if last in ("blue", "green") else None
+    if named is not None and named != s.fleets.colour:
+        raise SettingsError(
+            source,
+            _key(("fleets", "colour")),
+            f"the stack {name} is named for colour {named}, its fleets.colour is {s.fleets.colour!r}",
+        )
+    if named is not None and base and base != s.environment:
+        raise SettingsError(
+            source,
+            _key(("environment",)),
+            f"the stack {name} is named for environment {base}, its environment is {s.environment!r}",
+        )
 
 
 def _check_colour_ports(s: StackSettings, source: str) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from lib.quantities import check_cron
+from lib.quantities import check_cron, max_interval_seconds
 from lib.settings import Resources, Strict
 
 
@@ -45,5 +45,17 @@ class PostgresSettings(Strict):
     @field_validator("backup_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        """a six-field cron, seconds first, as CloudNativePG reads it."""
+        """a six-field cron, seconds first, as CloudNativePG reads it, that fires."""
         return check_cron(value, seconds=True)
+
+    @model_validator(mode="after")
+    def _retention_covers_schedule(self) -> PostgresSettings:
+        """backup_retention_days at least the longest interval between two backups of backup_schedule."""
+        interval = max_interval_seconds(self.backup_schedule) or 0
+        if self.backup_retention_days * 86400 < interval:
+            raise ValueError(
+                f"backup_retention_days {self.backup_retention_days} is shorter than the longest interval "
+                f"between two backups of backup_schedule {self.backup_schedule!r} ({interval / 86400:g} "
+                "days): a restore point would have no base backup"
+            )
+        return self
