@@ -35,6 +35,20 @@ def _cidr(value: str) -> str:
 Cidr = Annotated[str, AfterValidator(_cidr)]
 
 
+def _region(value: str) -> str:
+    """an AWS region of lib/aws/regions.yaml (the AWS SDKs' endpoint data)."""
+    from lib.catalog import close_matches, region_partitions
+
+    regions = region_partitions()
+    if value not in regions:
+        nearest = ", ".join(close_matches(value, sorted(regions))) or "none is close"
+        raise ValueError(f"must be an AWS region of lib/aws/regions.yaml; nearest: {nearest}")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_region)]
+
+
 def repeated(items: list) -> list:
     """The entries of a list that occur more than once, each once, in their first order."""
     seen: set = set()

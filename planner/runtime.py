@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as runtime_mocks
@@ -22,7 +21,10 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from planner.mocks import PlanMocks
-from stacks.settings import OFFLINE_SECRET, PROJECT, SettingsError, StackSettings
+from stacks.settings import PROJECT, SettingsError, StackSettings
+from stacks.settings.files import check_secure_values, read_stack_file, to_runtime_config
+
+__all__ = ["read_stack_file", "to_runtime_config", "apply_overrides", "run_plan", "Plan", "Resource"]
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "[secret]"
@@ -167,33 +169,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         return response
 
 
-# --- stack files ----------------------------------------------------------------------------------
-def read_stack_file(path: Path, source: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise SettingsError(source, "-", "stack file not found")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise SettingsError(source, "-", f"not valid YAML{where}") from None
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
-        raise SettingsError(source, "config", "a stack file is a mapping with a `config:` mapping")
-    unknown = sorted(
-        set(doc) - {"config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"}
-    )
-    if unknown:
-        raise SettingsError(
-            source,
-            unknown[0],
-            "unknown top-level key; allowed: config, encryptionsalt, "
-            "secretsprovider, encryptedkey, environment",
-        )
-    return dict(doc.get("config") or {})
-
-
+# --- stack files ---------------------------------------------------------------------------------
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -239,35 +215,6 @@ def apply_overrides(config: dict[str, Any], overrides: dict[str, Any] | None) ->
     return result
 
 
-def _strip_secure(value: Any) -> tuple[Any, bool]:
-    if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            return OFFLINE_SECRET, True
-        found = False
-        out = {}
-        for k, v in value.items():
-            out[k], s = _strip_secure(v)
-            found |= s
-        return out, found
-    if isinstance(value, list):
-        items = [_strip_secure(v) for v in value]
-        return [v for v, _ in items], any(s for _, s in items)
-    return value, False
-
-
-def to_runtime_config(config: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """The flat string map the engine hands a program: structured values as JSON text; `secure:`
-    values (which only the stack's secrets provider can decrypt) as offline placeholders."""
-    flat: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in config.items():
-        value, secret = _strip_secure(value)
-        if secret:
-            secret_keys.append(key)
-        flat[key] = value if isinstance(value, str) else json.dumps(value)
-    return flat, secret_keys
-
-
 # --- the run --------------------------------------------------------------------------------------
 def run_plan(
     stack: str | None = None,
@@ -288,6 +235,7 @@ def run_plan(
         path = REPO / f"Pulumi.{stack}.yaml"
         source = path.name
     config = apply_overrides(read_stack_file(path, source), overrides)
+    check_secure_values(config, source)
     flat, secret_keys = to_runtime_config(config)
     region = flat.get("aws:region") or "us-east-1"
 

@@ -64,6 +64,8 @@ CROSS_SECTION_RULES: tuple[str, ...] = (
     "On target docker, `scylla.members_per_rack`, `scylla.replication_factor`, `kafka.brokers`, "
     "`kafka.controllers` and `postgres.instances` are 1: the local stack runs one container of each.",
     "`backups.replicate_to_region` is another region than aws:region.",
+    "`dr.peer_region` and `backups.replicate_to_region` are in aws:region's partition (aws, aws-cn, "
+    "aws-us-gov, ...: lib/aws/regions.yaml).",
     "`dr.promotion_token` is only used with `dr.role: primary`.",
     "`scylla.external_seeds` is only used on a DR site (`dr.site: dr`).",
     "`fleets.modules` includes alpha in a colour stack or on a DR site (the ingest DNS points at its "

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from lib.settings import Strict
+from lib.settings import Region, Strict
 
 
 class BackupSettings(Strict):
     """Backup buckets (003 Backup and Recovery > Backup Classifications)."""
 
-    replicate_to_region: str | None = Field(
+    replicate_to_region: Region | None = Field(
         None,
-        pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
         description="AWS region the backup and audit buckets are replicated to (replica buckets with "
         "their own KMS key, the audit replica under the same compliance lock); must differ from "
         "aws:region; unset: no replication",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lib.settings import Cidr, Strict, repeated
 
@@ -61,6 +61,18 @@ class ClusterSettings(Strict):
         description="networks allowed to reach the public API endpoint: required with "
         "endpoint_public, only used with it, never 0.0.0.0/0",
     )
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, value: str | None) -> str | None:
+        """a version EKS creates clusters on (lib/aws/eks-versions.yaml)."""
+        from lib.catalog import eks_versions
+
+        if value is not None and value not in eks_versions():
+            raise ValueError(
+                f"EKS creates clusters on {', '.join(eks_versions())} (lib/aws/eks-versions.yaml)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _every_group(self) -> ClusterSettings:
