@@ -30,6 +30,7 @@ from pydantic.fields import FieldInfo
 from components.streaming.spec import StreamingSpec
 from lib.settings import MODULES, PROJECT
 from stacks.settings import _SECRET_FIELDS
+from stacks.settings.estate import ESTATE_RULES
 from stacks.settings.stack import ALERTING_SECRETS, FORBIDDEN, REQUIRED, StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -484,6 +485,13 @@ def render() -> str:
         "Across sections (`stacks/settings/__init__.py`, after the models):",
         "",
         *(f"- {_md(rule)}" for rule in CROSS_SECTION_RULES),
+        "",
+        "Across stacks (`stacks/settings/estate.py`): the stack evaluated against every other committed "
+        "`Pulumi.<stack>.yaml` of the project, read with the same checks; the evaluated stack stands in "
+        "for its committed file (a `--config` file of a new name joins them). They run before anything "
+        "is registered, in the plan and in the program:",
+        "",
+        *(f"- {_md(rule)}" for rule in ESTATE_RULES),
         "",
         "## Not a stack key: the streaming layer's input",
         "",
