@@ -6,6 +6,8 @@ Secrets stay secret: a secret input or output is recorded as "[secret]", never i
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from planner.mocks import PlanMocks
 from stacks.settings import PROJECT, SettingsError, StackSettings
@@ -251,7 +253,13 @@ def run_plan(
     def program() -> None:
         holder["settings"] = main(source=source, offline=True)
 
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except BaseException:
+        # The runtime stops at the first failed registration and leaves the others pending on its
+        # event loop: they would run, and fail again, in the next plan of this process.
+        _cancel_pending()
+        raise
     outputs = _resolve_outputs()
     return Plan(
         stack=stack,
@@ -262,6 +270,37 @@ def run_plan(
         outputs=outputs,
         stack_urn=monitor.stack_urn,
     )
+
+
+def _cancel_pending() -> None:
+    """Cancel what a failed program left behind: the tasks on the runtime's event loop and the outputs
+    it tracks (the mock settings keep that set from one run to the next), then let them go quietly
+    (their failures were the failed plan's, already raised)."""
+    loop = _ensure_event_loop()
+    with runtime_settings.SETTINGS.lock:
+        outputs = list(runtime_settings.SETTINGS.outputs)
+        runtime_settings.SETTINGS.outputs.clear()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, _context: None)
+    try:
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        for task in outputs:
+            if task.done() and not task.cancelled():
+                task.exception()
+        del outputs, pending
+        runtime_settings.ROOT.set(None)  # the failed stack resource holds what its children await
+        gc.collect()
+        # Futures of the failed registrations that are still referenced would report their (already
+        # raised) failure when collected at exit: mark them seen.
+        for obj in gc.get_objects():
+            if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
+                obj.exception()
+    finally:
+        loop.set_exception_handler(previous)
 
 
 def _resolve_outputs() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import types
 import typing
 from collections.abc import Collection, Mapping
 from pathlib import PurePath
@@ -75,14 +76,24 @@ def _key(loc: tuple[Any, ...]) -> str:
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The settings model a location points into (to list the keys allowed there)."""
     model: Any = StackSettings
+    item = False  # the next part is a mapping's key or a list's index
     for part in loc:
-        if isinstance(part, int) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        if item or isinstance(part, int) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            item = False
             continue
         field = model.model_fields.get(str(part))
         if field is None:
             return None
         model = _unwrap(field.annotation)
+        inner = typing.get_origin(_optional_of(field.annotation))
+        item = inner in (dict, list)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _optional_of(annotation: Any) -> Any:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return args[0] if union and args else annotation
 
 
 def _unwrap(annotation: Any) -> Any:
