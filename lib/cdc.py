@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from lib.settings import Strict
+from lib.settings import Strict, repeated
 
 IDENT = r"^[a-z][a-z0-9_]{0,47}$"
 
@@ -24,10 +24,15 @@ class CdcTable(Strict):
 
     @model_validator(mode="after")
     def _pk(self) -> CdcTable:
-        """every primary_key column is one of columns."""
+        """every primary_key column is one of columns.
+        primary_key names each column once.
+        """
         missing = [c for c in self.primary_key if c not in self.columns]
         if missing:
             raise ValueError(f"primary_key columns {missing} are not in columns")
+        twice = repeated(self.primary_key)
+        if twice:
+            raise ValueError(f"primary_key names {', '.join(twice)} more than once")
         return self
 
 

@@ -8,6 +8,7 @@ mapping, such as a Kubernetes Secret's stringData, keeps its keys, each value "[
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import re
 from dataclasses import dataclass, field
@@ -15,17 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from planner.mocks import PlanMocks
 from planner.references import References
-from stacks.settings import OFFLINE_SECRET, PROJECT, SettingsError, StackSettings
+from stacks.settings import PROJECT, SettingsError, StackSettings
+from stacks.settings.files import check_secure_values, read_stack_file, to_runtime_config
+
+__all__ = ["read_stack_file", "to_runtime_config", "apply_overrides", "run_plan", "Plan", "Resource"]
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "[secret]"
@@ -256,33 +259,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         return response
 
 
-# --- stack files ----------------------------------------------------------------------------------
-def read_stack_file(path: Path, source: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise SettingsError(source, "-", "stack file not found")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise SettingsError(source, "-", f"not valid YAML{where}") from None
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
-        raise SettingsError(source, "config", "a stack file is a mapping with a `config:` mapping")
-    unknown = sorted(
-        set(doc) - {"config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"}
-    )
-    if unknown:
-        raise SettingsError(
-            source,
-            unknown[0],
-            "unknown top-level key; allowed: config, encryptionsalt, "
-            "secretsprovider, encryptedkey, environment",
-        )
-    return dict(doc.get("config") or {})
-
-
+# --- stack files ---------------------------------------------------------------------------------
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -328,35 +305,6 @@ def apply_overrides(config: dict[str, Any], overrides: dict[str, Any] | None) ->
     return result
 
 
-def _strip_secure(value: Any) -> tuple[Any, bool]:
-    if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            return OFFLINE_SECRET, True
-        found = False
-        out = {}
-        for k, v in value.items():
-            out[k], s = _strip_secure(v)
-            found |= s
-        return out, found
-    if isinstance(value, list):
-        items = [_strip_secure(v) for v in value]
-        return [v for v, _ in items], any(s for _, s in items)
-    return value, False
-
-
-def to_runtime_config(config: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """The flat string map the engine hands a program: structured values as JSON text; `secure:`
-    values (which only the stack's secrets provider can decrypt) as offline placeholders."""
-    flat: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in config.items():
-        value, secret = _strip_secure(value)
-        if secret:
-            secret_keys.append(key)
-        flat[key] = value if isinstance(value, str) else json.dumps(value)
-    return flat, secret_keys
-
-
 # --- the run --------------------------------------------------------------------------------------
 def run_plan(
     stack: str | None = None,
@@ -383,6 +331,7 @@ def run_plan(
         path = REPO / f"Pulumi.{stack}.yaml"
         source = path.name
     config = apply_overrides(read_stack_file(path, source), overrides)
+    check_secure_values(config, source)
     flat, secret_keys = to_runtime_config(config)
     region = flat.get("aws:region") or "us-east-1"
 
@@ -403,6 +352,11 @@ def run_plan(
     _ACTIVE["context"] = context
     try:
         _sync_await(run_pulumi_func(program))
+    except BaseException:
+        # The runtime stops at the first failed registration and leaves the others pending on its
+        # event loop: they would run, and fail again, in the next plan of this process.
+        _cancel_pending()
+        raise
     finally:
         _ACTIVE.pop("context", None)
     outputs, raw, secret_names = _resolve_outputs_full()
@@ -419,6 +373,37 @@ def run_plan(
         reads=context.reads,
         invoke_errors=list(getattr(monitor.mocks, "invoke_errors", [])),
     )
+
+
+def _cancel_pending() -> None:
+    """Cancel what a failed program left behind: the tasks on the runtime's event loop and the outputs
+    it tracks (the mock settings keep that set from one run to the next), then let them go quietly
+    (their failures were the failed plan's, already raised)."""
+    loop = _ensure_event_loop()
+    with runtime_settings.SETTINGS.lock:
+        outputs = list(runtime_settings.SETTINGS.outputs)
+        runtime_settings.SETTINGS.outputs.clear()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, _context: None)
+    try:
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        for task in outputs:
+            if task.done() and not task.cancelled():
+                task.exception()
+        del outputs, pending
+        runtime_settings.ROOT.set(None)  # the failed stack resource holds what its children await
+        gc.collect()
+        # Futures of the failed registrations that are still referenced would report their (already
+        # raised) failure when collected at exit: mark them seen.
+        for obj in gc.get_objects():
+            if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
+                obj.exception()
+    finally:
+        loop.set_exception_handler(previous)
 
 
 def _resolve_outputs() -> dict[str, Any]:

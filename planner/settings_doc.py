@@ -30,6 +30,7 @@ from pydantic.fields import FieldInfo
 from components.streaming.spec import StreamingSpec
 from lib.settings import MODULES, PROJECT
 from stacks.settings import _SECRET_FIELDS
+from stacks.settings.estate import ESTATE_RULES
 from stacks.settings.stack import ALERTING_SECRETS, FORBIDDEN, REQUIRED, StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,8 @@ _KEY_NAMES = {
 }
 
 # One line per `raise SettingsError` of the cross-section checks in stacks/settings/__init__.py
-# (_check_combination, _check_colour_ports, _check_fleets, _fill_secrets), in their order.
+# (_check_combination, _check_colour_name, _check_colour_ports, _check_fleets, _fill_secrets), in their
+# order.
 CROSS_SECTION_RULES: tuple[str, ...] = (
     "`connect.image_repository` is required on an existing cluster (`kubernetes.kubeconfig`): it has no "
     "IRSA to push to the stack's ECR.",
@@ -61,12 +63,20 @@ CROSS_SECTION_RULES: tuple[str, ...] = (
     "`dr.peer_region` is another region than aws:region.",
     "On EKS, `cluster.node_groups.scylla.min` is at least `network.az_count` x `scylla.members_per_rack` "
     "(one ScyllaDB member per node, a rack per zone).",
+    "`scylla.replication_factor` is at most the datacenter's members, `network.az_count` x "
+    "`scylla.members_per_rack`.",
+    "On target docker, `scylla.members_per_rack`, `scylla.replication_factor`, `kafka.brokers`, "
+    "`kafka.controllers` and `postgres.instances` are 1: the local stack runs one container of each.",
     "`backups.replicate_to_region` is another region than aws:region.",
+    "`dr.peer_region` and `backups.replicate_to_region` are in aws:region's partition (aws, aws-cn, "
+    "aws-us-gov, ...: lib/aws/regions.yaml).",
     "`dr.promotion_token` is only used with `dr.role: primary`.",
     "`scylla.external_seeds` is only used on a DR site (`dr.site: dr`).",
     "`fleets.modules` includes alpha in a colour stack or on a DR site (the ingest DNS points at its "
     "load balancer).",
     "`network.source_ports` are none of the fleets' handoff, health and metrics ports.",
+    "A fleet-colour stack named `<environment>-<colour>` (such as prod-blue) has that `fleets.colour`.",
+    "A fleet-colour stack named `<environment>-<colour>` has that `environment`.",
     "A fleet-colour stack keeps the default `fleets.handoff_port`, `health_port` and `metrics_port` (its "
     "environment's security groups allow those).",
     "With `traffic` (fleets in colour stacks), `network.source_ports` stays the default: the colour "
@@ -171,7 +181,13 @@ def validator_rule_mismatches(models: list[type[BaseModel]]) -> list[str]:
 
 
 # The functions of stacks/settings/__init__.py whose `raise SettingsError` are CROSS_SECTION_RULES.
-CROSS_SECTION_CHECKS = ("_check_combination", "_check_colour_ports", "_check_fleets", "_fill_secrets")
+CROSS_SECTION_CHECKS = (
+    "_check_combination",
+    "_check_colour_name",
+    "_check_colour_ports",
+    "_check_fleets",
+    "_fill_secrets",
+)
 
 
 def settings_error_raises(source: str, functions: tuple[str, ...] = CROSS_SECTION_CHECKS) -> int:
@@ -472,6 +488,13 @@ def render() -> str:
         "Across sections (`stacks/settings/__init__.py`, after the models):",
         "",
         *(f"- {_md(rule)}" for rule in CROSS_SECTION_RULES),
+        "",
+        "Across stacks (`stacks/settings/estate.py`): the stack evaluated against every other committed "
+        "`Pulumi.<stack>.yaml` of the project, read with the same checks; the evaluated stack stands in "
+        "for its committed file (a `--config` file of a new name joins them). They run before anything "
+        "is registered, in the plan and in the program:",
+        "",
+        *(f"- {_md(rule)}" for rule in ESTATE_RULES),
         "",
         "## Not a stack key: the streaming layer's input",
         "",

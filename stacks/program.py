@@ -21,14 +21,14 @@ def runtime_configuration() -> tuple[dict[str, object], set[str]]:
 
 
 def main(*, source: str | None = None, offline: bool = False) -> StackSettings:
-    """Validate the configuration (raising SettingsError before anything is registered), then build."""
+    """Validate the configuration, alone and against the project's other stacks (raising SettingsError
+    before anything is registered), then build."""
+    from stacks.settings.estate import check_stack_in_estate
+
     values, secret_keys = runtime_configuration()
-    settings = load_settings(
-        values,
-        source=source or f"Pulumi.{pulumi.get_stack()}.yaml",
-        secret_keys=secret_keys,
-        offline=offline,
-    )
+    source = source or f"Pulumi.{pulumi.get_stack()}.yaml"
+    settings = load_settings(values, source=source, secret_keys=secret_keys, offline=offline)
+    check_stack_in_estate(pulumi.get_stack(), settings, source)
     build(settings)
     return settings
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from lib.settings import Strict
+from lib.settings import Region, Strict
 
 
 class BackupSettings(Strict):
     """Backup buckets (003 Backup and Recovery > Backup Classifications)."""
 
-    replicate_to_region: str | None = Field(
+    replicate_to_region: Region | None = Field(
         None,
-        pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
         description="AWS region the backup and audit buckets are replicated to (replica buckets with "
         "their own KMS key, the audit replica under the same compliance lock); must differ from "
         "aws:region; unset: no replication",
@@ -45,3 +44,14 @@ class BackupSettings(Strict):
         description="years the audit bucket's S3 Object Lock (compliance mode) keeps every object, "
         "after which they expire (seed 003 Backup Classifications > Audit Log Backups: 7 years)",
     )
+
+    @model_validator(mode="after")
+    def _incremental_within_full(self) -> BackupSettings:
+        """db_incremental_retention_days at most db_full_retention_days (an incremental needs its full)."""
+        if self.db_incremental_retention_days > self.db_full_retention_days:
+            raise ValueError(
+                f"db_incremental_retention_days {self.db_incremental_retention_days} exceeds "
+                f"db_full_retention_days {self.db_full_retention_days}: an incremental backup is restored "
+                "on top of its full backup, which would be gone"
+            )
+        return self

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from lib.settings import Cidr, Strict
+from lib.settings import Cidr, Strict, repeated
 from lib.versions import EKS_VERSION
 
 
@@ -64,6 +64,18 @@ class ClusterSettings(Strict):
         "endpoint_public, only used with it, never 0.0.0.0/0",
     )
 
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, value: str | None) -> str | None:
+        """a version EKS creates clusters on (lib/aws/eks-versions.yaml)."""
+        from lib.catalog import eks_versions
+
+        if value is not None and value not in eks_versions():
+            raise ValueError(
+                f"EKS creates clusters on {', '.join(eks_versions())} (lib/aws/eks-versions.yaml)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _every_group(self) -> ClusterSettings:
         """node_groups has all four groups: scylla, kafka, postgres, platform."""
@@ -78,6 +90,7 @@ class ClusterSettings(Strict):
         """endpoint_public needs endpoint_public_cidrs.
         endpoint_public_cidrs are only used with endpoint_public: true.
         endpoint_public_cidrs never name 0.0.0.0/0.
+        endpoint_public_cidrs lists each network once.
         """
         import ipaddress
 
@@ -90,4 +103,7 @@ class ClusterSettings(Strict):
         for cidr in self.endpoint_public_cidrs:
             if ipaddress.ip_network(cidr).prefixlen == 0:
                 raise ValueError(f"endpoint_public_cidrs: {cidr} opens the API endpoint to the internet")
+        twice = repeated(self.endpoint_public_cidrs)
+        if twice:
+            raise ValueError(f"endpoint_public_cidrs: {', '.join(twice)} listed more than once")
         return self

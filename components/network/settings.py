@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from lib.settings import Cidr, Strict
+from lib.settings import Cidr, Strict, repeated
 
 
 class NetworkSettings(Strict):
@@ -69,11 +69,20 @@ class NetworkSettings(Strict):
 
     @model_validator(mode="after")
     def _ports(self) -> NetworkSettings:
-        """every port of source_ports, enrichment_ports and destination_ports is a TCP port (1-65535)."""
+        """every port of source_ports, enrichment_ports and destination_ports is a TCP port (1-65535).
+        no port and no network is listed twice in one list (two listeners or rules would collide).
+        """
         for key in ("source_ports", "enrichment_ports", "destination_ports"):
             for port in getattr(self, key):
                 if not 1 <= port <= 65535:
                     raise ValueError(f"{key}: {port} is not a TCP port (1-65535)")
+        for key in (
+            "source_ports", "enrichment_ports", "destination_ports",
+            "source_cidrs", "enrichment_cidrs", "destination_cidrs",
+        ):
+            twice = repeated(getattr(self, key))
+            if twice:
+                raise ValueError(f"{key}: {', '.join(map(str, twice))} listed more than once")
         return self
 
     @model_validator(mode="after")

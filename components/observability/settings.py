@@ -3,7 +3,7 @@ and Alerting)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lib.settings import Strict
 
@@ -71,3 +71,17 @@ class ObservabilitySettings(Strict):
         description="the OpenTelemetry operator and a Jaeger collector whose OTLP endpoint the fleets "
         "send spans to (AWS environments); false: none, and otlp_endpoint is empty",
     )
+
+    @model_validator(mode="after")
+    def _fits(self) -> ObservabilitySettings:
+        """retention_size_gib at most 90 % of prometheus_storage_gib (the WAL is not counted in it)."""
+        # Prometheus' storage docs: retention.size bounds the blocks only; the write-ahead log and the
+        # blocks being compacted need room beside them, or the volume fills before retention acts.
+        most = self.prometheus_storage_gib * 9 // 10
+        if self.retention_size_gib > most:
+            raise ValueError(
+                f"retention_size_gib {self.retention_size_gib} does not fit prometheus_storage_gib "
+                f"{self.prometheus_storage_gib}: at most 90 % of it ({most}), the write-ahead log needs "
+                "the rest"
+            )
+        return self

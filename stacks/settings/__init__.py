@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import types
 import typing
 from collections.abc import Collection, Mapping
+from pathlib import PurePath
 from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from lib.capacity import load_plan
+from lib.catalog import nearest_first, provider_keys, region_partitions
 from lib.settings import MODULES, PROJECT
 
 from .stack import ALERTING_SECRETS, FORBIDDEN, REQUIRED, StackSettings
@@ -24,8 +27,14 @@ __all__ = ["PROJECT", "MODULES", "SettingsError", "StackSettings", "load_setting
 
 # Namespaces of provider configuration a stack file may carry beside the project's own keys.
 PROVIDER_NAMESPACES = ("aws", "kubernetes", "docker", "random", "pulumi")
+# Their configuration keys, from each provider's schema (the engine's `pulumi:` keys are not checked).
+PROVIDER_KEYS = provider_keys()
 # Stands in for a secret the offline plan cannot decrypt or that is not set on this machine.
 OFFLINE_SECRET = "offline-placeholder-secret"
+_NOT_SECRET = (
+    "is a Pulumi secret (secure:), but this key is plain configuration: "
+    "pulumi config set {key} <value> (secrets are the keys marked secret in docs/settings.md)"
+)
 _SECRET_FIELDS = {
     name
     for name, f in StackSettings.model_fields.items()
@@ -54,7 +63,7 @@ def _parse(value: Any) -> Any:
 
 def _key(loc: tuple[Any, ...]) -> str:
     if not loc:
-        return f"{PROJECT}:<stack>"
+        return "config"
     head, rest = loc[0], loc[1:]
     out = "aws:region" if head == "region" else f"{PROJECT}:{head}"
     for part in rest:
@@ -67,14 +76,24 @@ def _key(loc: tuple[Any, ...]) -> str:
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The settings model a location points into (to list the keys allowed there)."""
     model: Any = StackSettings
+    item = False  # the next part is a mapping's key or a list's index
     for part in loc:
-        if isinstance(part, int) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        if item or isinstance(part, int) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            item = False
             continue
         field = model.model_fields.get(str(part))
         if field is None:
             return None
         model = _unwrap(field.annotation)
+        inner = typing.get_origin(_optional_of(field.annotation))
+        item = inner in (dict, list)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _optional_of(annotation: Any) -> Any:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return args[0] if union and args else annotation
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -87,18 +106,42 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _allowed_keys(model: type[BaseModel] | None) -> str:
+def secret_allowed(full_key: str, path: Collection[Any] = ()) -> bool:
+    """Whether a `secure:` value may stand at a key path: a secret field of the settings (or a key that
+    is one secret as a whole, such as kubernetes), or a provider key (the provider decrypts it; the
+    program reads aws:region itself, in plain text)."""
+    namespace, _, name = full_key.partition(":")
+    if namespace != PROJECT:
+        return full_key != "aws:region"
+    if name not in StackSettings.model_fields or name == "region":
+        return False
+    if not path:
+        return name in _SECRET_FIELDS
+    annotation: Any = StackSettings.model_fields[name].annotation
+    for part in path:
+        model = _unwrap(annotation)
+        if isinstance(part, int) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return False
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return False
+        annotation = field.annotation
+    return annotation is SecretStr or SecretStr in typing.get_args(annotation)
+
+
+def _allowed_keys(model: type[BaseModel] | None, wrong: str = "") -> str:
+    """The keys allowed in a model, the nearest to the wrong one first."""
     if model is None:
         return ""
     names = [n for n in model.model_fields if not (model is StackSettings and n == "region")]
-    return "allowed: " + ", ".join(names)
+    return "allowed: " + ", ".join(nearest_first(wrong, names))
 
 
 def _describe(err: Mapping[str, Any]) -> tuple[str, str]:
     loc = tuple(err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
-        return _key(loc), f"unknown key; {_allowed_keys(_model_at(loc[:-1]))}"
+        return _key(loc), f"unknown key; {_allowed_keys(_model_at(loc[:-1]), str(loc[-1]))}"
     if kind == "missing":
         return _key(loc), "required key is missing"
     msg = err["msg"]
@@ -128,7 +171,7 @@ def load_settings(
             raise SettingsError(source, full_key, f"config keys are namespaced, such as {PROJECT}:role")
         if namespace == PROJECT:
             if name not in StackSettings.model_fields or name == "region":
-                raise SettingsError(source, full_key, f"unknown key; {_allowed_keys(StackSettings)}")
+                raise SettingsError(source, full_key, f"unknown key; {_allowed_keys(StackSettings, name)}")
             if name in _SECRET_FIELDS and full_key not in secret_keys:
                 raise SettingsError(
                     source,
@@ -136,14 +179,25 @@ def load_settings(
                     "must be a Pulumi secret, never plain text: "
                     f"pulumi config set --secret {full_key} <value>",
                 )
+            if name not in _SECRET_FIELDS and full_key in secret_keys:
+                raise SettingsError(source, full_key, _NOT_SECRET.format(key=full_key))
             values[name] = _parse(config[full_key])
         elif full_key == "aws:region":
+            if full_key in secret_keys:
+                raise SettingsError(source, full_key, _NOT_SECRET.format(key=full_key))
             values["region"] = config[full_key]
         elif namespace not in PROVIDER_NAMESPACES:
+            allowed = nearest_first(namespace, (PROJECT, *PROVIDER_NAMESPACES))
+            raise SettingsError(
+                source, full_key, f"unknown namespace {namespace!r}; allowed: {', '.join(allowed)}"
+            )
+        elif namespace in PROVIDER_KEYS and name.split(".")[0] not in PROVIDER_KEYS[namespace]:
+            known = PROVIDER_KEYS[namespace]
+            allowed = ", ".join(nearest_first(name, known)) if known else "none (it takes no configuration)"
             raise SettingsError(
                 source,
                 full_key,
-                f"unknown namespace {namespace!r}; allowed: {PROJECT}, {', '.join(PROVIDER_NAMESPACES)}",
+                f"unknown key of the {namespace} provider (lib/provider-config.yaml); allowed: {allowed}",
             )
     try:
         settings = StackSettings.model_validate(values)
@@ -233,6 +287,29 @@ def _check_combination(s: StackSettings, source: str) -> None:
                 f"must be at least network.az_count x scylla.members_per_rack = {need} "
                 f"(one ScyllaDB member per node, a rack per zone; got {have})",
             )
+    if s.scylla is not None and s.network is not None:
+        nodes = s.network.az_count * s.scylla.members_per_rack
+        if s.scylla.replication_factor > nodes:
+            raise SettingsError(
+                source,
+                _key(("scylla", "replication_factor")),
+                f"must be at most the datacenter's members, network.az_count x scylla.members_per_rack = "
+                f"{nodes} (got {s.scylla.replication_factor})",
+            )
+    if s.target == "docker":
+        # The local stack runs each data service as one container, whatever the counts say.
+        for section, name in (
+            ("scylla", "members_per_rack"), ("scylla", "replication_factor"), ("kafka", "brokers"),
+            ("kafka", "controllers"), ("postgres", "instances"),
+        ):
+            value = getattr(getattr(s, section), name, 1) if getattr(s, section) is not None else 1
+            if value != 1:
+                raise SettingsError(
+                    source,
+                    _key((section, name)),
+                    f"must be 1 on target docker: the local stack runs one {section} container (got {value})",
+                )
+    _check_colour_name(s, source)
     if (
         s.backups is not None
         and s.backups.replicate_to_region is not None
@@ -243,6 +320,16 @@ def _check_combination(s: StackSettings, source: str) -> None:
             _key(("backups", "replicate_to_region")),
             f"must be another region than aws:region {s.region} (replicas protect against a region's loss)",
         )
+    partitions = region_partitions()
+    for loc, other in ((("dr", "peer_region"), s.dr and s.dr.peer_region),
+                       (("backups", "replicate_to_region"), s.backups and s.backups.replicate_to_region)):
+        if other and s.region and partitions[other] != partitions[s.region]:
+            raise SettingsError(
+                source,
+                _key(loc),
+                f"{other} is in partition {partitions[other]}, aws:region {s.region} in "
+                f"{partitions[s.region]}: peering and replication stay within one partition",
+            )
     if s.dr is not None and s.dr.promotion_token is not None and s.dr.role != "primary":
         raise SettingsError(source, _key(("dr", "promotion_token")), "only used with dr.role primary")
     if s.scylla is not None and s.scylla.external_seeds and (s.dr is None or s.dr.site != "dr"):
@@ -268,6 +355,34 @@ def _check_combination(s: StackSettings, source: str) -> None:
                 _key(("network", "source_ports")),
                 f"{clash} are the fleets' handoff, health or metrics ports; choose other source ports",
             )
+
+
+def stack_name(source: str) -> str:
+    """The stack a stack file is for: Pulumi.<stack>.yaml (any folder), else the file's name."""
+    name = PurePath(source).name
+    return name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+
+
+def _check_colour_name(s: StackSettings, source: str) -> None:
+    """A fleet-colour stack named `<environment>-<colour>` (as prod-blue) holds that colour and that
+    environment; a name that names no colour (a what-if file) is not read."""
+    if s.role != "fleet-colour" or s.fleets is None:
+        return
+    name = stack_name(source)
+    base, _, last = name.rpartition("-")
+    named = last if last in ("blue", "green") else None
+    if named is not None and named != s.fleets.colour:
+        raise SettingsError(
+            source,
+            _key(("fleets", "colour")),
+            f"the stack {name} is named for colour {named}, its fleets.colour is {s.fleets.colour!r}",
+        )
+    if named is not None and base and base != s.environment:
+        raise SettingsError(
+            source,
+            _key(("environment",)),
+            f"the stack {name} is named for environment {base}, its environment is {s.environment!r}",
+        )
 
 
 def _check_colour_ports(s: StackSettings, source: str) -> None:

@@ -19,11 +19,7 @@ from components.streaming.kafka.settings import KafkaSettings
 from components.streaming.schema_registry.settings import SchemaRegistrySettings
 from components.streaming.spec import CdcSource, Replication, StreamingSpec
 from components.traffic.settings import TrafficSettings
-from lib.settings import Cidr, Strict
-
-_REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
-
-
+from lib.settings import Cidr, Region, Strict
 
 
 class DrSettings(Strict):
@@ -44,9 +40,7 @@ class DrSettings(Strict):
         description="the other site's stack, read by StackReference (VPC, route tables, Kafka, "
         "PostgreSQL and ScyllaDB outputs)",
     )
-    peer_region: str = Field(
-        pattern=_REGION, description="AWS region of the other site; must differ from aws:region"
-    )
+    peer_region: Region = Field(description="AWS region of the other site; must differ from aws:region")
     peer_cidr: Cidr = Field(
         description="the other site's network.cidr (peering routes, the replication listener's "
         "source); must not overlap this stack's"
@@ -96,8 +90,8 @@ class StackSettings(Strict):
         description="the environment's name: prefix of resource names, the Environment tag, "
         "Prometheus' environment label; a colour stack carries its environment's",
     )
-    region: str | None = Field(
-        None, pattern=_REGION, description="the AWS region, set as aws:region (not under pipeline-infra)"
+    region: Region | None = Field(
+        None, description="the AWS region, set as aws:region (not under pipeline-infra)"
     )
 
     network: NetworkSettings | None = Field(None, description="the stack's VPC and its traffic flows")

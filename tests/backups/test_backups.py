@@ -231,7 +231,7 @@ def _list(value):
     ("backups", "key", "fragment"),
     [
         ({"replicate_to_region": "eu-west-1"}, "backups.replicate_to_region", "another region"),
-        ({"replicate_to_region": "moon"}, "backups.replicate_to_region", "pattern"),
+        ({"replicate_to_region": "moon"}, "backups.replicate_to_region", "must be an AWS region"),
         ({"state_retention_days": 0}, "backups.state_retention_days", "greater than or equal to 1"),
         ({"audit_retention_years": 0}, "backups.audit_retention_years", "greater than or equal to 1"),
         ({"glacier": True}, "backups.glacier", "unknown key"),

@@ -66,7 +66,24 @@ def test_the_committed_cycle_is_an_error_and_every_member_is_still_evaluated():
     assert set(estate.plans) == {"local", "prod", "prod-blue", "prod-dr", "prod-green", "staging"}
 
 
-def test_unknown_stack_is_an_error_naming_both(tmp_path):
+def _without_the_settings_check(monkeypatch):
+    """The settings refuse these stack files before anything is registered (tests/settings/
+    test_estate.py); the estate's own errors are shown here with that check switched off, as for a
+    reference the settings cannot see."""
+    import stacks.settings.estate as settings_estate
+
+    monkeypatch.setattr(settings_estate, "check_stack_in_estate", lambda *a, **k: None)
+
+
+def test_the_settings_refuse_a_colour_stack_of_an_unknown_environment(tmp_path):
+    from stacks.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="no stack nope in the project"):
+        evaluate(["prod-blue"], configs={"prod-blue": _colour_file(tmp_path, environment_stack="nope")})
+
+
+def test_unknown_stack_is_an_error_naming_both(tmp_path, monkeypatch):
+    _without_the_settings_check(monkeypatch)
     estate = evaluate(["prod-blue"], configs={"prod-blue": _colour_file(tmp_path, environment_stack="nope")})
     [error] = [e for e in estate.errors if e.kind == "unknown-stack"]
     assert error.stacks == ("prod-blue", "nope")
@@ -81,7 +98,8 @@ def test_a_stack_of_another_organisation_is_not_in_the_estate(tmp_path):
     assert "(elsewhere/pipeline-infra/prod)" in error.message
 
 
-def test_an_output_read_but_not_exported_is_an_error(tmp_path):
+def test_an_output_read_but_not_exported_is_an_error(tmp_path, monkeypatch):
+    _without_the_settings_check(monkeypatch)
     # A colour stack attached to the local (Docker) environment: local exports no network.
     estate = evaluate(["prod-blue"], configs={"prod-blue": _colour_file(tmp_path, environment_stack="local")})
     missing = {e.output: e for e in estate.errors if e.kind == "missing-output"}

@@ -40,7 +40,6 @@ def test_mandatory_checks_fail_on_the_committed_stacks():
     assert failed_mandatory(results) == [
         "order",
         "stateful-safety",
-        "scheduling",
         "name-resolution",
         "permissions",
         "reachability",

@@ -94,14 +94,14 @@ BAD = [
         "prod",
         with_("prod", "pipeline-infra:netwrok", {"cidr": "10.0.0.0/16"}),
         "pipeline-infra:netwrok",
-        "unknown key; allowed: role",
+        "unknown key; allowed: network, role, target",
     ),
     (
         "unknown nested key (typo)",
         "prod",
         with_("prod", "pipeline-infra:kafka", 3, "brokerz"),
         "pipeline-infra:kafka.brokerz",
-        "unknown key; allowed: controllers, brokers",
+        "unknown key; allowed: brokers, controllers",
     ),
     (
         "unknown namespace",
@@ -173,7 +173,7 @@ BAD = [
         "pipeline-infra:network.cidr",
         "CIDR notation",
     ),
-    ("bad region", "prod", with_("prod", "aws:region", "mars-1"), "aws:region", "match pattern"),
+    ("bad region", "prod", with_("prod", "aws:region", "mars-1"), "aws:region", "must be an AWS region"),
     (
         "count below the reserved baseline",
         "prod-blue",

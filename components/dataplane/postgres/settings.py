@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import Field, field_validator, model_validator
 
-from lib.quantities import check_cron, quantity
+from lib.quantities import check_cron, max_interval_seconds, quantity
 from lib.settings import Resources, Strict
 
 _PG_MEMORY = r"^[0-9]+(kB|MB|GB|TB)$"
@@ -145,7 +145,7 @@ class PostgresSettings(Strict):
     @field_validator("backup_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        """a six-field cron, seconds first, as CloudNativePG reads it."""
+        """a six-field cron, seconds first, as CloudNativePG reads it, that fires."""
         return check_cron(value, seconds=True)
 
     @model_validator(mode="after")
@@ -161,5 +161,17 @@ class PostgresSettings(Strict):
         if pg_bytes(p.effective_cache_size) > memory:
             raise ValueError(
                 f"parameters: effective_cache_size must not exceed the pods' memory ({self.resources.memory})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _retention_covers_schedule(self) -> PostgresSettings:
+        """backup_retention_days at least the longest interval between two backups of backup_schedule."""
+        interval = max_interval_seconds(self.backup_schedule) or 0
+        if self.backup_retention_days * 86400 < interval:
+            raise ValueError(
+                f"backup_retention_days {self.backup_retention_days} is shorter than the longest interval "
+                f"between two backups of backup_schedule {self.backup_schedule!r} ({interval / 86400:g} "
+                "days): a restore point would have no base backup"
             )
         return self

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from lib.cdc import IDENT, CdcTable, default_tables
 from lib.quantities import check_cron, positive
-from lib.settings import Resources, Strict
+from lib.settings import Resources, Strict, repeated
 
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 
@@ -90,14 +90,27 @@ class ScyllaSettings(Strict):
     @field_validator("external_seeds")
     @classmethod
     def _seeds(cls, value: list[str]) -> list[str]:
-        """each seed an IPv4 address or DNS name."""
+        """each seed an IPv4 address or DNS name, listed once."""
         for seed in value:
             if not _SEED.match(seed):
                 raise ValueError(f"{seed!r} is not an IPv4 address or DNS name")
+        if repeated(value):
+            raise ValueError(f"{', '.join(repeated(value))} listed more than once")
+        return value
+
+    @field_validator("tables")
+    @classmethod
+    def _unique_tables(cls, value: list[CdcTable]) -> list[CdcTable]:
+        """each table name once (each is a Kafka topic, a connector table and a sink table)."""
+        twice = repeated([t.name for t in value])
+        if twice:
+            raise ValueError(
+                f"table {', '.join(twice)} listed more than once: its topic and sink table would collide"
+            )
         return value
 
     @field_validator("backup_cron", "repair_cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        """a five-field cron Scylla Manager's parser accepts (weekday 0-6, no time zone)."""
+        """a five-field cron Scylla Manager's parser accepts (weekday 0-6, no time zone), that fires."""
         return check_cron(value, seconds=False)

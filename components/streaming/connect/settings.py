@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from lib.quantities import quantity
 from lib.settings import Resources, Strict
 
 
@@ -66,12 +67,20 @@ class ConnectSettings(Strict):
     def _registry(self) -> ConnectSettings:
         """push_secret only with image_repository.
         heap_min <= heap_max (the JVM refuses to start otherwise).
+        heap_max at most 75 % of resources.memory (the rest: metaspace, threads, direct buffers).
         """
         if self.push_secret is not None and self.image_repository is None:
             raise ValueError("push_secret is only used with image_repository")
         # The JVM refuses to start when the initial heap exceeds the maximum.
         if _heap_mib(self.heap_min) > _heap_mib(self.heap_max):
             raise ValueError(f"heap_min {self.heap_min} must not exceed heap_max {self.heap_max}")
+        memory_mib = int(quantity(self.resources.memory)) // 2**20
+        if _heap_mib(self.heap_max) * 4 > memory_mib * 3:
+            # The container's memory is its limit: a heap filling it gets the worker OOM-killed.
+            raise ValueError(
+                f"heap_max {self.heap_max} does not fit resources.memory {self.resources.memory}: at most "
+                f"75 % of it ({memory_mib * 3 // 4}m), the rest is the JVM's own memory"
+            )
         return self
 
 

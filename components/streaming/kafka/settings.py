@@ -38,7 +38,8 @@ class KafkaSettings(Strict):
         2,
         ge=1,
         le=5,
-        description="in-sync replicas a write needs (min.insync.replicas); at most replication_factor",
+        description="in-sync replicas a write needs (min.insync.replicas); below replication_factor "
+        "(1 with replication_factor 1)",
     )
     topic_partitions: int = Field(
         12,
@@ -64,10 +65,14 @@ class KafkaSettings(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> KafkaSettings:
         """replication_factor <= brokers.
-        min_insync_replicas <= replication_factor.
+        min_insync_replicas below replication_factor (1 with replication_factor 1): a broker may be lost.
         """
         if self.replication_factor > self.brokers:
             raise ValueError(f"replication_factor {self.replication_factor} exceeds brokers {self.brokers}")
-        if self.min_insync_replicas > self.replication_factor:
-            raise ValueError("min_insync_replicas must not exceed replication_factor")
+        if self.min_insync_replicas >= self.replication_factor and self.min_insync_replicas != 1:
+            # Equal, every write with acks=all stops when one broker of a partition is down.
+            raise ValueError(
+                f"min_insync_replicas {self.min_insync_replicas} must be below replication_factor "
+                f"{self.replication_factor} (equal, one broker down stops every write)"
+            )
         return self
