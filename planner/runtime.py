@@ -49,9 +49,12 @@ class Resource:
     id: str = ""
     # URNs this resource waits for (depends_on and the resources whose outputs its inputs use).
     dependencies: tuple[str, ...] = ()
+    # Resource options the program set (only those set): protect, retainOnDelete, ignoreChanges,
+    # replaceOnChanges, deleteBeforeReplace, aliases, provider.
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "urn": self.urn,
             "type": self.type,
             "name": self.name,
@@ -60,6 +63,9 @@ class Resource:
             "inputs": self.inputs,
             "dependencies": list(self.dependencies),
         }
+        if self.options:
+            out["options"] = self.options
+        return out
 
 
 @dataclass
@@ -129,6 +135,44 @@ def _dependencies(request: Any) -> tuple[str, ...]:
     return tuple(sorted(deps))
 
 
+def _options(request: Any) -> dict[str, Any]:
+    """The resource options a registration carries, only those set (a read carries none)."""
+    out: dict[str, Any] = {}
+
+    def present(name: str) -> bool:
+        try:
+            return request.HasField(name)
+        except ValueError:
+            return False
+
+    if present("protect") and request.protect:
+        out["protect"] = True
+    if present("retainOnDelete") and request.retainOnDelete:
+        out["retainOnDelete"] = True
+    if getattr(request, "deleteBeforeReplace", False):
+        out["deleteBeforeReplace"] = True
+    for name in ("ignoreChanges", "replaceOnChanges"):
+        values = list(getattr(request, name, ()) or ())
+        if values:
+            out[name] = sorted(values)
+    aliases = []
+    for alias in getattr(request, "aliases", ()) or ():
+        if alias.urn:
+            aliases.append(alias.urn)
+            continue
+        spec = json_format.MessageToDict(alias.spec, preserving_proto_field_name=True)
+        if set(spec) <= {"type", "parentUrn"} and not spec.get("parentUrn"):
+            continue  # a provider SDK's own alias for a renamed type token, not the program's
+        aliases.append(canonical(spec))
+    aliases += list(getattr(request, "aliasURNs", ()) or ())
+    if aliases:
+        out["aliases"] = aliases
+    provider = getattr(request, "provider", "")
+    if provider:
+        out["provider"] = provider.rsplit("::", 1)[0]  # the provider's URN (the reference is urn::id)
+    return out
+
+
 class RecordingMonitor(runtime_mocks.MockMonitor):
     """The SDK's mock monitor, also recording parent, custom flag and the raw (secret-aware) inputs."""
 
@@ -150,6 +194,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 inputs=inputs,
                 id=str(registered.id) if registered and registered.id else "",
                 dependencies=_dependencies(request),
+                options=_options(request) if hasattr(request, "protect") else {},
             )
         )
 
