@@ -40,7 +40,14 @@ def _service(typ: str) -> str:
 
 def fake_stack_outputs(stack_name: str, region: str) -> dict[str, Any]:
     """What a referenced stack's outputs look like: every name of the stacks/contract.py contract."""
-    from stacks.contract import ENVIRONMENT_OUTPUTS, FLEET_OUTPUTS, PEERING_OUTPUTS, PRIMARY_SITE_OUTPUTS
+    from stacks.contract import (
+        DR_GATE_OUTPUTS,
+        ENVIRONMENT_OUTPUTS,
+        FLEET_OUTPUTS,
+        INGEST_OUTPUTS,
+        PEERING_OUTPUTS,
+        PRIMARY_SITE_OUTPUTS,
+    )
 
     short = stack_name.rsplit("/", 1)[-1]
     h = _h(stack_name, n=8)
@@ -69,10 +76,27 @@ def fake_stack_outputs(stack_name: str, region: str) -> dict[str, Any]:
         "kafka_bootstrap_servers": f"kafka-bootstrap.{short}.internal:9093",
         "postgres_cluster_name": "warehouse",
         "backup_bucket_region": region,
-        "ingest_health_check_fqdn": f"ingest.{short}.pipeline.example.com",
     }
+    values |= _dns_outputs(short)
     names = set(ENVIRONMENT_OUTPUTS) | set(FLEET_OUTPUTS) | set(PRIMARY_SITE_OUTPUTS) | set(PEERING_OUTPUTS)
+    names |= set(INGEST_OUTPUTS) | set(DR_GATE_OUTPUTS)
     return {k: values.get(k, f"mock-{k}") for k in sorted(names)}
+
+
+def _dns_outputs(stack: str) -> dict[str, Any]:
+    """The ingest DNS outputs the referenced stack exports, from its committed stack file (the DR site
+    checks its own `dns` against them, so a stand-in value would not do)."""
+    from pathlib import Path
+
+    from planner.runtime import read_stack_file
+    from stacks.compose.traffic import dns_outputs
+    from stacks.settings import load_settings
+
+    path = Path(__file__).resolve().parent.parent / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        return {}
+    settings = load_settings(read_stack_file(path, path.name), source=path.name, offline=True)
+    return dns_outputs(settings)
 
 
 def _policy_document(args: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from stacks.settings import OFFLINE_SECRET, PROJECT, SettingsError, StackSetting
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
+# The organisation of the offline plan: the one the DIY backends report.
+ORGANIZATION = "organization"
 
 # Signatures of the Pulumi wire format (sdk/go/common/resource/sig).
 _SIG = "4dabf18193072939515e22adb298388d"
@@ -338,7 +340,9 @@ def run_plan(
 
     monitor = monitor or RecordingMonitor(PlanMocks(region=region))
     runtime_settings.ROOT.set(None)
-    runtime_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    runtime_mocks.set_mocks(
+        monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, organization=ORGANIZATION
+    )
     runtime_config.set_all_config(flat, secret_keys)
 
     from stacks.program import main

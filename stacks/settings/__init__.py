@@ -190,12 +190,12 @@ def _check_combination(s: StackSettings, source: str) -> None:
             )
     if s.fleets is not None and s.capacity is None:
         raise SettingsError(source, _key(("capacity",)), "required when fleets are declared")
-    if s.traffic is not None and s.fleets is not None:
+    if combo == ("environment", "aws") and s.dns is None and (s.dr is not None or s.fleets is None):
         raise SettingsError(
             source,
-            _key(("traffic",)),
-            "the traffic switch lives in an environment whose fleets are separate colour stacks; "
-            "remove fleets or traffic",
+            _key(("dns",)),
+            "required on a site of a DR pair and where the fleets are colour stacks: the Route 53 "
+            "zone of the ingest records (dns.zone_name), the same on both sites",
         )
     if s.dr is not None and s.network is not None:
         ours, peer = ipaddress.ip_network(s.network.cidr), ipaddress.ip_network(s.dr.peer_cidr)
@@ -277,7 +277,7 @@ def _check_colour_ports(s: StackSettings, source: str) -> None:
                     _key(("fleets", port)),
                     f"a colour stack keeps the default {default}: its environment's security groups allow it",
                 )
-    if s.traffic is not None and s.network is not None:
+    if (s.role, s.target) == ("environment", "aws") and s.fleets is None and s.network is not None:
         default_ports = NetworkSettings.model_fields["source_ports"].default_factory()  # type: ignore[misc]
         if list(s.network.source_ports) != default_ports:
             raise SettingsError(
@@ -329,3 +329,42 @@ def _fill_secrets(s: StackSettings, source: str, offline: bool) -> StackSettings
             source, key, f"required secret is not set: pulumi config set --secret {key} <value>"
         )
     return s.model_copy(update={name: SecretStr(OFFLINE_SECRET) for name in missing})
+
+
+def check_stack_set(stacks: Mapping[str, StackSettings]) -> list[str]:
+    """Agreement across stack files (stack name -> its settings), as findings (one line each):
+    both sites of a DR pair name each other and carry the same `dns` (zone and ingest domain); a
+    traffic stack's environment exists, carries `dns`, and is a DR primary exactly when the traffic
+    stack declares the failover record. Stack names are compared by their stack part. The DR site
+    also checks its `dns` against the primary's outputs at deploy time (stacks/compose/traffic.py)."""
+    findings: list[str] = []
+
+    def short(name: str) -> str:
+        return name.rsplit("/", 1)[-1]
+
+    for name, s in sorted(stacks.items()):
+        if s.dr is not None:
+            peer = stacks.get(short(s.dr.peer_stack))
+            if peer is None or peer.dr is None:
+                findings.append(f"{name}: dr.peer_stack {s.dr.peer_stack} is no committed stack of a DR pair")
+                continue
+            if short(peer.dr.peer_stack) != name:
+                findings.append(
+                    f"{name}: its peer {short(s.dr.peer_stack)} names {peer.dr.peer_stack} as peer"
+                )
+            if s.dns != peer.dns:
+                findings.append(
+                    f"{name}: dns {s.dns} differs from its peer {short(s.dr.peer_stack)}'s {peer.dns}"
+                )
+        if s.role == "traffic" and s.traffic is not None and s.environment_stack is not None:
+            env = stacks.get(short(s.environment_stack))
+            if env is None or env.dns is None:
+                findings.append(f"{name}: environment_stack {s.environment_stack} carries no dns")
+                continue
+            primary = env.dr is not None and env.dr.site == "primary"
+            if s.traffic.failover != primary:
+                findings.append(
+                    f"{name}: traffic.failover is {s.traffic.failover} but {short(s.environment_stack)} "
+                    f"is {'' if primary else 'not '}the primary of a DR pair"
+                )
+    return findings
