@@ -61,6 +61,7 @@ def fake_stack_outputs(stack_name: str, region: str) -> dict[str, Any]:
         "artifact_bucket": f"{short}-artifacts-{h}",
         "backup_bucket": f"{short}-backups-{h}",
         "kms_key_arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{h}-mock",
+        "ebs_kms_key_arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{h}-ebs-mock",
         "data_plane_security_group_id": f"sg-{h}dp",
         "otlp_endpoint": f"http://otlp.{short}.internal:4317",
         "fleet_security_group_ids": {m: f"sg-{h}{m}" for m in ("alpha", "beta", "gamma")},

@@ -25,6 +25,7 @@ ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
     "artifact_bucket",
     "backup_bucket",
     "kms_key_arn",
+    "ebs_kms_key_arn",
     "data_plane_security_group_id",
     "otlp_endpoint",
     "fleet_security_group_ids",
@@ -84,6 +85,9 @@ class FleetNetwork:
     handoff_lb_security_group_ids: pulumi.Input[dict[str, str]] = None  # type: ignore[assignment]
     # network.public_ingest: alpha's ingest load balancer is internet-facing in the public subnets.
     public_ingest: pulumi.Input[bool] = False
+    # The environment's EBS key (Auto Scaling may use it): the fleets' volumes. kms_key_arn above is
+    # the backups key (artifacts and state backups in S3), never used for volumes.
+    ebs_kms_key_arn: pulumi.Input[str] = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,7 @@ def build_fleets(
                 artifact_bucket=network.artifact_bucket,
                 backup_bucket=network.backup_bucket,
                 kms_key_arn=network.kms_key_arn,
+                ebs_kms_key_arn=network.ebs_kms_key_arn,
                 otlp_endpoint=network.otlp_endpoint,
                 security_group_ids=_module_input(sgs, module),
                 lb_security_group_ids=ingest_sg
