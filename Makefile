@@ -16,7 +16,7 @@ PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--
             $(if $(RENDER),--render "$(RENDER)")
 
 <<<<<<< HEAD
-.PHONY: plan plan-all plan-diff golden test lint engines venv clean local-check connect-checksums
+.PHONY: plan plan-all plan-diff golden test lint engines venv clean local-check connect-checksums node-exporter-artifact
 =======
 .PHONY: plan plan-all plan-diff golden settings-doc test lint engines venv clean
 >>>>>>> settings-doc
@@ -68,6 +68,11 @@ local-check: $(VENV)/.installed
 # SHA-256 of the files the local Connect image downloads, for lib/versions.py (needs network).
 connect-checksums: $(VENV)/.installed
 	@$(PY) -m stacks.compose.local_artifacts
+
+# SHA-256 of the node exporter tarball the fleets install, for lib/versions.py; with
+# ARTIFACT_BUCKET=<bucket> also staged there (needs network and, to stage, AWS credentials).
+node-exporter-artifact: $(VENV)/.installed
+	@PY=$(PY) ARTIFACT_BUCKET=$(ARTIFACT_BUCKET) scripts/node-exporter-artifact.sh
 
 # ruff, and import-linter's layer and independence contracts (pyproject.toml [tool.importlinter]).
 lint: $(VENV)/.installed

@@ -69,6 +69,18 @@ CONNECT_ARTIFACT_SHA256: Final = {
     "jmx-prometheus-javaagent": "",
 }
 
+# --- Module fleets (EC2) ---------------------------------------------------------------------------
+# The node exporter the fleet instances run: the release of the pinned container image below
+# ("node-exporter"), as the release tarball node_exporter-<version>.linux-amd64.tar.gz, which the
+# instances fetch from the artifact bucket (vendor/node_exporter/<version>/) and verify against this
+# sha256. Not pinned yet: the machine this project is developed on reaches no release host, and a
+# digest copied from elsewhere would not be one we verified. Empty, the instances install no node
+# exporter (their bootstrap says so and exits non-zero after starting the module) and the plan warns.
+# To pin, on a machine with network access run `make node-exporter-artifact`: it downloads the
+# tarball and the release's sha256sums.txt, checks one against the other, prints the line to paste
+# here and the `aws s3 cp` that stages the tarball in each environment's artifact bucket.
+NODE_EXPORTER_SHA256: Final = ""
+
 # --- Container images -----------------------------------------------------------------------------
 IMAGES: Final = {
     "scylla": f"docker.io/scylladb/scylla:{SCYLLA_VERSION}",

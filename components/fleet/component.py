@@ -24,7 +24,8 @@ import pulumi_aws.iam as iam
 import pulumi_aws.lb as lb
 import pulumi_aws.ssm as ssm
 
-from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, render_cloud_init
+from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, node_exporter_key
+from components.fleet.cloud_init import user_data as render_user_data
 from components.fleet.profile import (
     HEALTH_PATH,
     MODULES,
@@ -126,6 +127,12 @@ class Fleet(pulumi.ComponentResource):
         )
 
         # --- load balancer: ingest (alpha) or handoff (beta, gamma) -------------------------------
+        if not versions.NODE_EXPORTER_SHA256:
+            pulumi.log.warn(
+                "lib/versions.py NODE_EXPORTER_SHA256 is empty: the instances will not install the node "
+                "exporter (fails closed); pin it with `make node-exporter-artifact` (docs/fleets.md)",
+                resource=self,
+            )
         kind = "ingest" if args.module == "alpha" else "handoff"
         facing = pulumi.Output.from_input(args.internet_facing if args.module == "alpha" else False)
         self.load_balancer = lb.LoadBalancer(
@@ -186,7 +193,7 @@ class Fleet(pulumi.ComponentResource):
             args.kafka_bootstrap_servers,
         ).apply(
             lambda v: base64.b64encode(
-                render_cloud_init(
+                render_user_data(
                     CloudInitSpec(
                         module=args.module,
                         environment=args.environment,
@@ -205,8 +212,9 @@ class Fleet(pulumi.ComponentResource):
                         metrics_port=args.metrics_port,
                         drain_seconds=drain,
                         node_exporter_version=NODE_EXPORTER_VERSION,
+                        node_exporter_sha256=versions.NODE_EXPORTER_SHA256,
                     )
-                ).encode()
+                )
             ).decode()
         )
         vol = args.data_volume
@@ -341,7 +349,10 @@ def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, km
                 "Sid": "ReadModuleArtifacts",
                 "Effect": "Allow",
                 "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{artifact_bucket}/artifacts/{module}/*",
+                "Resource": [
+                    f"arn:aws:s3:::{artifact_bucket}/artifacts/{module}/*",
+                    f"arn:aws:s3:::{artifact_bucket}/{node_exporter_key(NODE_EXPORTER_VERSION)}",
+                ],
             },
             {
                 "Sid": "WriteModuleState",
