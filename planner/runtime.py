@@ -49,6 +49,8 @@ class Resource:
     id: str = ""
     # URNs this resource waits for (depends_on and the resources whose outputs its inputs use).
     dependencies: tuple[str, ...] = ()
+    # Resource options as the engine receives them, only those set (see _options).
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class Resource:
             "custom": self.custom,
             "inputs": self.inputs,
             "dependencies": list(self.dependencies),
+            **({"options": self.options} if self.options else {}),
         }
 
 
@@ -129,6 +132,35 @@ def _dependencies(request: Any) -> tuple[str, ...]:
     return tuple(sorted(deps))
 
 
+def _options(request: Any) -> dict[str, Any]:
+    """protect, retainOnDelete, ignoreChanges, replaceOnChanges, deleteBeforeReplace, aliases and
+    provider of a RegisterResourceRequest, each only when set (a read request has none of them)."""
+    out: dict[str, Any] = {}
+    for key in ("protect", "retainOnDelete"):
+        if getattr(request, key, False):
+            out[key] = True
+    for key in ("ignoreChanges", "replaceOnChanges"):
+        values = list(getattr(request, key, ()) or ())
+        if values:
+            out[key] = sorted(values)
+    if getattr(request, "deleteBeforeReplaceDefined", False):
+        out["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
+    # The provider SDK's own aliases of a renamed resource type (a spec of only `type`, on every
+    # resource of that type) are left out: they are not the program's.
+    aliases = []
+    for a in getattr(request, "aliases", ()) or ():
+        spec = json_format.MessageToDict(a.spec) if not a.urn else {}
+        if a.urn or set(spec) - {"type", "parentUrn", "noParent"} or spec.get("parentUrn"):
+            aliases.append(a.urn or spec)
+    aliases += list(getattr(request, "aliasURNs", ()) or ())
+    if aliases:
+        out["aliases"] = aliases
+    provider = getattr(request, "provider", "")
+    if provider:
+        out["provider"] = provider.rsplit("::", 1)[0]  # a provider reference is <urn>::<id>
+    return out
+
+
 class RecordingMonitor(runtime_mocks.MockMonitor):
     """The SDK's mock monitor, also recording parent, custom flag and the raw (secret-aware) inputs."""
 
@@ -150,6 +182,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 inputs=inputs,
                 id=str(registered.id) if registered and registered.id else "",
                 dependencies=_dependencies(request),
+                options=_options(request),
             )
         )
 

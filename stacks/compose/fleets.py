@@ -78,6 +78,7 @@ def build_fleets(
                 params=getattr(fleets.params, module).model_dump(),
                 artifact_version=fleets.artifact_version,
                 artifact_sha256=fleets.artifact_sha256.get(module),
+                ami_id=str(fleets.ami_id),  # load_settings: required on AWS
                 listen_ports=ports,
                 health_port=fleets.health_port,
                 metrics_port=fleets.metrics_port,

@@ -34,6 +34,9 @@ BAD = [
      "pipeline-infra:fleets.params.alpha.BATCH", "unknown key"),
     ("handoff port equal to the health port", colour_stack(handoff_port=8080),
      "pipeline-infra:fleets", "must differ"),
+    ("an SSM parameter name instead of an AMI id",
+     colour_stack(ami_id="/aws/service/debian/amd64/latest/debian-12-amd64"),
+     "pipeline-infra:fleets.ami_id", "ami-[0-9a-f]{8,17}"),
 ]
 
 
@@ -55,3 +58,18 @@ def test_nothing_is_registered_on_bad_input():
     with pytest.raises(SettingsError, match="reserved baseline 3"):  # 003 Reserved Capacity: gamma 3
         run_plan("prod-blue", {"fleets.overrides": {"gamma": {"min": 1}}}, monitor=monitor)
     assert monitor.records == []
+
+
+def test_the_fleet_image_is_required_outside_the_offline_plan():
+    # a real preview stops with the key and how to find the value; the offline plan stands one in
+    cfg = colour_stack()
+    cfg["pipeline-infra:fleets"].pop("ami_id", None)
+    with pytest.raises(SettingsError) as info:
+        load_settings(cfg, source="Pulumi.prod-blue.yaml", offline=False)
+    assert str(info.value).startswith("Pulumi.prod-blue.yaml: pipeline-infra:fleets.ami_id: required: the "
+                                      "Debian 12 (bookworm) amd64 AMI of us-east-1")
+    assert load_settings(cfg, source="Pulumi.prod-blue.yaml", offline=True).fleets.ami_id == (
+        "ami-00000000000000000")
+    pinned = colour_stack(ami_id="ami-0123456789abcdef0")
+    assert load_settings(pinned, source="Pulumi.prod-blue.yaml", offline=True).fleets.ami_id == (
+        "ami-0123456789abcdef0")
