@@ -26,6 +26,7 @@ image; the bootstrap checks for them first.
 from __future__ import annotations
 
 import gzip
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,15 @@ def node_exporter_key(version: str) -> str:
     """Where the node exporter release tarball sits in the artifact bucket (staged there with
     `make node-exporter-artifact`, docs/fleets.md)."""
     return f"vendor/node_exporter/{version}/node_exporter-{version}.linux-amd64.tar.gz"
+
+
+# Names only a Kubernetes cluster's DNS resolves; an EC2 instance cannot reach them.
+CLUSTER_INTERNAL = re.compile(r"\.svc(\.cluster\.local)?(:|/|$)|\.cluster\.local(:|/|$)")
+
+
+def cluster_internal(address: str) -> bool:
+    """Whether `address` (host, host:port or URL) is a cluster-internal name (*.svc, *.cluster.local)."""
+    return bool(CLUSTER_INTERNAL.search(address))
 
 
 def _is_digest(value: str) -> bool:
@@ -93,6 +103,10 @@ class CloudInitSpec:
             raise ValueError("artifact_sha256 must be 64 lowercase hex characters")
         if self.node_exporter_sha256 and not _is_digest(self.node_exporter_sha256):
             raise ValueError("node_exporter_sha256 must be empty or 64 lowercase hex characters")
+        for name in ("otlp_endpoint", "handoff_target", "kafka_bootstrap_servers"):
+            value = getattr(self, name)
+            if value and any(cluster_internal(v) for v in value.split(",")):
+                raise ValueError(f"{name} {value!r} is a cluster-internal name: EC2 cannot resolve it")
         if not self.listen_ports:
             raise ValueError("listen_ports: at least one port")
         if self.drain_seconds < 1:

@@ -23,6 +23,7 @@ import pulumi_aws.autoscaling as autoscaling
 import pulumi_aws.ec2 as ec2
 import pulumi_aws.iam as iam
 import pulumi_aws.lb as lb
+from pulumi_aws.get_caller_identity import get_caller_identity_output
 
 from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, node_exporter_key
 from components.fleet.cloud_init import user_data as render_user_data
@@ -120,8 +121,19 @@ class Fleet(pulumi.ComponentResource):
         # --- instance profile: read its artifacts, write its state backups, SSM, CloudWatch -------
         assume = service_trust_policy("ec2.amazonaws.com")
         self.role = iam.Role(f"{name}-role", assume_role_policy=assume, tags=tags, opts=child)
-        policy = pulumi.Output.all(args.artifact_bucket, args.backup_bucket, args.kms_key_arn).apply(
-            lambda v: instance_policy(args.module, artifact_bucket=v[0], backup_bucket=v[1], kms_key_arn=v[2])
+        account = get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
+        policy = pulumi.Output.all(
+            args.artifact_bucket, args.backup_bucket, args.kms_key_arn, args.region, account
+        ).apply(
+            lambda v: instance_policy(
+                args.module,
+                artifact_bucket=v[0],
+                backup_bucket=v[1],
+                kms_key_arn=v[2],
+                credentials_arn=credentials_parameter_arn(
+                    region=v[3], account=v[4], environment=args.environment, module=args.module
+                ),
+            )
         )
         iam.RolePolicy(f"{name}-access", role=self.role.id, policy=policy, opts=child)
         for i, arn in enumerate(MANAGED_POLICIES):
@@ -342,8 +354,21 @@ class Fleet(pulumi.ComponentResource):
         )
 
 
-def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, kms_key_arn: str) -> str:
-    """Least privilege: its own artifacts (read), its own state-backup prefix (write), the key."""
+def credentials_parameter(environment: str, module: str) -> str:
+    """The SSM parameter `credentials_ref` of <module>.yaml names (cloud_init.module_config)."""
+    return f"/pipeline/{environment}/{module}/postgres"
+
+
+def credentials_parameter_arn(*, region: str, account: str, environment: str, module: str) -> str:
+    return f"arn:aws:ssm:{region}:{account}:parameter{credentials_parameter(environment, module)}"
+
+
+def instance_policy(
+    module: str, *, artifact_bucket: str, backup_bucket: str, kms_key_arn: str, credentials_arn: str
+) -> str:
+    """Least privilege: its own artifacts (read), its own state-backup prefix (write), the key, and
+    exactly the one SSM parameter its credentials_ref names (SecureString under the account's
+    aws/ssm key, which SSM decrypts for principals of the account)."""
     import json
 
     doc: dict[str, Any] = {
@@ -363,6 +388,12 @@ def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, km
                 "Effect": "Allow",
                 "Action": "s3:PutObject",
                 "Resource": f"arn:aws:s3:::{backup_bucket}/state/{module}/*",
+            },
+            {
+                "Sid": "ReadModuleCredentials",
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": credentials_arn,
             },
             # Decrypt: the encrypted volumes and artifacts; GenerateDataKey: SSE-KMS uploads.
             {

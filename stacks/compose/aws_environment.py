@@ -25,10 +25,10 @@ def build_aws_environment(settings: StackSettings) -> dict[str, Any]:
     outputs |= {name: getattr(network, name) for name in ENVIRONMENT_OUTPUTS}
     fleet_outputs: dict[str, Any] = {}
     if settings.fleets is not None:
-        from stacks.compose.fleets import build_fleets
+        from stacks.compose.fleets import FLEET_KAFKA_OUTPUT, build_fleets
 
         fleet_outputs = build_fleets(
-            settings, network, kafka_bootstrap_servers=outputs["kafka_bootstrap_servers"]
+            settings, network, kafka_bootstrap_servers=outputs.get(FLEET_KAFKA_OUTPUT)
         )
         outputs |= fleet_outputs
     if settings.traffic is not None or settings.dr is not None:

@@ -21,13 +21,13 @@ def network_from(ref: pulumi.StackReference) -> FleetNetwork:
 
 
 def build_fleet_colour(settings: StackSettings) -> dict[str, Any]:
-    from stacks.compose.fleets import build_fleets
+    from stacks.compose.fleets import FLEET_KAFKA_OUTPUT, build_fleets
 
     assert settings.environment_stack is not None
     ref = pulumi.StackReference(settings.environment_stack)
     network = network_from(ref)
     outputs = build_fleets(
-        settings, network, kafka_bootstrap_servers=ref.get_output("kafka_bootstrap_servers")
+        settings, network, kafka_bootstrap_servers=ref.get_output(FLEET_KAFKA_OUTPUT)
     )
     outputs["environment_stack"] = settings.environment_stack
     absent = [n for n in FLEET_OUTPUTS if n not in outputs]

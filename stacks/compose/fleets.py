@@ -14,6 +14,10 @@ from stacks.contract import FleetNetwork
 from stacks.settings import StackSettings
 from stacks.sizing import fleet_sizing
 
+# The environment output naming the Kafka listener meant for the fleets (an internal load balancer,
+# SCRAM-SHA-512 over TLS, a KafkaUser per module); exported by the streaming layer once it has one.
+FLEET_KAFKA_OUTPUT = "kafka_fleet_bootstrap"
+
 
 # Built last by build_fleets in this program run (the environment's traffic switch reads them).
 def source_ports(settings: StackSettings) -> tuple[int, ...]:
@@ -48,6 +52,9 @@ def build_fleets(
     *,
     kafka_bootstrap_servers: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
+    """`kafka_bootstrap_servers` is the environment's fleet-facing Kafka listener (the output
+    FLEET_KAFKA_OUTPUT), never the in-cluster TLS listener nor the DR replication listener: until the
+    environment exports it, alpha's configuration has no Kafka section (docs/fleets.md)."""
     from components.fleet.component import Fleet, FleetArgs
 
     assert settings.fleets is not None
