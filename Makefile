@@ -1,7 +1,7 @@
 # pipeline-infra: offline plan and tests. Every target creates the virtualenv when missing.
 #   make plan STACK=prod [FORMAT=json] [SET='dr.role=primary'] [CONFIG=path] [RENDER=dir]
 #   make plan-diff STACK=prod-dr SET='dr.role=primary' [FORMAT=json]
-#   make plan-all | make test | make lint | make settings-doc | make lock [UPGRADE=1]
+#   make plan-all | make test | make test-hosts | make lint | make settings-doc | make lock [UPGRADE=1]
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
@@ -16,7 +16,7 @@ PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--
             $(if $(RENDER),--render "$(RENDER)")
 
 .PHONY: plan plan-all plan-diff golden settings-doc test lint engines venv lock clean local-check \
-        connect-checksums
+        connect-checksums test-hosts hosts-venv host-root
 
 # The virtualenv installs the locked versions, hashes checked: requirements-dev.lock is the program's
 # dependencies and the dev tools, resolved from pyproject.toml by `make lock`. The project itself is
@@ -62,6 +62,26 @@ engines: $(CHECKOV_VENV)/.installed
 test: $(VENV)/.installed engines
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# The host suite (tests/hosts) against local hosts: the fleets' image (Debian 12, built once per
+# machine into /var/cache/pipeline-infra by scripts/host-root.sh) booted under systemd-nspawn with the
+# plan's user data, S3 and the metadata service stood in by moto's server (its own virtualenv: its pins
+# are not the project's). Needs root. Against real hosts: see README (Checking hosts).
+HOSTS_VENV ?= .venv-hosts
+HOSTS_STACK ?= staging
+
+$(HOSTS_VENV)/.installed: requirements-hosts.txt
+	@test -x $(HOSTS_VENV)/bin/python || python3 -m venv $(HOSTS_VENV)
+	@$(HOSTS_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-hosts.txt
+	@touch $@
+
+hosts-venv: $(HOSTS_VENV)/.installed
+
+host-root: engines
+	@bash scripts/host-root.sh
+
+test-hosts: $(VENV)/.installed engines hosts-venv host-root
+	@HOSTS_VENV=$(abspath $(HOSTS_VENV)) $(PY) -m pytest tests/hosts --local-host --stack $(HOSTS_STACK) $(PYTEST_ARGS)
+
 # seed 000's health check and replication test against the running local stack (needs Docker).
 local-check: $(VENV)/.installed
 	@$(PY) -m planner.local_check --stack $(STACK)
@@ -94,4 +114,4 @@ lock: $(UV)
 	@$(UV_COMPILE) pyproject.toml -c requirements-dev.lock -o requirements.txt
 
 clean:
-	rm -rf $(VENV) .venv-checkov $(UV_VENV) .pytest_cache .ruff_cache render build
+	rm -rf $(VENV) .venv-checkov $(UV_VENV) $(HOSTS_VENV) .pytest_cache .ruff_cache render build
