@@ -59,6 +59,21 @@ CASES = {
         ("spec", {"clusterIP": "10.0.0.2", "ports": [{"port": 80}]}),
         ("spec", {"clusterIP": "10.0.0.1", "ports": [{"port": 81}]}),
     ),
+    "aws:ec2/securityGroup:SecurityGroup": (
+        {"vpcId": "vpc-1", "description": "fleet alpha", "tags": {"a": "1"}},
+        ("vpcId", "vpc-2"),
+        ("tags", {"a": "2"}),
+    ),
+    "aws:ec2/subnet:Subnet": (
+        {"vpcId": "vpc-1", "cidrBlock": "10.0.0.0/20", "mapPublicIpOnLaunch": False},
+        ("cidrBlock", "10.0.16.0/20"),
+        ("mapPublicIpOnLaunch", True),
+    ),
+    "aws:iam/role:Role": (
+        {"name": "r", "path": "/", "assumeRolePolicy": "{}"},
+        ("path", "/pipeline/"),
+        ("assumeRolePolicy", '{"Version": "2012-10-17"}'),
+    ),
     "kubernetes:core/v1:Secret": (
         {"type": "Opaque", "metadata": {"name": "s", "labels": {}}},
         ("type", "kubernetes.io/tls"),
