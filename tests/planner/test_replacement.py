@@ -69,6 +69,16 @@ CASES = {
         ("cidrBlock", "10.0.16.0/20"),
         ("mapPublicIpOnLaunch", True),
     ),
+    "aws:lb/loadBalancer:LoadBalancer": (
+        {"internal": True, "loadBalancerType": "network", "enableCrossZoneLoadBalancing": False},
+        ("internal", False),
+        ("enableCrossZoneLoadBalancing", True),
+    ),
+    "aws:lb/targetGroup:TargetGroup": (
+        {"port": 8443, "protocol": "TCP", "vpcId": "vpc-1", "deregistrationDelay": 60},
+        ("port", 9443),
+        ("deregistrationDelay", 120),
+    ),
     "aws:iam/role:Role": (
         {"name": "r", "path": "/", "assumeRolePolicy": "{}"},
         ("path", "/pipeline/"),
