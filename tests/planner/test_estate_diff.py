@@ -2,7 +2,7 @@
 tree, evaluated by the base's own planner. The base here is this commit with staging changed in three
 places; the comment must show each: a node group replacement (force-new instance type), a Scylla rack
 storage change the operator refuses (a stateful replacement) and the fleet capacity and cost change,
-and the check finding the head brings (staging's PostgreSQL no longer fits the smaller node)."""
+and the check finding the head fixes (the base's PostgreSQL asks for more cpu than its node offers)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def changed_base(tmp_path_factory):
     cfg["pipeline-infra:cluster"]["node_groups"]["postgres"]["instance_type"] = "r6i.xlarge"
     cfg["pipeline-infra:scylla"]["storage_gib"] = 200
     cfg["pipeline-infra:fleets"]["overrides"] = {"beta": {"desired": 4, "max": 6}}
+    # the base's PostgreSQL asks for more cpu than a node offers: a finding the head fixes
+    cfg["pipeline-infra:postgres"]["resources"] = {"cpu": "4", "memory": "8Gi"}
     path.write_text(yaml.safe_dump(doc))
     return base_estate(str(tree / "repo"), REPO)
 
@@ -73,8 +75,8 @@ def test_markdown_comment(result):
     assert text.startswith(MARKER)
     assert "| staging | 0 | 2 |" in text
     assert "**replace** `staging-cluster-postgres`" in text
-    assert "| scheduling | critical | mandatory | FAIL |" in text
-    assert "1 new finding(s), 0 fixed." in text
-    assert "- new: scheduling `staging` postgres-cluster" in text
-    [new] = result["new_findings"]
-    assert new[:3] == ("scheduling", "staging", "postgres-cluster [kubernetes:postgresql.cnpg.io/v1:Cluster]")
+    assert "| scheduling | critical | mandatory | pass |" in text
+    assert "0 new finding(s), 1 fixed." in text
+    assert "- fixed: scheduling `staging` postgres-cluster" in text
+    [fixed] = result["fixed_findings"]
+    assert fixed[:3] == ("scheduling", "staging", "postgres-cluster [kubernetes:postgresql.cnpg.io/v1:Cluster]")
