@@ -79,4 +79,5 @@ def test_markdown_comment(result):
     assert "0 new finding(s), 1 fixed." in text
     assert "- fixed: scheduling `staging` postgres-cluster" in text
     [fixed] = result["fixed_findings"]
-    assert fixed[:3] == ("scheduling", "staging", "postgres-cluster [kubernetes:postgresql.cnpg.io/v1:Cluster]")
+    cluster = "postgres-cluster [kubernetes:postgresql.cnpg.io/v1:Cluster]"
+    assert fixed[:3] == ("scheduling", "staging", cluster)
