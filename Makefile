@@ -19,7 +19,7 @@ BASE    ?= origin/main
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
-.PHONY: plan plan-all plan-diff golden settings-doc policy-baseline policy-doc estate-diff test lint engines venv lock clean local-check \
+.PHONY: plan plan-all bench plan-diff golden settings-doc policy-baseline policy-doc estate-diff test lint engines venv lock clean local-check \
         connect-checksums
 
 # The virtualenv installs the locked versions, hashes checked: requirements-dev.lock is the program's
@@ -87,6 +87,10 @@ connect-checksums: $(VENV)/.installed
 	@$(PY) -m stacks.compose.local_artifacts
 
 # ruff, and import-linter's layer and independence contracts (pyproject.toml [tool.importlinter]).
+# Speed figures of the offline planner against benchmarks/budgets.yaml (BENCH_STRICT=1: exit 1 over budget).
+bench: $(VENV)/.installed
+	@$(PY) -m benchmarks $(if $(BENCH_STRICT),--strict) $(if $(BENCH_JSON),--json $(BENCH_JSON))
+
 lint: $(VENV)/.installed
 	@$(PY) -m ruff check .
 	@$(VENV)/bin/lint-imports --no-cache

@@ -1,0 +1,1 @@
+"""Speed benchmarks of the offline planner: figures, not tests (``make bench``)."""
