@@ -140,6 +140,56 @@ def test_scheduling_required_anti_affinity_beyond_the_nodes():
     assert "3 replicas with required one-per-node anti-affinity" in f.message
 
 
+def _with_pooler(memory: str):
+    """_sched_estate plus a Pooler whose PgBouncer pods go to the same postgres nodes."""
+    e = _sched_estate(cpu="1")
+    tol = [{"key": "workload", "operator": "Equal", "value": "postgres", "effect": "NoSchedule"}]
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "workload", "operator": "In", "values": ["postgres"]}]}
+                ]
+            }
+        }
+    }
+    pooler = res(
+        "kubernetes:postgresql.cnpg.io/v1:Pooler",
+        "pooler",
+        {
+            "kind": "Pooler",
+            "spec": {
+                "instances": 2,
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "pgbouncer",
+                                "resources": {"requests": {"cpu": "100m", "memory": memory}},
+                            }
+                        ],
+                        "affinity": affinity,
+                        "tolerations": tol,
+                    }
+                },
+            },
+        },
+    )
+    e["stacks"]["prod"]["resources"].append(pooler)
+    return e
+
+
+def test_scheduling_counts_the_pooler_pods():
+    # r6i.2xlarge nodes offer 64543Mi (EKS AMI formulas): a 128Mi PgBouncer fits beside the PostgreSQL
+    # instances, a 70Gi one fits no node.
+    assert scheduling.run(_with_pooler("128Mi")) == []
+    [f] = scheduling.run(_with_pooler("70Gi"))
+    assert f.resource == "pooler [kubernetes:postgresql.cnpg.io/v1:Pooler]"
+    assert (
+        f.message.startswith("PgBouncer (Pooler) requests 100m CPU / 71680Mi") and "stay Pending" in f.message
+    )
+
+
 def test_scheduling_no_group_tolerated():
     bad = changed(
         _sched_estate(),
