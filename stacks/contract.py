@@ -30,6 +30,9 @@ ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
     "ingest_lb_security_group_id",
     "handoff_lb_security_group_ids",
     "public_ingest",
+    # The fleets' endpoints of the data plane (an internal load balancer each, admitting the VPC).
+    "kafka_fleet_bootstrap",
+    "postgres_fleet_endpoint",
 )
 # Outputs every AWS environment stack exports for the other site of a DR pair (VPC peering routes).
 PEERING_OUTPUTS: tuple[str, ...] = ("private_route_table_ids",)
@@ -77,6 +80,10 @@ class FleetNetwork:
     handoff_lb_security_group_ids: pulumi.Input[dict[str, str]] = None  # type: ignore[assignment]
     # network.public_ingest: alpha's ingest load balancer is internet-facing in the public subnets.
     public_ingest: pulumi.Input[bool] = False
+    # host:port of Kafka's listener for the fleets (SCRAM-SHA-512 over TLS) and of the PgBouncer
+    # Pooler's load balancer; the data plane fills them in ("" until they have an address).
+    kafka_fleet_bootstrap: pulumi.Input[str] = ""
+    postgres_fleet_endpoint: pulumi.Input[str] = ""
 
 
 @dataclass(frozen=True)

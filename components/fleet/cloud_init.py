@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from components.fleet import credentials
 from components.fleet.profile import HEALTH_PATH, STATE_BACKUP_CALENDAR, profile
 from lib import logs
 
@@ -65,6 +66,7 @@ class CloudInitSpec:
     artifact_sha256: str | None = None
     handoff_target: str | None = None  # host:port of the downstream module's load balancer
     kafka_bootstrap_servers: str | None = None
+    database_endpoint: str | None = None  # host:port of the fleets' PostgreSQL endpoint
 
     def __post_init__(self) -> None:
         profile(self.module)  # raises on an unknown module
@@ -107,12 +109,20 @@ def module_config(spec: CloudInitSpec) -> dict[str, Any]:
     if p.downstream is not None:
         doc["handoff"] = {"module": p.downstream, "target": spec.handoff_target}
     if p.uses_kafka and spec.kafka_bootstrap_servers:
-        doc["kafka"] = {"bootstrap_servers": spec.kafka_bootstrap_servers}
+        # The fleets' listener (SCRAM-SHA-512 over TLS); user, password and CA from credentials_ref.
+        doc["kafka"] = {
+            "bootstrap_servers": spec.kafka_bootstrap_servers,
+            "security_protocol": credentials.KAFKA_PROTOCOL,
+            "sasl_mechanism": credentials.KAFKA_MECHANISM,
+            "group_id": f"pipeline-{spec.module}",
+            "credentials_ref": credentials.credentials_ref(spec.environment, spec.module, "kafka"),
+        }
     # Every module keeps its state in pipeline_db (seed 003 Database Maintenance: validation_cache,
-    # transformation_state, delivery_tracking).
+    # transformation_state, delivery_tracking), through the fleets' endpoint (PgBouncer, TLS).
     doc["database"] = {
         "name": "pipeline_db",
-        "credentials_ref": f"ssm:/pipeline/{spec.environment}/{spec.module}/postgres",
+        **({"endpoint": spec.database_endpoint, "sslmode": "require"} if spec.database_endpoint else {}),
+        "credentials_ref": credentials.credentials_ref(spec.environment, spec.module, "postgres"),
     }
     return doc
 

@@ -24,7 +24,9 @@ import pulumi_aws.ec2 as ec2
 import pulumi_aws.iam as iam
 import pulumi_aws.lb as lb
 import pulumi_aws.ssm as ssm
+from pulumi_aws.get_caller_identity import get_caller_identity_output
 
+from components.fleet import credentials
 from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, render_cloud_init
 from components.fleet.profile import (
     HEALTH_PATH,
@@ -75,6 +77,8 @@ class FleetArgs:
     lb_security_group_ids: pulumi.Input[Sequence[str]] | None = None
     handoff_target: pulumi.Input[str] | None = None
     kafka_bootstrap_servers: pulumi.Input[str] | None = None
+    # host:port of the environment's PostgreSQL endpoint for the fleets (the Pooler's load balancer)
+    database_endpoint: pulumi.Input[str] | None = None
     # the customer managed key of the fleet's log groups (None: CloudWatch's own encryption)
     log_kms_key_arn: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -116,8 +120,17 @@ class Fleet(pulumi.ComponentResource):
         # --- instance profile: read its artifacts, write its state backups, SSM, CloudWatch -------
         assume = service_trust_policy("ec2.amazonaws.com")
         self.role = iam.Role(f"{name}-role", assume_role_policy=assume, tags=tags, opts=child)
-        policy = pulumi.Output.all(args.artifact_bucket, args.backup_bucket, args.kms_key_arn).apply(
-            lambda v: instance_policy(args.module, artifact_bucket=v[0], backup_bucket=v[1], kms_key_arn=v[2])
+        account = get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
+        policy = pulumi.Output.all(
+            args.artifact_bucket, args.backup_bucket, args.kms_key_arn, args.region, account
+        ).apply(
+            lambda v: instance_policy(
+                args.module,
+                artifact_bucket=v[0],
+                backup_bucket=v[1],
+                kms_key_arn=v[2],
+                credentials_arns=credentials_arns(args.environment, args.module, region=v[3], account=v[4]),
+            )
         )
         iam.RolePolicy(f"{name}-access", role=self.role.id, policy=policy, opts=child)
         for i, arn in enumerate(MANAGED_POLICIES):
@@ -185,6 +198,7 @@ class Fleet(pulumi.ComponentResource):
             args.otlp_endpoint,
             args.handoff_target,
             args.kafka_bootstrap_servers,
+            args.database_endpoint,
         ).apply(
             lambda v: base64.b64encode(
                 render_cloud_init(
@@ -201,6 +215,7 @@ class Fleet(pulumi.ComponentResource):
                         otlp_endpoint=v[3],
                         handoff_target=v[4],
                         kafka_bootstrap_servers=v[5],
+                        database_endpoint=v[6],
                         listen_ports=args.listen_ports,
                         health_port=args.health_port,
                         metrics_port=args.metrics_port,
@@ -344,9 +359,28 @@ class Fleet(pulumi.ComponentResource):
         )
 
 
-def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, kms_key_arn: str) -> str:
+def credentials_arns(environment: str, module: str, *, region: str, account: str) -> list[str]:
+    """The SSM parameters the module's credentials_ref names (components/fleet/credentials.py)."""
+    return [
+        credentials.parameter_arn(
+            region=region, account=account, name=credentials.parameter(environment, module, service)
+        )
+        for service in credentials.services(module)
+    ]
+
+
+def instance_policy(
+    module: str,
+    *,
+    artifact_bucket: str,
+    backup_bucket: str,
+    kms_key_arn: str,
+    credentials_arns: Sequence[str] = (),
+) -> str:
     """Least privilege: its own artifacts (read), its own state-backup prefix (write; read for the
-    `-latest` copy and the seed's State Recovery on the instance), the key."""
+    `-latest` copy and the seed's State Recovery on the instance), the key, and exactly the SSM
+    parameters its credentials_ref names (SecureStrings under the account's aws/ssm key, which SSM
+    decrypts for the account's principals allowed to read the parameter)."""
     import json
 
     doc: dict[str, Any] = {
@@ -379,4 +413,13 @@ def instance_policy(module: str, *, artifact_bucket: str, backup_bucket: str, km
             },
         ],
     }
+    if credentials_arns:
+        doc["Statement"].append(
+            {
+                "Sid": "ReadModuleCredentials",
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": sorted(credentials_arns),
+            }
+        )
     return json.dumps(doc, sort_keys=True)

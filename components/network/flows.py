@@ -40,7 +40,7 @@ WORLD = "0.0.0.0/0"
 # Ports of the data plane the fleets use (seed 000 architecture; DESIGN.md components).
 # Each service is one port range (one rule): (first, last).
 DATA_PLANE_PORTS: dict[str, tuple[int, int]] = {
-    "kafka": (9092, 9094),  # plain, TLS and the replication listener (internal load balancer)
+    "kafka": (9092, 9094),  # the fleets' listener, TLS and the replication listener (internal NLBs)
     "postgresql": (5432, 5432),
     "scylla-cql": (9042, 9042),
     "otlp": (4317, 4318),  # gRPC and HTTP

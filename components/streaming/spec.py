@@ -31,6 +31,14 @@ class Replication(Strict):
     peer_cidr: Cidr = Field(description="the other site's VPC network (replication listener source)")
 
 
+class FleetAccess(Strict):
+    """The module fleets' access to Kafka from EC2: the networks they run in (the listener's source
+    ranges) and the modules that read Kafka, one KafkaUser each (the composition derives both)."""
+
+    cidrs: list[Cidr] = Field(min_length=1, description="the fleets' VPC networks (listener source ranges)")
+    modules: list[str] = Field(description="the modules that read Kafka (one SCRAM-SHA-512 KafkaUser each)")
+
+
 class StreamingSpec(Strict):
     """Everything the streaming components read."""
 
@@ -39,3 +47,6 @@ class StreamingSpec(Strict):
     schema_registry: SchemaRegistrySettings = Field(description="the Schema Registry")
     scylla: CdcSource = Field(description="the CDC source tables")
     dr: Replication | None = Field(None, description="replication between the sites of a DR pair")
+    fleets: FleetAccess | None = Field(
+        None, description="the fleets' listener (an AWS environment: its fleets or its colour stacks')"
+    )

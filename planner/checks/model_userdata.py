@@ -49,3 +49,25 @@ def endpoints(text: str) -> list[tuple[str, str, int | None]]:
             continue
         out.append((key, host, int(port) if port else None))
     return out
+
+
+def database_sections(text: str) -> list[dict[str, str]]:
+    """The `database:` mappings of the module configurations in the user data, as {key: value} of
+    their scalar lines (indentation-delimited; the configuration is YAML inside the cloud-config)."""
+    out = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"^(\s*)database:\s*$", line)
+        if not m:
+            continue
+        indent, fields = len(m.group(1)), {}
+        for nxt in lines[i + 1 :]:
+            if not nxt.strip():
+                continue
+            if len(nxt) - len(nxt.lstrip()) <= indent:
+                break
+            kv = re.match(r"^\s*([a-z_]+):\s*(\S.*?)\s*$", nxt)
+            if kv:
+                fields[kv.group(1)] = kv.group(2).strip("'\"")
+        out.append(fields)
+    return out

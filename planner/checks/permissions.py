@@ -4,15 +4,19 @@ be extended: the key policy or a grant must name it; CloudWatch Logs needs its s
 the key policy; EKS secrets encryption and S3 replication use IAM roles, which the key policy must
 delegate to IAM and the roles' policies must allow), and every workload that needs AWS credentials
 gets them before its pods start (an IRSA annotation patched onto a service account after the pods
-exist gives them none until they restart)."""
+exist gives them none until they restart), and every credentials_ref a fleet is given names an SSM
+parameter the estate creates and the fleet's instance role may read."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from typing import Any
 
 from planner.checks import Check, Finding
 from planner.checks.model import get, label, resources, stacks
+from planner.checks.model_userdata import fleet_templates
 
 AUTOSCALING_SLR = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 KEY = "aws:kms/key:Key"
@@ -232,8 +236,83 @@ def _irsa(estate: dict) -> list[Finding]:
     return findings
 
 
+# `credentials_ref: ssm:/pipeline/...` in a module's configuration (components/fleet/credentials.py).
+CREDENTIALS_REF = re.compile(r"credentials_ref:\s*['\"]?ssm:(/[A-Za-z0-9_./-]+)")
+SSM_PARAMETER = "aws:ssm/parameter:Parameter"
+SSM_READ = ("ssm:GetParameter", "ssm:GetParameters", "ssm:*", "*")
+
+
+def _instance_role_statements(stack: dict[str, Any], lt: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inline policy statements of the role a launch template's instance profile carries."""
+    arn = str(get(lt, "inputs", "iamInstanceProfile", "arn", default="") or "")
+    profile = next(
+        (
+            p
+            for p in resources(stack, "aws:iam/instanceProfile:InstanceProfile")
+            if arn and (get(p, "state", "arn") == arn or arn.endswith(f"instance-profile/{p['name']}"))
+        ),
+        None,
+    )
+    if profile is None:
+        return []
+    role_name = get(profile, "inputs", "role")
+    refs = {
+        ref
+        for r in resources(stack, "aws:iam/role:Role")
+        if role_name in (r["name"], get(r, "inputs", "name"), get(r, "state", "name"))
+        for ref in (r["id"], r["name"], get(r, "inputs", "name"))
+        if ref
+    }
+    out = []
+    for rp in resources(stack, "aws:iam/rolePolicy:RolePolicy"):
+        if get(rp, "inputs", "role") not in refs:
+            continue
+        try:
+            doc = json.loads(get(rp, "inputs", "policy", default="{}"))
+        except (TypeError, ValueError):
+            continue
+        st = doc.get("Statement") or []
+        out += st if isinstance(st, list) else [st]
+    return out
+
+
+def _may_read(statements: list[dict[str, Any]], parameter: str) -> bool:
+    for st in statements:
+        if st.get("Effect", "Allow") != "Allow" or not any(a in SSM_READ for a in _as_list(st.get("Action"))):
+            continue
+        for res in _as_list(st.get("Resource")):
+            if (
+                res == "*"
+                or res.endswith(f":parameter{parameter}")
+                or ("*" in res and fnmatch.fnmatchcase(f"parameter{parameter}", res.rsplit(":", 1)[-1]))
+            ):
+                return True
+    return False
+
+
+def _credentials(estate: dict) -> list[Finding]:
+    """Every credentials_ref a fleet's configuration names is an SSM parameter a stack of the estate
+    creates, and the instance role may read it."""
+    findings = []
+    created = {str(get(r, "inputs", "name")) for _, s in stacks(estate) for r in resources(s, SSM_PARAMETER)}
+    for name, stack in stacks(estate):
+        for lt, text in fleet_templates(stack):
+            statements = _instance_role_statements(stack, lt)
+            for parameter in sorted(set(CREDENTIALS_REF.findall(text))):
+                if parameter not in created:
+                    why = "no stack of the estate creates that SSM parameter: the module has no credentials"
+                elif not _may_read(statements, parameter):
+                    why = "the instance role may not read it (no ssm:GetParameter on the parameter)"
+                else:
+                    continue
+                findings.append(
+                    Finding("permissions", name, label(lt), f"credentials_ref ssm:{parameter}: {why}")
+                )
+    return findings
+
+
 def run(estate: dict) -> list[Finding]:
-    return _kms(estate) + _irsa(estate)
+    return _kms(estate) + _irsa(estate) + _credentials(estate)
 
 
 CHECK = Check(

@@ -10,7 +10,8 @@ the plans declare, not from a list kept beside them:
   traffic and health-check ports;
 - the fleets' S3 objects (user data `s3://`): egress to the S3 gateway endpoint's prefix list and the
   endpoint routed in the fleets' subnets; SSM (`ssm:`): an SSM interface endpoint the fleets reach;
-  PostgreSQL (`database:`): a host to reach;
+  PostgreSQL (`database:`): a host to reach and, when it is a load balancer Service of the estate, one
+  that leads to a CloudNativePG Pooler or Cluster on the port the fleet is given;
 - Prometheus -> every EC2 scrape target (additionalScrapeConfigs ports): the fleets' security groups
   admit the port; -> every ServiceMonitor/PodMonitor target: no NetworkPolicy shuts Prometheus out;
 - the DR site's MirrorMaker 2 -> the primary's replication listener (source ranges admit the DR network);
@@ -21,12 +22,11 @@ the plans declare, not from a list kept beside them:
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Any
 
 from planner.checks import Check, Finding
 from planner.checks.model import get, label, resources, stacks
-from planner.checks.model_userdata import endpoints, fetched_urls, fleet_templates
+from planner.checks.model_userdata import database_sections, endpoints, fetched_urls, fleet_templates
 from planner.checks.name_resolution import INTERNAL
 
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -248,6 +248,7 @@ def _services(estate: dict) -> list[Finding]:
         for _, s in stacks(estate)
         for r in resources(s, "aws:ec2/routeTableAssociation:RouteTableAssociation")
     }
+    hosts = _service_hosts(estate)
     for name, stack in stacks(estate):
         env = stack.get("environment_stack") or name
         asgs = {
@@ -320,19 +321,53 @@ def _services(estate: dict) -> list[Finding]:
                     )
                     if why:
                         findings.append(Finding("reachability", name, label(lt), f"SSM endpoint: {why}"))
-            if re.search(r"^\s*database:\s*$", text, re.M) and not re.search(
-                r"^\s*(host|endpoint):", text, re.M
-            ):
-                findings.append(
-                    Finding(
-                        "reachability",
-                        name,
-                        label(lt),
-                        "the fleet is given a database but no host to reach it (database: has no "
-                        "host or endpoint)",
-                    )
-                )
+            for db in database_sections(text):
+                why = _database_path(estate, db, hosts)
+                if why:
+                    findings.append(Finding("reachability", name, label(lt), why))
     return findings
+
+
+POOLER_LABEL, CLUSTER_LABEL = "cnpg.io/poolerName", "cnpg.io/cluster"
+
+
+def _database_path(
+    estate: dict, db: dict[str, str], hosts: dict[str, tuple[str, dict[str, Any], list[str]]]
+) -> str | None:
+    """Why a fleet cannot reach its database: no host; or its host is a load balancer Service of the
+    estate that does not lead to PostgreSQL on the port (its selector names no CloudNativePG Pooler
+    or Cluster of its namespace, or it has no such port). A host the estate does not declare is the
+    name-resolution check's."""
+    address = db.get("endpoint") or db.get("host")
+    if not address:
+        return "the fleet is given a database but no host to reach it (database: has no host or endpoint)"
+    host, _, port_text = address.rpartition(":") if ":" in address else (address, "", db.get("port", ""))
+    if host not in hosts:
+        return None
+    owner, svc, _ = hosts[host]
+    spec = get(svc, "inputs", "spec") or {}
+    ns = get(svc, "inputs", "metadata", "namespace")
+    selector = spec.get("selector") or {}
+    kinds = {POOLER_LABEL: "Pooler", CLUSTER_LABEL: "Cluster"}
+    backends = [
+        r
+        for r in resources(estate["stacks"][owner])
+        if str(r.get("type", "")).startswith("kubernetes:postgresql.cnpg.io/")
+        and get(r, "inputs", "metadata", "namespace") == ns
+        and any(
+            get(r, "inputs", "kind") == kind and get(r, "inputs", "metadata", "name") == selector.get(lbl)
+            for lbl, kind in kinds.items()
+        )
+    ]
+    if not backends:
+        return (
+            f"database: {host} ({owner}'s {svc['name']}) selects no PostgreSQL pods (its selector "
+            f"{selector} names no CloudNativePG Pooler or Cluster in {ns})"
+        )
+    ports = {int(p.get("port")) for p in spec.get("ports") or [] if str(p.get("port", "")).isdigit()}
+    if port_text.isdigit() and int(port_text) not in ports:
+        return f"database: {host} ({owner}'s {svc['name']}) has no port {port_text} (ports {sorted(ports)})"
+    return None
 
 
 def _fleets(estate: dict) -> list[Finding]:

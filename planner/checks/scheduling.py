@@ -157,6 +157,23 @@ def pods_of(stack: dict[str, Any]) -> list[Pod]:
                     spread,
                 )
             )
+        elif t.startswith("kubernetes:postgresql.cnpg.io/") and kind == "Pooler":
+            # PgBouncer pods of a Pooler: the template's containers, placed by its node affinity.
+            tpl = get(spec, "template", "spec") or {}
+            cpu = sum(_requests(c.get("resources"))[0] for c in tpl.get("containers") or [])
+            mem = sum(_requests(c.get("resources"))[1] for c in tpl.get("containers") or [])
+            pods.append(
+                Pod(
+                    label(r),
+                    "PgBouncer (Pooler)",
+                    int(spec.get("instances") or 1),
+                    cpu,
+                    mem,
+                    _node_affinity(tpl.get("affinity")),
+                    tpl.get("tolerations") or [],
+                    _spread(tpl.get("affinity")),
+                )
+            )
         elif t.startswith("kubernetes:kafka.strimzi.io/") and kind in ("KafkaNodePool", "KafkaConnect"):
             pod = get(spec, "template", "pod") or {}
             cpu, mem = _requests(spec.get("resources"))

@@ -21,15 +21,18 @@ def build_aws_environment(settings: StackSettings) -> dict[str, Any]:
     observability, monitoring = build_observability(settings, infra.kube)
     outputs |= observability
     outputs |= build_data_plane(settings, infra.kube, infra.backups, monitoring=[monitoring])
-    network = dataclasses.replace(infra.network, otlp_endpoint=observability["otlp_endpoint"])
+    network = dataclasses.replace(
+        infra.network,
+        otlp_endpoint=observability["otlp_endpoint"],
+        kafka_fleet_bootstrap=outputs["kafka_fleet_bootstrap"],
+        postgres_fleet_endpoint=outputs["postgres_fleet_endpoint"],
+    )
     outputs |= {name: getattr(network, name) for name in ENVIRONMENT_OUTPUTS}
     fleet_outputs: dict[str, Any] = {}
     if settings.fleets is not None:
         from stacks.compose.fleets import build_fleets
 
-        fleet_outputs = build_fleets(
-            settings, network, kafka_bootstrap_servers=outputs["kafka_bootstrap_servers"]
-        )
+        fleet_outputs = build_fleets(settings, network)
         outputs |= fleet_outputs
     if settings.traffic is not None or settings.dr is not None:
         from stacks.compose.traffic import build_traffic

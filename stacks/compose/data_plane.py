@@ -94,6 +94,7 @@ def build_data_plane(
             replica=replica,
             monitoring=monitoring,
             cluster_name=POSTGRES_DR_CLUSTER if dr_site else POSTGRES_CLUSTER,
+            fleet_cidrs=fleet_cidrs(settings),
         ),
     )
 
@@ -111,6 +112,7 @@ def build_data_plane(
         postgres_sink_password=postgres.sink_password,
         depends_on=ready,
     )
+    fleet_endpoints = _fleet_credentials(settings, postgres, streaming)
     if backups.irsa_role is not None:
         _backup_checks(kube, backups, postgres=(postgres.cluster_name, postgres.archive_server),
                        active=not dr_site or promoted,
@@ -122,7 +124,46 @@ def build_data_plane(
         "postgres_cluster_name": postgres.cluster_name,
         "postgres_jdbc_url": postgres.jdbc_url,
         **streaming,
+        **fleet_endpoints,
     }
+
+
+def fleet_cidrs(settings: StackSettings) -> list[str]:
+    """The networks the module fleets of this environment run in: its VPC (its own fleets and its
+    colour stacks' share it); none without a network (no fleets)."""
+    return [settings.network.cidr] if settings.network is not None else []
+
+
+def _fleet_credentials(
+    settings: StackSettings, postgres: Postgres, streaming: dict[str, Any]
+) -> dict[str, Any]:
+    """The fleets' credentials where their credentials_ref points (SSM SecureStrings, written from the
+    PostgreSQL roles' and the Kafka users' passwords) and the endpoints they reach, as outputs. Pops
+    the Kafka users' passwords and CA from `streaming` (they are no stack outputs)."""
+    from components.dataplane.postgres.sql import MODULE_TABLES
+    from components.fleet.credentials_store import FleetCredentials, FleetCredentialsArgs, ModuleSecret
+    from components.fleet.profile import MODULES
+    from components.streaming.kafka.manifests import fleet_user
+
+    kafka_passwords = streaming.pop("kafka_fleet_passwords", {})
+    ca_cert = streaming.pop("kafka_fleet_ca_cert", "")
+    if postgres.fleet_endpoint is None:
+        return {}
+    roles = {m: f"module_{m}" for m in MODULES}
+    assert set(roles.values()) <= set(MODULE_TABLES), "every module has its PostgreSQL login role"
+    FleetCredentials(
+        "fleet-credentials",
+        FleetCredentialsArgs(
+            environment=settings.environment,
+            postgres={
+                m: ModuleSecret(role, pulumi.Output.secret(postgres.passwords[role].result))
+                for m, role in roles.items()
+            },
+            kafka={m: ModuleSecret(fleet_user(m), pw) for m, pw in kafka_passwords.items()},
+            kafka_ca_cert=ca_cert or "",
+        ),
+    )
+    return {"postgres_fleet_endpoint": postgres.fleet_endpoint}
 
 
 def _backup_checks(kube: KubeTarget, backups: BackupTarget, *, postgres: tuple[str, str], active: bool,

@@ -26,9 +26,7 @@ def build_fleet_colour(settings: StackSettings) -> dict[str, Any]:
     assert settings.environment_stack is not None
     ref = pulumi.StackReference(settings.environment_stack)
     network = network_from(ref)
-    outputs = build_fleets(
-        settings, network, kafka_bootstrap_servers=ref.get_output("kafka_bootstrap_servers")
-    )
+    outputs = build_fleets(settings, network)
     outputs["environment_stack"] = settings.environment_stack
     absent = [n for n in FLEET_OUTPUTS if n not in outputs]
     if absent:

@@ -61,12 +61,9 @@ def _logs_key(colour: str, region: pulumi.Input[str], environment: str) -> Any:
     )
 
 
-def build_fleets(
-    settings: StackSettings,
-    network: FleetNetwork,
-    *,
-    kafka_bootstrap_servers: pulumi.Input[str] | None = None,
-) -> dict[str, Any]:
+def build_fleets(settings: StackSettings, network: FleetNetwork) -> dict[str, Any]:
+    """The fleets reach Kafka and PostgreSQL through the environment's endpoints meant for them
+    (network.kafka_fleet_bootstrap, network.postgres_fleet_endpoint): never an in-cluster name."""
     from components.fleet.component import Fleet, FleetArgs
 
     assert settings.fleets is not None
@@ -115,7 +112,8 @@ def build_fleets(
                 if module == "alpha"
                 else (_module_input(handoff_sgs, module) if handoff_sgs is not None else None),
                 handoff_target=handoff,
-                kafka_bootstrap_servers=kafka_bootstrap_servers,
+                kafka_bootstrap_servers=network.kafka_fleet_bootstrap,
+                database_endpoint=network.postgres_fleet_endpoint,
                 log_kms_key_arn=logs_key.arn,
             ),
         )

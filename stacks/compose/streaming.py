@@ -36,9 +36,10 @@ def build_streaming(
     postgres_sink_password: pulumi.Output[str],
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> dict[str, Any]:
-    """Declare the streaming layer; returns kafka_bootstrap_servers, schema_registry_url and, on a
-    primary site with a DR peer, what the DR site's MirrorMaker 2 reads (kafka_cluster_ca_cert,
-    kafka_mirrormaker_password)."""
+    """Declare the streaming layer; returns kafka_bootstrap_servers, schema_registry_url, the fleets'
+    listener (kafka_fleet_bootstrap) and, on a primary site with a DR peer, what the DR site's
+    MirrorMaker 2 reads (kafka_cluster_ca_cert, kafka_mirrormaker_password); kafka_fleet_passwords are
+    the fleet users' passwords (secrets) and kafka_fleet_ca_cert the CA their TLS connection trusts."""
     ns = NAMESPACES["kafka"]
     dr = settings.dr
     spec = settings.streaming()
@@ -73,6 +74,10 @@ def build_streaming(
         "kafka_bootstrap_servers": kafka.bootstrap_servers,
         "schema_registry_url": registry.url,
     }
+    if kafka.fleet_bootstrap is not None:
+        # The module fleets' listener (ENVIRONMENT_OUTPUTS: the colour stacks read it too).
+        outputs["kafka_fleet_bootstrap"] = kafka.fleet_bootstrap
+        outputs["kafka_fleet_ca_cert"] = kafka.cluster_ca_cert
     if kafka.replication_bootstrap is not None:
         # The DR site's MirrorMaker 2 reads through the replication listener (PRIMARY_SITE_OUTPUTS).
         outputs["kafka_bootstrap_servers"] = kafka.replication_bootstrap
@@ -94,4 +99,7 @@ def build_streaming(
             ),
         )
         outputs["kafka_mirrormaker_state"] = mm2.state
+    if kafka.fleet_passwords:
+        # Not a stack output: build_data_plane stores them where the fleets read them and drops them.
+        outputs["kafka_fleet_passwords"] = kafka.fleet_passwords
     return outputs

@@ -10,6 +10,7 @@ from components.backups.settings import BackupSettings
 from components.cluster.settings import ClusterSettings
 from components.dataplane.postgres.settings import PostgresSettings
 from components.dataplane.scylla.settings import ScyllaSettings
+from components.fleet.profile import PROFILES
 from components.fleet.settings import CapacitySettings, FleetSettings
 from components.network.settings import NetworkSettings
 from components.observability.alertmanager import RECEIVER_SECRETS
@@ -17,7 +18,7 @@ from components.observability.settings import ObservabilitySettings
 from components.streaming.connect.settings import ConnectSettings
 from components.streaming.kafka.settings import KafkaSettings
 from components.streaming.schema_registry.settings import SchemaRegistrySettings
-from components.streaming.spec import CdcSource, Replication, StreamingSpec
+from components.streaming.spec import CdcSource, FleetAccess, Replication, StreamingSpec
 from components.traffic.settings import TrafficSettings
 from lib.settings import Cidr, Region, Strict
 
@@ -172,6 +173,13 @@ class StackSettings(Strict):
             schema_registry=self.schema_registry,
             scylla=CdcSource(keyspace=self.scylla.keyspace, tables=self.scylla.tables),
             dr=None if dr is None else Replication(site=dr.site, role=dr.role, peer_cidr=dr.peer_cidr),
+            # An AWS environment's fleets (its own, or its colour stacks' in the same VPC) reach Kafka
+            # through their own listener from the environment's network.
+            fleets=None
+            if self.network is None
+            else FleetAccess(
+                cidrs=[self.network.cidr], modules=[m for m, p in PROFILES.items() if p.uses_kafka]
+            ),
         )
 
 

@@ -96,6 +96,7 @@ def test_every_type_token_names_its_folder_and_class():
         "pipeline-infra:dataplane:Postgres",
         "pipeline-infra:dataplane:ScyllaDb",
         "pipeline-infra:fleet:Fleet",
+        "pipeline-infra:fleet:FleetCredentials",
         "pipeline-infra:local:DockerJob",
         "pipeline-infra:local:DockerService",
         "pipeline-infra:network:Network",

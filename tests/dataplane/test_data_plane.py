@@ -26,6 +26,7 @@ CORE_KINDS = {
     "kubernetes:core/v1:ConfigMap",
     "kubernetes:batch/v1:Job",
     "kubernetes:core/v1:ServiceAccount",
+    "kubernetes:core/v1:Service",  # the fleets' endpoint (an internal load balancer on the Pooler)
 }
 
 

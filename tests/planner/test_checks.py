@@ -140,6 +140,56 @@ def test_scheduling_required_anti_affinity_beyond_the_nodes():
     assert "3 replicas with required one-per-node anti-affinity" in f.message
 
 
+def _with_pooler(memory: str):
+    """_sched_estate plus a Pooler whose PgBouncer pods go to the same postgres nodes."""
+    e = _sched_estate(cpu="1")
+    tol = [{"key": "workload", "operator": "Equal", "value": "postgres", "effect": "NoSchedule"}]
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "workload", "operator": "In", "values": ["postgres"]}]}
+                ]
+            }
+        }
+    }
+    pooler = res(
+        "kubernetes:postgresql.cnpg.io/v1:Pooler",
+        "pooler",
+        {
+            "kind": "Pooler",
+            "spec": {
+                "instances": 2,
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "pgbouncer",
+                                "resources": {"requests": {"cpu": "100m", "memory": memory}},
+                            }
+                        ],
+                        "affinity": affinity,
+                        "tolerations": tol,
+                    }
+                },
+            },
+        },
+    )
+    e["stacks"]["prod"]["resources"].append(pooler)
+    return e
+
+
+def test_scheduling_counts_the_pooler_pods():
+    # r6i.2xlarge nodes offer 64543Mi (EKS AMI formulas): a 128Mi PgBouncer fits beside the PostgreSQL
+    # instances, a 70Gi one fits no node.
+    assert scheduling.run(_with_pooler("128Mi")) == []
+    [f] = scheduling.run(_with_pooler("70Gi"))
+    assert f.resource == "pooler [kubernetes:postgresql.cnpg.io/v1:Pooler]"
+    assert (
+        f.message.startswith("PgBouncer (Pooler) requests 100m CPU / 71680Mi") and "stay Pending" in f.message
+    )
+
+
 def test_scheduling_no_group_tolerated():
     bad = changed(
         _sched_estate(),
@@ -845,3 +895,119 @@ def test_permissions_s3_replication_may_encrypt_with_the_replica_key():
     [f] = permissions.run(_replication_estate(["kms:Decrypt"]))
     assert f.resource == "backups [aws:s3/bucketReplicationConfig:BucketReplicationConfig]"
     assert "may not kms:Encrypt with the replica key" in f.message
+
+
+# --- the fleets' database endpoint leads to PostgreSQL (reachability) ------------------------------
+def _db_estate(selector=None, port=5432, pooler=True):
+    host = "warehouse-fleets.elb.us-east-1.amazonaws.com"
+    text = f"#cloud-config\n    database:\n      name: pipeline_db\n      endpoint: {host}:5432\n"
+    lt = res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "beta-lt",
+        {"userData": user_data(text), "vpcSecurityGroupIds": ["sg-beta"]},
+    )
+    svc = res(
+        "kubernetes:core/v1:Service",
+        "fleet-endpoint",
+        {
+            "metadata": {"name": "warehouse-fleets", "namespace": "postgres"},
+            "spec": {
+                "type": "LoadBalancer",
+                "selector": selector or {"cnpg.io/poolerName": "warehouse-pooler"},
+                "ports": [{"port": port}],
+                "loadBalancerSourceRanges": ["10.10.0.0/16"],
+            },
+        },
+        state={"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}},
+    )
+    backends = [
+        res(
+            "kubernetes:postgresql.cnpg.io/v1:Pooler",
+            "pooler",
+            {"kind": "Pooler", "metadata": {"name": "warehouse-pooler", "namespace": "postgres"}},
+        )
+    ]
+    out = res(
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "beta-out-pg",
+        {
+            "securityGroupId": "sg-beta",
+            "cidrIpv4": "10.10.0.0/16",
+            "fromPort": 5432,
+            "toPort": 5432,
+            "ipProtocol": "tcp",
+        },
+    )
+    return estate(stack("staging", [lt, svc, out, *(backends if pooler else [])]))
+
+
+def test_reachability_database_endpoint_through_the_pooler():
+    assert reachability.run(_db_estate()) == []
+
+
+def test_reachability_database_endpoint_selecting_nothing():
+    # the load balancer selects pods no CloudNativePG Pooler or Cluster makes
+    [f] = reachability.run(_db_estate(selector={"app": "pgbouncer"}))
+    assert f.resource == "beta-lt [aws:ec2/launchTemplate:LaunchTemplate]"
+    assert "selects no PostgreSQL pods" in f.message
+    [f] = reachability.run(_db_estate(pooler=False))
+    assert "names no CloudNativePG Pooler or Cluster in postgres" in f.message
+
+
+def test_reachability_database_endpoint_on_another_port():
+    [f] = reachability.run(_db_estate(port=6432))
+    assert f.message.endswith("has no port 5432 (ports [6432])")
+
+
+def test_reachability_database_endpoint_outside_the_fleet_network():
+    e = _db_estate()
+    e["stacks"]["staging"]["resources"][1]["inputs"]["spec"]["loadBalancerSourceRanges"] = ["10.30.0.0/16"]
+    [f] = reachability.run(e)
+    assert "admits only ['10.30.0.0/16']; the fleet runs in 10.10.0.0/16" in f.message
+
+
+# --- credentials_ref names a parameter the estate creates and the role may read (permissions) -----
+def _cred_estate(
+    create=True, resource="arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/prod/beta/postgres"
+):
+    text = "#cloud-config\n    database:\n      credentials_ref: ssm:/pipeline/prod/beta/postgres\n"
+    lt = res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "beta-lt",
+        {
+            "userData": user_data(text),
+            "iamInstanceProfile": {"arn": "arn:aws:iam::1:instance-profile/beta-profile"},
+        },
+    )
+    role = res("aws:iam/role:Role", "beta-role", rid="role-beta")
+    prof = res("aws:iam/instanceProfile:InstanceProfile", "beta-profile", {"role": "beta-role"})
+    access = res(
+        "aws:iam/rolePolicy:RolePolicy",
+        "beta-access",
+        {
+            "role": "role-beta",
+            "policy": policy({"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": resource}),
+        },
+    )
+    fleet = stack("prod-blue", [lt, role, prof, access])
+    params = [res("aws:ssm/parameter:Parameter", "beta-postgres", {"name": "/pipeline/prod/beta/postgres"})]
+    return estate(fleet, stack("prod", params if create else []))
+
+
+def test_permissions_credentials_ref_created_and_readable():
+    assert permissions.run(_cred_estate()) == []
+
+
+def test_permissions_credentials_ref_nobody_creates():
+    [f] = permissions.run(_cred_estate(create=False))
+    assert f.stack == "prod-blue" and f.resource == "beta-lt [aws:ec2/launchTemplate:LaunchTemplate]"
+    assert f.message == (
+        "credentials_ref ssm:/pipeline/prod/beta/postgres: no stack of the estate creates that SSM "
+        "parameter: the module has no credentials"
+    )
+
+
+def test_permissions_credentials_ref_the_role_may_not_read():
+    other = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/prod/alpha/postgres"
+    [f] = permissions.run(_cred_estate(resource=other))
+    assert "the instance role may not read it" in f.message

@@ -39,7 +39,8 @@ def test_references_answer_with_the_referenced_plans_outputs(plan_of):
     lts = blue.of_type("aws:ec2/launchTemplate:LaunchTemplate")
     assert lts and all(m["ebs"]["kmsKeyId"] == key for lt in lts for m in lt.inputs["blockDeviceMappings"])
     reads = {r["output"] for r in blue.reads}
-    assert {"vpc_id", "kms_key_arn", "kafka_bootstrap_servers"} <= reads
+    assert {"vpc_id", "kms_key_arn", "kafka_fleet_bootstrap", "postgres_fleet_endpoint"} <= reads
+    assert "kafka_bootstrap_servers" not in reads  # the in-cluster or replication listener: not for fleets
 
 
 def test_secret_outputs_stay_secret(plan_of):

@@ -60,6 +60,9 @@ class PostgresArgs:
     replica: PostgresReplica | None = None
     cluster_name: str = "warehouse"
     namespace: str = field(default=NAMESPACES["postgres"])
+    # The module fleets' networks: a PgBouncer Pooler behind an internal load balancer admitting only
+    # them (the fleets' endpoint); none: no such endpoint.
+    fleet_cidrs: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         if self.backups is None and self.replica is not None:
@@ -194,6 +197,25 @@ class Postgres(pulumi.ComponentResource):
                 after=[self.cluster],
             )
 
+        # --- the module fleets' endpoint: Pooler + internal network load balancer ------------------
+        self.fleet_endpoint: pulumi.Output[str] | None = None
+        if args.fleet_cidrs:
+            doc = manifests.pooler(
+                cluster_name=cluster, namespace=ns, placement=KubeTarget.placement("platform")
+            )
+            self.pooler = custom_resource(f"{name}-pooler", doc, child(*args.operators, self.cluster))
+            doc = manifests.fleet_service(
+                cluster_name=cluster, namespace=ns, source_ranges=list(args.fleet_cidrs)
+            )
+            self.fleet_service = core.Service(
+                f"{name}-fleet-endpoint",
+                metadata=doc["metadata"],
+                spec=doc["spec"],
+                opts=child(self.pooler),
+            )
+            # pulumi-kubernetes waits until the load balancer has its address (status.loadBalancer).
+            self.fleet_endpoint = self.fleet_service.status.apply(_lb_endpoint)
+
         self.cluster_name = cluster
         # the server name its WAL and base backups are archived under (a restored cluster's is new)
         restored = s.restore is not None and args.replica is None
@@ -201,4 +223,16 @@ class Postgres(pulumi.ComponentResource):
         self.sink_user = SINK_ROLE
         self.sink_password: pulumi.Output[str] = pulumi.Output.secret(self.passwords[SINK_ROLE].result)
         self.jdbc_url = f"jdbc:postgresql://{manifests.rw_service(cluster, ns)}:5432/{WAREHOUSE_DB}"
-        self.register_outputs({"cluster": cluster, "jdbc_url": self.jdbc_url})
+        self.register_outputs(
+            {"cluster": cluster, "jdbc_url": self.jdbc_url, "fleet_endpoint": self.fleet_endpoint}
+        )
+
+
+def _lb_endpoint(status: object) -> str:
+    """host:port of the fleets' load balancer ("" until it has an address)."""
+    ingress = getattr(getattr(status, "load_balancer", None), "ingress", None) or []
+    for item in ingress:
+        host = getattr(item, "hostname", None) or getattr(item, "ip", None)
+        if host:
+            return f"{host}:{manifests.POOLER_PORT}"
+    return ""

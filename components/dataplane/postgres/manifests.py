@@ -259,3 +259,95 @@ def bootstrap_job(
             from_secret("PGPASSWORD", "password"),
         ],
     )
+
+
+# --- the module fleets' endpoint: a PgBouncer Pooler behind an internal network load balancer ----------
+POOLER_PORT = 5432  # CloudNativePG's PgBouncer listens on 5432, container port "pgbouncer"
+POOLER_PORT_NAME = "pgbouncer"
+POOLER_LABEL = "cnpg.io/poolerName"  # CloudNativePG labels a Pooler's pods with their Pooler's name
+POOLER_INSTANCES = 2  # one pod may go (node drain, upgrade) without the fleets losing the database
+POOLER_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}
+INTERNAL_LB = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+}
+
+
+def pooler_name(cluster: str) -> str:
+    """The Pooler of the fleets (a Pooler may not take its Cluster's name)."""
+    return f"{cluster}-pooler"
+
+
+def fleet_service_name(cluster: str) -> str:
+    return f"{cluster}-fleets"
+
+
+def pooler(*, cluster_name: str, namespace: str, placement: dict[str, Any]) -> dict[str, Any]:
+    """A PgBouncer Pooler (session mode: any client protocol works, prepared statements included) in
+    front of the read-write service: the module fleets' connections are pooled instead of each taking
+    a server connection (max_connections). Its pods run on the platform nodes, spread over the zones."""
+    selector = sorted(placement["nodeSelector"].items())
+    terms = [{"key": k, "operator": "In", "values": [v]} for k, v in selector]
+    name = pooler_name(cluster_name)
+    return {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Pooler",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "cluster": {"name": cluster_name},
+            "instances": POOLER_INSTANCES,
+            "type": "rw",
+            "pgbouncer": {
+                "poolMode": "session",
+                "parameters": {"max_client_conn": "1000", "default_pool_size": "20"},
+            },
+            "template": {
+                "metadata": {"labels": {POOLER_LABEL: name}},
+                "spec": {
+                    "containers": [{"name": "pgbouncer", "resources": POOLER_RESOURCES}],
+                    "affinity": {
+                        "nodeAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": {
+                                "nodeSelectorTerms": [{"matchExpressions": terms}]
+                            }
+                        }
+                    },
+                    "tolerations": list(placement["tolerations"]),
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "topology.kubernetes.io/zone",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": {POOLER_LABEL: name}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def fleet_service(*, cluster_name: str, namespace: str, source_ranges: list[str]) -> dict[str, Any]:
+    """The endpoint EC2 resolves: an internal network load balancer (a Service of type LoadBalancer)
+    on the Pooler's pods, admitting only the fleets' networks (loadBalancerSourceRanges)."""
+    if not source_ranges:
+        raise ValueError("the fleets' endpoint needs the networks it admits")
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": fleet_service_name(cluster_name),
+            "namespace": namespace,
+            "annotations": dict(INTERNAL_LB),
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": {POOLER_LABEL: pooler_name(cluster_name)},
+            "ports": [
+                {"name": "postgres", "port": POOLER_PORT, "targetPort": POOLER_PORT_NAME, "protocol": "TCP"}
+            ],
+            "loadBalancerSourceRanges": list(source_ranges),
+        },
+    }

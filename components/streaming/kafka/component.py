@@ -32,8 +32,9 @@ class KafkaClusterArgs:
 
 
 class KafkaCluster(pulumi.ComponentResource):
-    """Kafka + KafkaNodePools (controllers, brokers), KafkaTopics, KafkaUsers (connect, schema-registry;
-    on a primary site with a DR peer also the DR site's replication user)."""
+    """Kafka + KafkaNodePools (controllers, brokers), KafkaTopics, KafkaUsers (connect, schema-registry,
+    fleet-<module> for each module fleet that reads Kafka; on a primary site with a DR peer also the DR
+    site's replication user)."""
 
     def __init__(self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pipeline-infra:streaming:KafkaCluster", name, None, opts)
@@ -73,67 +74,86 @@ class KafkaCluster(pulumi.ComponentResource):
         self.bootstrap_servers: pulumi.Output[str] = pulumi.Output.from_input(m.bootstrap_address(ns))
         outputs: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers}
 
-        # Primary site with a DR peer: what the DR site's MirrorMaker 2 needs, exported as outputs.
-        self.replication_bootstrap: pulumi.Output[str] | None = None
-        self.cluster_ca_cert: pulumi.Output[str] | None = None
-        self.mirrormaker_password: pulumi.Output[str] | None = None
-        if m.replication_listener_enabled(s):
-            password = random.RandomPassword(
-                f"{name}-mirrormaker-dr-password",
-                length=32,
-                special=False,
-                opts=pulumi.ResourceOptions(parent=self),
+        # The ids resolve once the Kafka resource exists: a preview of a new stack (where it does not
+        # yet) skips these reads instead of failing on objects Strimzi has not made (Strimzi creates
+        # them before it reports the cluster Ready, which the Kafka resource waits for).
+        def after_kafka(object_id: str) -> pulumi.Output[str]:
+            return self.kafka.metadata.apply(lambda _: object_id)
+
+        def read(resource: str, object_id: str, kind: Any) -> Any:
+            return kind.get(
+                f"{name}-{resource}",
+                after_kafka(object_id),
+                opts=pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=[self.kafka]),
             )
-            secret_name = f"{m.MIRRORMAKER_SOURCE_USER}-password"
+
+        def scram_user(key: str, username: str, acls: list[dict[str, Any]]) -> pulumi.Output[str]:
+            """A SCRAM-SHA-512 KafkaUser whose password is a Pulumi secret (a Secret it reads)."""
+            password = random.RandomPassword(
+                f"{name}-{key}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+            )
+            secret_name = f"{username}-password"
             secret = core.Secret(
-                f"{name}-mirrormaker-dr-password",
+                f"{name}-{key}-password",
                 metadata=meta.ObjectMetaArgs(name=secret_name, namespace=ns),
                 type="Opaque",
                 string_data={"password": pulumi.Output.secret(password.result)},
                 opts=child(),
             )
-            self.users[m.MIRRORMAKER_SOURCE_USER] = custom_resource(
-                f"{name}-user-mirrormaker-dr",
+            self.users[username] = custom_resource(
+                f"{name}-user-{key}",
                 m.user(
-                    m.MIRRORMAKER_SOURCE_USER,
+                    username,
                     namespace=ns,
-                    acls=m.mirrormaker_source_acls(s),
+                    acls=acls,
                     authentication="scram-sha-512",
                     password_secret=secret_name,
                 ),
                 child(self.kafka, secret),
             )
-            self.mirrormaker_password = pulumi.Output.secret(password.result)
-            # Strimzi creates these once the cluster is Ready (the Kafka resource waits for that).
-            fallback = f"{m.CLUSTER}-kafka-replication-bootstrap.{ns}.svc:{m.REPLICATION_PORT}"
+            return pulumi.Output.secret(password.result)
 
-            # The ids resolve once the Kafka resource exists: a preview of a new stack (where it does
-            # not yet) skips these reads instead of failing on objects Strimzi has not made.
-            def after_kafka(object_id: str) -> pulumi.Output[str]:
-                return self.kafka.metadata.apply(lambda _: object_id)
-
-            svc = core.Service.get(
-                f"{name}-replication-bootstrap",
-                after_kafka(f"{ns}/{m.CLUSTER}-kafka-replication-bootstrap"),
-                opts=pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=[self.kafka]),
-            )
-            self.replication_bootstrap = svc.status.apply(lambda st: _lb_address(st, fallback))
-            ca = core.Secret.get(
-                f"{name}-cluster-ca-cert",
-                after_kafka(f"{ns}/{m.cluster_ca_secret()}"),
-                opts=pulumi.ResourceOptions(parent=self, provider=kube.provider, depends_on=[self.kafka]),
-            )
+        self.cluster_ca_cert: pulumi.Output[str] | None = None
+        if s.fleets is not None or m.replication_listener_enabled(s):
+            ca = read("cluster-ca-cert", f"{ns}/{m.cluster_ca_secret()}", core.Secret)
             self.cluster_ca_cert = ca.data.apply(_ca_cert)
+            outputs["cluster_ca_cert"] = self.cluster_ca_cert
+
+        # The module fleets' listener: its bootstrap load balancer and a user per module that reads Kafka.
+        self.fleet_bootstrap: pulumi.Output[str] | None = None
+        self.fleet_passwords: dict[str, pulumi.Output[str]] = {}
+        if s.fleets is not None:
+            for module in s.fleets.modules:
+                self.fleet_passwords[module] = scram_user(
+                    f"fleet-{module}", m.fleet_user(module), m.fleet_acls(s, module)
+                )
+            svc = read("fleets-bootstrap", f"{ns}/{m.fleet_bootstrap_service()}", core.Service)
+            # No address yet (the load balancer is still being made): "" and the fleets get no Kafka
+            # section rather than a name they cannot resolve.
+            self.fleet_bootstrap = svc.status.apply(lambda st: _lb_address(st, m.FLEET_PORT, ""))
+            outputs["fleet_bootstrap"] = self.fleet_bootstrap
+
+        # Primary site with a DR peer: what the DR site's MirrorMaker 2 needs, exported as outputs.
+        self.replication_bootstrap: pulumi.Output[str] | None = None
+        self.mirrormaker_password: pulumi.Output[str] | None = None
+        if m.replication_listener_enabled(s):
+            self.mirrormaker_password = scram_user(
+                "mirrormaker-dr", m.MIRRORMAKER_SOURCE_USER, m.mirrormaker_source_acls(s)
+            )
+            fallback = f"{m.CLUSTER}-kafka-replication-bootstrap.{ns}.svc:{m.REPLICATION_PORT}"
+            svc = read("replication-bootstrap", f"{ns}/{m.CLUSTER}-kafka-replication-bootstrap", core.Service)
+            self.replication_bootstrap = svc.status.apply(
+                lambda st: _lb_address(st, m.REPLICATION_PORT, fallback)
+            )
             outputs |= {
                 "replication_bootstrap": self.replication_bootstrap,
-                "cluster_ca_cert": self.cluster_ca_cert,
                 "mirrormaker_password": self.mirrormaker_password,
             }
         self.register_outputs(outputs)
 
 
-def _lb_address(status: Any, fallback: str) -> str:
-    """host:port of the replication listener's bootstrap load balancer (NLB DNS name)."""
+def _lb_address(status: Any, port: int, fallback: str) -> str:
+    """host:port of a listener's bootstrap load balancer (NLB DNS name)."""
     try:
         ingress = status.load_balancer.ingress or []
     except AttributeError:
@@ -141,7 +161,7 @@ def _lb_address(status: Any, fallback: str) -> str:
     for item in ingress:
         host = getattr(item, "hostname", None) or getattr(item, "ip", None)
         if host:
-            return f"{host}:{m.REPLICATION_PORT}"
+            return f"{host}:{port}"
     return fallback
 
 

@@ -22,8 +22,10 @@ from lib import versions
 
 API = "kafka.strimzi.io/v1"
 CLUSTER = "pipeline"  # the Kafka cluster's name (services: pipeline-kafka-bootstrap, ...)
+FLEET_PORT = 9092  # the module fleets' listener (an internal load balancer in the VPC)
 TLS_PORT = 9093
 REPLICATION_PORT = 9094
+FLEET_LISTENER = "fleets"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 # Kafka Connect's group and storage topics (one Connect cluster per site).
 CONNECT_GROUP = "pipeline-connect"
@@ -34,11 +36,18 @@ CONNECT_USER = "connect"
 SCHEMA_REGISTRY_USER = "schema-registry"
 MIRRORMAKER_USER = "mirrormaker"  # on the DR site's own cluster (MirrorMaker 2 writes there)
 MIRRORMAKER_SOURCE_USER = "mirrormaker-dr"  # on the primary's cluster (the DR site reads with it)
+FLEET_USER_PREFIX = "fleet-"  # fleet-<module>: one SCRAM-SHA-512 user per module that reads Kafka
 SOURCE_ALIAS, TARGET_ALIAS = "primary", "dr"
 MM2_GROUP = "mirrormaker2-cluster"
 IDENTITY_POLICY = "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"
 
 _HOUR_MS = 3_600_000
+# Service annotations of an internal network load balancer (AWS cloud provider / Load Balancer Controller).
+INTERNAL_LB = {
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+}
 
 
 def bootstrap_address(namespace: str, cluster: str = CLUSTER) -> str:
@@ -117,11 +126,26 @@ def kafka(settings: StreamingSpec, *, namespace: str, cluster: str = CLUSTER) ->
         # certificate of its KafkaUser over TLS. No plain listener: nothing needs one.
         {"name": "tls", "port": TLS_PORT, "type": "internal", "tls": True, "authentication": {"type": "tls"}},
     ]
-    template: dict[str, Any] = {}
+    if settings.fleets is not None:
+        # The module fleets on EC2 (seed 003 Module Alpha Step 1: message queue consumers) read through
+        # their own listener: an internal NLB per broker admitting only the fleets' VPC networks,
+        # SCRAM-SHA-512 over TLS (the instance reads its password from SSM; a client certificate of
+        # the clients CA would have to be copied out of the cluster and renewed on every instance).
+        listeners.append(
+            {
+                "name": FLEET_LISTENER,
+                "port": FLEET_PORT,
+                "type": "loadbalancer",
+                "tls": True,
+                "authentication": {"type": "scram-sha-512"},
+                "configuration": {"loadBalancerSourceRanges": list(settings.fleets.cidrs)},
+            }
+        )
     if replication_listener_enabled(settings):
         # The DR site's MirrorMaker 2 reads over the VPC peering: an internal NLB per broker, reachable
         # from the peer VPC's CIDR only, SCRAM-SHA-512 over TLS (a certificate of this cluster's clients
         # CA cannot be handed to another cluster's operator; a password can, as a Pulumi secret).
+        assert settings.dr is not None
         listeners.append(
             {
                 "name": "replication",
@@ -132,14 +156,13 @@ def kafka(settings: StreamingSpec, *, namespace: str, cluster: str = CLUSTER) ->
                 "configuration": {"loadBalancerSourceRanges": [settings.dr.peer_cidr]},
             }
         )
-        internal_lb = {
-            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-            "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-            "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-        }
+    template: dict[str, Any] = {}
+    if any(lst["type"] == "loadbalancer" for lst in listeners):
+        # Every load balancer listener is internal (the template applies to all external listeners'
+        # services): never internet-facing.
         template = {
-            "externalBootstrapService": {"metadata": {"annotations": internal_lb}},
-            "perPodService": {"metadata": {"annotations": internal_lb}},
+            "externalBootstrapService": {"metadata": {"annotations": dict(INTERNAL_LB)}},
+            "perPodService": {"metadata": {"annotations": dict(INTERNAL_LB)}},
         }
     config = {
         "default.replication.factor": k.replication_factor,
@@ -329,6 +352,30 @@ def schema_registry_acls() -> list[dict[str, Any]]:
         _acl("topic", SCHEMAS_TOPIC, ["Read", "Write", "Describe", "DescribeConfigs", "Create"]),
         _acl("group", "schema-registry", ["Read", "Describe"], "prefix"),
     ]
+
+
+def fleet_user(module: str) -> str:
+    """The KafkaUser (and SCRAM user name) of a module's fleet."""
+    return f"{FLEET_USER_PREFIX}{module}"
+
+
+def fleet_group(module: str) -> str:
+    """The consumer group prefix a module's fleet may use (pipeline-<module>, pipeline-<module>-*)."""
+    return f"pipeline-{module}"
+
+
+def fleet_acls(settings: StreamingSpec, module: str) -> list[dict[str, Any]]:
+    """A module fleet's user: it consumes the CDC topics (seed 000: one topic per CDC table; seed 003
+    Module Alpha Step 1: the message-queue source adapter), each named literally, with its own
+    consumer groups. Nothing else: no write, no create, no other topic, no cluster operation."""
+    acls = [_acl("topic", t, ["Read", "Describe"]) for t in cdc_topics(settings)]
+    acls.append(_acl("group", fleet_group(module), ["Read", "Describe"], "prefix"))
+    return acls
+
+
+def fleet_bootstrap_service(cluster: str = CLUSTER) -> str:
+    """The bootstrap Service Strimzi makes for the fleets' listener (its load balancer)."""
+    return f"{cluster}-kafka-{FLEET_LISTENER}-bootstrap"
 
 
 def mirrored_topics_pattern(settings: StreamingSpec) -> str:
