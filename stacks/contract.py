@@ -30,6 +30,8 @@ ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
     "ingest_lb_security_group_id",
     "handoff_lb_security_group_ids",
     "public_ingest",
+    "log_archive_streams",
+    "log_subscription_role_arn",
 )
 # Outputs every AWS environment stack exports for the other site of a DR pair (VPC peering routes).
 PEERING_OUTPUTS: tuple[str, ...] = ("private_route_table_ids",)
@@ -77,6 +79,10 @@ class FleetNetwork:
     handoff_lb_security_group_ids: pulumi.Input[dict[str, str]] = None  # type: ignore[assignment]
     # network.public_ingest: alpha's ingest load balancer is internet-facing in the public subnets.
     public_ingest: pulumi.Input[bool] = False
+    # The log archive (seed 003 Log Retention, cold tier): {log class: Firehose stream ARN} and the
+    # role the fleets' subscription filters deliver as (components/backups/archive.py).
+    log_archive_streams: pulumi.Input[dict[str, str]] | None = None
+    log_subscription_role_arn: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,8 @@ def build_fleets(
                 handoff_target=handoff,
                 kafka_bootstrap_servers=kafka_bootstrap_servers,
                 log_kms_key_arn=logs_key.arn,
+                log_archive_streams=network.log_archive_streams,
+                log_subscription_role_arn=network.log_subscription_role_arn,
             ),
         )
     outputs: dict[str, Any] = {
