@@ -398,6 +398,7 @@ KNOWN = [
     ('B4', 'stateful-safety', 'prod', 'prod-cluster-scylla [aws:eks/nodeGroup:NodeGroup]', 'node group is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B4', 'stateful-safety', 'prod', 'prod-cluster-secrets [aws:kms/key:Key]', 'KMS key is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B4', 'stateful-safety', 'prod', 'prod-cluster-volumes [aws:kms/key:Key]', 'KMS key is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
+    ('B4', 'stateful-safety', 'prod', 'prod-log-archive-bucket [aws:s3/bucket:Bucket]', 'bucket is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B4', 'stateful-safety', 'prod', 'prod-network-logs [aws:kms/key:Key]', 'KMS key is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B2', 'stateful-safety', 'prod-blue', 'alpha-blue-asg [aws:autoscaling/group:Group]', 'desiredCapacity is owned by the autoscaler but not in ignore_changes: every `pulumi up` resets it'),
     ('B2', 'stateful-safety', 'prod-blue', 'beta-blue-asg [aws:autoscaling/group:Group]', 'desiredCapacity is owned by the autoscaler but not in ignore_changes: every `pulumi up` resets it'),
@@ -418,6 +419,7 @@ KNOWN = [
     ('B4', 'stateful-safety', 'prod-dr', 'prod-dr-cluster-scylla [aws:eks/nodeGroup:NodeGroup]', 'node group is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B4', 'stateful-safety', 'prod-dr', 'prod-dr-cluster-secrets [aws:kms/key:Key]', 'KMS key is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B4', 'stateful-safety', 'prod-dr', 'prod-dr-cluster-volumes [aws:kms/key:Key]', 'KMS key is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
+    ('B4', 'stateful-safety', 'prod-dr', 'prod-dr-log-archive-bucket [aws:s3/bucket:Bucket]', 'bucket is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B4', 'stateful-safety', 'prod-dr', 'prod-dr-network-logs [aws:kms/key:Key]', 'KMS key is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B2', 'stateful-safety', 'prod-green', 'alpha-green-asg [aws:autoscaling/group:Group]', 'desiredCapacity is owned by the autoscaler but not in ignore_changes: every `pulumi up` resets it'),
     ('B2', 'stateful-safety', 'prod-green', 'beta-green-asg [aws:autoscaling/group:Group]', 'desiredCapacity is owned by the autoscaler but not in ignore_changes: every `pulumi up` resets it'),
@@ -438,5 +440,6 @@ KNOWN = [
     ('B4', 'stateful-safety', 'staging', 'staging-cluster-scylla [aws:eks/nodeGroup:NodeGroup]', 'node group is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B4', 'stateful-safety', 'staging', 'staging-cluster-secrets [aws:kms/key:Key]', 'KMS key is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B4', 'stateful-safety', 'staging', 'staging-cluster-volumes [aws:kms/key:Key]', 'KMS key is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
+    ('B4', 'stateful-safety', 'staging', 'staging-log-archive-bucket [aws:s3/bucket:Bucket]', 'bucket is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
     ('B4', 'stateful-safety', 'staging', 'staging-network-logs [aws:kms/key:Key]', 'KMS key is neither protected nor retained on delete (protect / retain_on_delete): a rename, replacement or destroy deletes it'),
 ]
