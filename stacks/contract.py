@@ -33,6 +33,8 @@ ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
     # The fleets' endpoints of the data plane (an internal load balancer each, admitting the VPC).
     "kafka_fleet_bootstrap",
     "postgres_fleet_endpoint",
+    "log_archive_streams",
+    "log_subscription_role_arn",
 )
 # Outputs every AWS environment stack exports for the other site of a DR pair (VPC peering routes).
 PEERING_OUTPUTS: tuple[str, ...] = ("private_route_table_ids",)
@@ -84,6 +86,10 @@ class FleetNetwork:
     # Pooler's load balancer; the data plane fills them in ("" until they have an address).
     kafka_fleet_bootstrap: pulumi.Input[str] = ""
     postgres_fleet_endpoint: pulumi.Input[str] = ""
+    # The log archive (seed 003 Log Retention, cold tier): {log class: Firehose stream ARN} and the
+    # role the fleets' subscription filters deliver as (components/backups/archive.py).
+    log_archive_streams: pulumi.Input[dict[str, str]] | None = None
+    log_subscription_role_arn: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@ Each job runs the real client on a script from a ConfigMap (components/backups/s
 - state: the module state tarballs on s3://<backup>/state/ (at least 3 per module in a day, and the
   `-latest` copies);
 - connect-offsets: GET /connectors/<name>/offsets of the Connect REST API to
-  s3://<backup>/connect-offsets/<name>/offsets-<timestamp>.json and offsets-latest.json.
+  s3://<backup>/connect-offsets/<name>/offsets-<timestamp>.json and offsets-latest.json;
+- audit-log-export: yesterday's rows of pipeline_db.audit_log (as pipeline_readonly) to
+  s3://<audit bucket>/audit-logs/yyyy/mm/dd/audit-<yyyymmdd>.jsonl.gz, under the bucket's Object Lock.
 A failing run fails its Job; kube-state-metrics' CronJob times raise BackupVerificationFailed
-(components/observability/alerts.yaml)."""
+(components/observability/alerts.yaml), the audit export's included."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ SCRIPTS = Path(__file__).with_name("scripts")
 # CronJob names: the alert matches them (backup-verify-*, connect-offsets-backup).
 VERIFY_PREFIX = "backup-verify-"
 OFFSETS_JOB = "connect-offsets-backup"
+AUDIT_EXPORT_JOB = "audit-log-export"
 # barman-cloud's sidecar image runs as UID 26 (its Dockerfile); any UID works for the others.
 BARMAN_UID = 26
 # the prefix of the Connect offsets backups in the backup bucket
@@ -262,3 +265,44 @@ def connect_api_policy(*, namespace: str, connect_cluster: str) -> dict[str, Any
             ],
         },
     }
+
+
+def audit_export_job(
+    *,
+    namespace: str,
+    host: str,
+    database: str,
+    credentials_secret: str,
+    bucket: str,
+    region: str,
+    service_account: str,
+    configmap: str,
+    placement: dict[str, Any],
+) -> dict[str, Any]:
+    """The daily audit export (seed 003 Runbook L.1) in the barman-cloud sidecar image (python3 with
+    psycopg2 and boto3), as the read-only role (its CloudNativePG basic-auth Secret)."""
+    doc = cron_job(
+        name=AUDIT_EXPORT_JOB,
+        namespace=namespace,
+        schedule=settings()["audit_export_schedule"],
+        image=versions.IMAGES["barman-cloud"],
+        command=["/venv/bin/python3", f"{SCRIPT_DIR}/export_audit.py"],
+        configmap=configmap,
+        placement=placement,
+        service_account=service_account,
+        uid=BARMAN_UID,
+        env={
+            "PGHOST": host,
+            "PGPORT": "5432",
+            "PGDATABASE": database,
+            "PGSSLMODE": "require",
+            "AUDIT_BUCKET": bucket,
+            "AWS_DEFAULT_REGION": region,
+        },
+    )
+    container = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    container["env"] += [
+        {"name": var, "valueFrom": {"secretKeyRef": {"name": credentials_secret, "key": key}}}
+        for var, key in (("PGUSER", "username"), ("PGPASSWORD", "password"))
+    ]
+    return doc

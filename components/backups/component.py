@@ -18,6 +18,7 @@ from pulumi_aws.provider import Provider as AwsProvider
 from components.backups.layout import (
     artifact_lifecycle_rules,
     audit_lifecycle_rules,
+    audit_writer_policy,
     backup_lifecycle_rules,
     bucket_prefix,
     check_prefix,
@@ -279,5 +280,19 @@ class Backups(pulumi.ComponentResource):
                 )
             )
             return irsa_role(f"backup-{role_name}", namespace, service_account, policy)
+
+        return make
+
+    def audit_writer_factory(self, irsa_role: IrsaFactory | None) -> Callable[..., pulumi.Output[str]] | None:
+        """BackupTarget.audit_writer: (name, namespace, service_account) -> role ARN that may add objects
+        under s3://<audit bucket>/audit-logs/ only. None where the cluster has no IRSA."""
+        if irsa_role is None:
+            return None
+
+        def make(role_name: str, namespace: str, service_account: str) -> pulumi.Output[str]:
+            policy = pulumi.Output.all(self.audit.bucket.arn, self.key.arn).apply(
+                lambda a: audit_writer_policy(bucket_arn=a[0], key_arn=a[1])
+            )
+            return irsa_role(f"audit-{role_name}", namespace, service_account, policy)
 
         return make

@@ -40,6 +40,7 @@ _KIND_SHORT = {
     "backups": "backup",
     "audit": "audit",
     "artifacts": "artifact",
+    "logs": "logs",
     "backups-replica": "backup-r",
     "audit-replica": "audit-r",
 }
@@ -187,6 +188,37 @@ def prefix_access_policy(
                     "Resource": key_arn,
                 },
                 *extra,
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+AUDIT_EXPORT_PREFIX = "audit-logs"
+
+
+def audit_writer_policy(*, bucket_arn: str, key_arn: str) -> str:
+    """The daily audit export: add objects under audit-logs/ of the audit bucket and see whether a day
+    is there (HeadObject answers 404 rather than 403 only with ListBucket), encrypt with the key.
+    Nothing deletes or overwrites: the bucket's Object Lock refuses it anyway."""
+    prefix = AUDIT_EXPORT_PREFIX
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                *_list_statements(bucket_arn, prefix, list_sid="ListExports", locate_sid="Locate"),
+                {
+                    "Sid": "AddExports",
+                    "Effect": "Allow",
+                    "Action": ["s3:PutObject", "s3:GetObject"],
+                    "Resource": f"{bucket_arn}/{prefix}/*",
+                },
+                {
+                    "Sid": "AuditKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": key_arn,
+                },
             ],
         },
         sort_keys=True,

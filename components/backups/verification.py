@@ -42,6 +42,14 @@ class OffsetsBackup:
 
 
 @dataclass(frozen=True)
+class AuditExport:
+    namespace: str  # PostgreSQL's
+    host: str  # the primary's service
+    database: str  # pipeline_db (seed 003: audit_log)
+    credentials_secret: str  # the read-only role's basic-auth Secret (username, password)
+
+
+@dataclass(frozen=True)
 class BackupChecksArgs:
     kube: Any  # KubeTarget: provider, options()
     backups: Any  # BackupTarget: bucket, region, irsa_role
@@ -50,6 +58,7 @@ class BackupChecksArgs:
     postgres: PostgresCheck | None = None
     scylla: ScyllaCheck | None = None
     offsets: OffsetsBackup | None = None
+    audit: AuditExport | None = None
     depends_on: Sequence[pulumi.Resource] = ()
 
     def __post_init__(self) -> None:
@@ -161,10 +170,38 @@ class BackupChecks(pulumi.ComponentResource):
                 ),
                 sa,
             )
+        if args.audit is not None:
+            au = args.audit
+            if backups.audit_writer is None or backups.audit_bucket is None:
+                raise ValueError("the audit export needs the audit bucket and its writer role")
+            sa_name = f"{name}-audit"
+            role = backups.audit_writer(sa_name, au.namespace, sa_name)
+            audit_sa = core.ServiceAccount(
+                f"{name}-audit-sa",
+                metadata=meta.ObjectMetaArgs(
+                    name=sa_name, namespace=au.namespace, annotations={"eks.amazonaws.com/role-arn": role}
+                ),
+                automount_service_account_token=False,
+                opts=child(),
+            )
+            declare(
+                "audit",
+                au.namespace,
+                {"export_audit.py": checks.script("export_audit.py")},
+                lambda cm: checks.audit_export_job(
+                    namespace=au.namespace,
+                    host=au.host,
+                    database=au.database,
+                    credentials_secret=au.credentials_secret,
+                    bucket=backups.audit_bucket,
+                    region=backups.region,
+                    service_account=sa_name,
+                    configmap=cm,
+                    placement=where,
+                ),
+                audit_sa,
+            )
+        kinds = ("postgres", "scylla", "offsets", "audit")
         self.register_outputs(
-            {
-                "cron_jobs": sorted(
-                    ["state", *(k for k in ("postgres", "scylla", "offsets") if getattr(args, k) is not None)]
-                )
-            }
+            {"cron_jobs": sorted(["state", *(k for k in kinds if getattr(args, k) is not None)])}
         )

@@ -81,6 +81,10 @@ class FleetArgs:
     database_endpoint: pulumi.Input[str] | None = None
     # the customer managed key of the fleet's log groups (None: CloudWatch's own encryption)
     log_kms_key_arn: pulumi.Input[str] | None = None
+    # the environment's log archive (seed 003 Log Retention, cold tier): {log class: Firehose stream
+    # ARN} and the role CloudWatch Logs delivers as; None: the groups are not archived
+    log_archive_streams: pulumi.Input[dict[str, str]] | None = None
+    log_subscription_role_arn: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -348,6 +352,23 @@ class Fleet(pulumi.ComponentResource):
             )
             for kind in logs.FLEET_LOGS
         }
+        # the cold tier: every event of a group whose class is archived to the class's stream
+        self.log_archive: dict[str, cloudwatch.LogSubscriptionFilter] = {}
+        if args.log_archive_streams is not None and args.log_subscription_role_arn is not None:
+            streams = pulumi.Output.from_input(args.log_archive_streams)
+            for kind, group in self.log_groups.items():
+                log_class = logs.FLEET_CLASS[kind]
+                if log_class not in logs.archived_classes():
+                    continue
+                self.log_archive[kind] = cloudwatch.LogSubscriptionFilter(
+                    f"{name}-logs-{kind}-archive",
+                    name="log-archive",
+                    log_group=group.name,
+                    filter_pattern="",
+                    destination_arn=streams.apply(lambda d, c=log_class: d[c]),
+                    role_arn=args.log_subscription_role_arn,
+                    opts=child,
+                )
 
         self.register_outputs(
             {

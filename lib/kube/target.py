@@ -60,3 +60,7 @@ class BackupTarget:
     # irsa_role(name, namespace, service_account, prefix, read_from=()) -> role ARN allowed to read and
     # write s3://bucket/prefix/ only, and to read each (bucket, prefix, key ARN) of read_from.
     irsa_role: Callable[..., pulumi.Output[str]] | None = None
+    # the audit bucket (Object Lock) and audit_writer(name, namespace, service_account) -> role ARN
+    # allowed to add the daily audit exports under s3://audit bucket/audit-logs/ only
+    audit_bucket: pulumi.Input[str] | None = None
+    audit_writer: Callable[..., pulumi.Output[str]] | None = None

@@ -68,6 +68,12 @@ def cold_days(log_class: str) -> int | None:
     return None if c is None else int(c)
 
 
+def archived_classes() -> tuple[str, ...]:
+    """Classes whose cold tier is the S3 log archive (a Firehose stream per class, fed by subscription
+    filters): those with a cold tier, except audit, which has its own Object Lock bucket and writer."""
+    return tuple(c for c in data()["classes"] if c != "audit" and cold_days(c) is not None)
+
+
 def fleet_log_group(environment: str, colour: str, module: str, kind: str) -> str:
     return f"/pipeline-infra/{environment}/{colour}/{module}/{kind}"
 

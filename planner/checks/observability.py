@@ -162,11 +162,12 @@ def run(estate: dict) -> list[Finding]:
         rules = _rules(stack)
         blocked = {port for s, port in blocked_all if s == name}
         # A recording rule produces its metric only if what it reads is produced (to a fixed point).
-        recording = {
-            rule["record"]: metric_names(rule["expr"])
-            for _, rule in rules
-            if rule.get("record") and isinstance(rule.get("expr"), str)
-        }
+        # Several rules may record one name (an SLO's ratio per SLO label): the name counts as
+        # produced only when every one of them is, since a reader selects the series of any of them.
+        recording: dict[str, set[str]] = {}
+        for _, rule in rules:
+            if rule.get("record") and isinstance(rule.get("expr"), str):
+                recording.setdefault(rule["record"], set()).update(metric_names(rule["expr"]))
         recorded: set[str] = set()
         changed = True
         while changed:

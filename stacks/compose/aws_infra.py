@@ -7,6 +7,7 @@ import pulumi
 from pulumi_aws.get_availability_zones import get_availability_zones
 from pulumi_aws.get_caller_identity import get_caller_identity
 
+from components.backups.archive import LogArchive, LogArchiveArgs
 from components.backups.component import Backups, BackupsArgs
 from components.fleet.settings import FleetSettings
 from components.network.component import Network, NetworkArgs
@@ -68,6 +69,8 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
     )
     data_plane_sg = network.security_group_ids["data-plane"]
 
+    # log groups of the security class (seed 003 Log Retention: VPC flow logs, EKS audit)
+    security_groups: list[tuple[str, pulumi.Input[str]]] = [("flow-logs", network.flow_log_group.name)]
     existing = settings.kubernetes.kubeconfig if settings.kubernetes is not None else None
     if existing is not None:
         # An existing cluster: only a provider from the secret kubeconfig; no IRSA.
@@ -106,14 +109,27 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
             irsa_role=cluster.irsa_role,
         )
         pulumi.export("cluster_name", cluster.cluster.name)
+        security_groups.append(("eks", cluster.log_group.name))
 
     backups = Backups(
         f"{env}-backups",
         BackupsArgs(settings=backup_settings, environment=env, region=region, account_id=account_id),
     )
     backup_target = BackupTarget(
-        bucket=backups.backup_bucket, region=region, irsa_role=backups.prefix_role_factory(kube.irsa_role)
+        bucket=backups.backup_bucket,
+        region=region,
+        irsa_role=backups.prefix_role_factory(kube.irsa_role),
+        audit_bucket=backups.audit_bucket,
+        audit_writer=backups.audit_writer_factory(kube.irsa_role),
     )
+    # the cold tier of the logs: security groups here, the fleets' groups in the fleet components
+    archive = LogArchive(
+        f"{env}-log-archive",
+        LogArchiveArgs(environment=env, region=region, account_id=account_id, key=backups.key),
+    )
+    for source, group in security_groups:
+        archive.subscribe(f"{env}-{source}-archive", group, "security")
+    pulumi.export("log_archive_bucket", archive.bucket_name)
 
     if dr is not None and dr.site == "dr":
         from components.network.peering import VpcPeering, VpcPeeringArgs
@@ -157,5 +173,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         ingest_lb_security_group_id=network.security_group_ids["ingest-lb"],
         handoff_lb_security_group_ids={m: network.security_group_ids[lb] for m, lb in HANDOFF_LBS.items()},
         public_ingest=settings.network.public_ingest,
+        log_archive_streams=archive.stream_arns,
+        log_subscription_role_arn=archive.subscription_role.arn,
     )
     return AwsInfra(network=fleet_network, kube=kube, backups=backup_target)

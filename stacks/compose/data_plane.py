@@ -171,13 +171,15 @@ def _backup_checks(kube: KubeTarget, backups: BackupTarget, *, postgres: tuple[s
     """Daily backup verification (seed 003) and Connect offsets backup (seed 000). A standby DR site
     takes no PostgreSQL or ScyllaDB backup and runs no connector: only its fleets' state is checked."""
     from components.backups.verification import (
+        AuditExport,
         BackupChecks,
         BackupChecksArgs,
         OffsetsBackup,
         PostgresCheck,
         ScyllaCheck,
     )
-    from components.dataplane.postgres.manifests import destination_path
+    from components.dataplane.postgres.manifests import destination_path, rw_service, secret_name
+    from components.dataplane.postgres.sql import PIPELINE_DB, READONLY_ROLE
     from components.streaming.connect.config import SINK_NAME, SOURCE_NAME
     from components.streaming.connect.manifests import CONNECT_CLUSTER
 
@@ -207,6 +209,14 @@ def _backup_checks(kube: KubeTarget, backups: BackupTarget, *, postgres: tuple[s
                 (SOURCE_NAME, SINK_NAME),
             )
             if active
+            else None,
+            audit=AuditExport(
+                NAMESPACES["postgres"],
+                rw_service(postgres[0], NAMESPACES["postgres"]),
+                PIPELINE_DB,
+                secret_name(postgres[0], READONLY_ROLE),
+            )
+            if active and backups.audit_writer is not None
             else None,
             depends_on=after,
         ),

@@ -115,6 +115,8 @@ def build_fleets(settings: StackSettings, network: FleetNetwork) -> dict[str, An
                 kafka_bootstrap_servers=network.kafka_fleet_bootstrap,
                 database_endpoint=network.postgres_fleet_endpoint,
                 log_kms_key_arn=logs_key.arn,
+                log_archive_streams=network.log_archive_streams,
+                log_subscription_role_arn=network.log_subscription_role_arn,
             ),
         )
     outputs: dict[str, Any] = {

@@ -91,6 +91,7 @@ def test_every_type_token_names_its_folder_and_class():
     assert sorted(token for _, _, token in classes) == [
         "pipeline-infra:backups:BackupChecks",
         "pipeline-infra:backups:Backups",
+        "pipeline-infra:backups:LogArchive",
         "pipeline-infra:cluster:EksCluster",
         "pipeline-infra:dataplane:Operators",
         "pipeline-infra:dataplane:Postgres",

@@ -119,14 +119,16 @@ def _jobs(plan) -> dict[str, dict]:
 def test_prod_verifies_every_backup_daily_with_pinned_images(plan_of):
     jobs = _jobs(plan_of("prod"))
     assert sorted(jobs) == [
+        "audit-log-export",
         "backup-verify-postgres",
         "backup-verify-scylla",
         "backup-verify-state",
         "connect-offsets-backup",
     ]
+    # seed 003 daily_backup_verify 06:00, daily_audit_export 01:00; seed 000 offsets daily
+    schedules = {"connect-offsets-backup": "30 0 * * *", "audit-log-export": "0 1 * * *"}
     for name, job in jobs.items():
-        # seed 003 daily_backup_verify 06:00; seed 000 offsets daily
-        assert job["spec"]["schedule"] == ("30 0 * * *" if name == "connect-offsets-backup" else "0 6 * * *")
+        assert job["spec"]["schedule"] == schedules.get(name, "0 6 * * *")
         (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
         assert container["image"] in (versions.IMAGES["barman-cloud"], versions.IMAGES["scylla-manager"])
         doc = json.loads(json.dumps(job))
@@ -163,6 +165,7 @@ def test_job_roles_reach_only_their_prefixes(plan_of):
         if "backup-checks" in r.name
     }
     assert sorted(policies) == [
+        "prod-cluster-irsa-audit-backup-checks-audit",
         "prod-cluster-irsa-backup-backup-checks-offsets",
         "prod-cluster-irsa-backup-backup-checks-state",
     ]
@@ -195,7 +198,7 @@ def test_connect_api_opens_only_to_the_offsets_backup(plan_of):
     )
 
 
-@pytest.mark.parametrize("name", ["verify_postgres", "verify_state", "backup_offsets"])
+@pytest.mark.parametrize("name", ["verify_postgres", "verify_state", "backup_offsets", "export_audit"])
 def test_scripts_compile(name):
     compile(checks.script(f"{name}.py"), name, "exec")
 
@@ -211,3 +214,78 @@ def test_connectors_list_and_restore_offsets_through_strimzi(plan_of):
         assert spec["listOffsets"] == {"toConfigMap": {"name": f"{name}-offsets"}}
         assert spec["alterOffsets"] == {"fromConfigMap": {"name": f"{name}-offsets-restore"}}
         validate_custom_resource({k: v for k, v in c.inputs.items() if not k.startswith("__")})
+
+
+# --- the daily audit export (seed 003 Runbook L.1; Audit Log Backups: daily, 7 years) -------------
+def test_audit_export_writes_only_new_objects_under_the_audit_prefix_of_the_audit_bucket(plan_of):
+    plan = plan_of("prod")
+    (policy,) = [
+        json.loads(r.inputs["policy"])
+        for r in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.name == "prod-cluster-irsa-audit-backup-checks-audit"
+    ]
+    actions = {
+        a
+        for st in policy["Statement"]
+        for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+    assert not {a for a in actions if "Delete" in a or a.endswith("*")}
+    objects = {st["Resource"] for st in policy["Statement"] if "s3:PutObject" in st["Action"]}
+    assert len(objects) == 1 and re.fullmatch(
+        r"arn:aws:s3:::prod-backups-audit-\w+/audit-logs/\*", objects.pop()
+    )
+    job = _jobs(plan)["audit-log-export"]
+    (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") or e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"]}
+    # the read-only role of pipeline_db, the audit bucket (Object Lock: the one with a lock configuration)
+    assert env["PGUSER"] == env["PGPASSWORD"] == "warehouse-pipeline-readonly"
+    assert env["PGDATABASE"] == "pipeline_db" and env["PGHOST"] == "warehouse-rw.postgres.svc"
+    (lock,) = [
+        r
+        for r in plan.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+        if r.name == "prod-backups-audit"
+    ]
+    assert lock.inputs["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "years": 7}
+    assert env["AUDIT_BUCKET"].startswith("prod-backups-audit-")
+
+
+class _S3:
+    """Records the calls the export makes; `existing` keys answer HeadObject."""
+
+    class exceptions:  # noqa: N801 (boto3's attribute name)
+        class ClientError(Exception):
+            def __init__(self, code: str) -> None:
+                self.response = {"Error": {"Code": code}}
+
+    def __init__(self, existing=(), head_error="404") -> None:
+        self.existing, self.head_error, self.puts = set(existing), head_error, []
+
+    def head_object(self, Bucket, Key):  # noqa: N803
+        if Key not in self.existing:
+            raise self.exceptions.ClientError(self.head_error)
+        return {}
+
+    def put_object(self, **kw):
+        self.puts.append(kw)
+
+
+def test_audit_export_uploads_a_day_once_with_a_checksum():
+    import gzip
+
+    mod = _script("export_audit")
+    day = dt.date(2026, 11, 30)
+    assert mod.day_window(day) == (
+        dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+    )
+    key = "audit-logs/2026/11/30/audit-20261130.jsonl.gz"
+    assert mod.object_key(day) == key
+    s3 = _S3()
+    assert mod.export_day([('{"id": 1}',), ('{"id": 2}',)], day, s3, "b") == 2
+    (put,) = s3.puts
+    assert put["Key"] == key and put["Bucket"] == "b" and put["ChecksumAlgorithm"] == "SHA256"
+    assert gzip.decompress(put["Body"]).decode().splitlines() == ['{"id": 1}', '{"id": 2}']
+    again = _S3(existing={key})
+    assert mod.export_day([('{"id": 1}',)], day, again, "b") == 0 and again.puts == []
+    with pytest.raises(_S3.exceptions.ClientError):  # a refused HeadObject is not "absent"
+        mod.export_day([], day, _S3(head_error="403"), "b")

@@ -270,3 +270,33 @@ def test_roles_have_no_login_until_managed(pg: Server) -> None:
             "pipeline_owner",
         )
     )
+
+
+def test_audit_export_query_reads_one_utc_day_as_the_read_only_role(pg: Server) -> None:
+    """The daily audit export's query (components/backups/scripts/export_audit.py, seed 003 Runbook
+    L.1) as pipeline_readonly: the rows of [day, day + 1) in UTC, every column, in time order."""
+    import importlib.util
+    import json
+
+    from components.backups import checks
+
+    spec = importlib.util.spec_from_file_location("export_audit", checks.SCRIPTS / "export_audit.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    pg.psql(
+        'INSERT INTO audit_log ("timestamp", module, actor, action, details) VALUES '
+        "('2001-02-02 23:59:59+00', 'alpha', 'ops', 'before', NULL), "
+        "('2001-02-03 12:00:00+00', 'gamma', 'ops', 'noon', '{\"n\": 2}'), "
+        "('2001-02-03 01:00:00+01', 'beta', 'ops', 'midnight', NULL), "
+        "('2001-02-04 00:00:00+00', 'alpha', 'ops', 'after', NULL)",
+        db="pipeline_db",
+    )
+    start, end = mod.day_window(__import__("datetime").date(2001, 2, 3))
+    sql = mod.QUERY.replace("%(start)s", f"'{start.isoformat()}'").replace("%(end)s", f"'{end.isoformat()}'")
+    out = pg.psql(f"SET ROLE pipeline_readonly; {sql}", db="pipeline_db").stdout.splitlines()
+    rows = [json.loads(line) for line in out if line.strip()]
+    assert [r["action"] for r in rows] == ["midnight", "noon"]
+    assert set(rows[0]) == {"id", "timestamp", "module", "actor", "action", "record_id", "details"}
+    assert rows[1]["details"] == {"n": 2}
+    denied = pg.psql("SET ROLE pipeline_readonly; DELETE FROM audit_log", db="pipeline_db", check=False)
+    assert denied.returncode != 0 and "permission denied" in denied.stderr

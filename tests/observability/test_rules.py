@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from components.observability import rules
+from components.observability.dashboards import all_dashboards
 from tests.observability.promtool_cases import alone_groups, build, load_cases, load_recording
 from tests.support.engines import engine
 
@@ -154,11 +155,23 @@ def test_every_alert_has_a_fire_and_a_quiet_case():
         assert fire["series"] != quiet["series"], name
 
 
+def dashboard_exprs() -> list[str]:
+    def panels(p):
+        for q in p.get("panels") or []:
+            yield q
+            yield from panels(q)
+
+    return [
+        t["expr"] for d in all_dashboards().values() for p in panels(d) for t in p.get("targets") or []
+    ]
+
+
 def test_every_recording_rule_has_expected_samples():
     recorded = [r["record"] for g in rules.recording_groups() for r in g["rules"]]
     assert recorded and sorted(load_recording()["samples"]) == sorted(recorded)
-    # the seed 000 names they produce are the ones the seed 000 alerts read
+    # the seed 000 names they produce are the ones the seed 000 alerts and dashboards read
     reads = {m for r in rules.alerts() for m in rules.metric_names(str(r["expr"]))}
+    reads |= {m for expr in dashboard_exprs() for m in rules.metric_names(expr)}
     assert set(recorded) <= reads
 
 
@@ -195,3 +208,14 @@ def test_an_invented_metric_is_reported(monkeypatch):
     fake = {"alert": "x", "expr": "pipeline_made_up_total > 0"}
     monkeypatch.setattr(rules, "alerts", lambda: [*rules.alert_groups()[0]["rules"], fake])
     assert rules.unproduced_metrics() == {"pipeline_made_up_total"}
+
+
+def test_cdc_recording_rules_read_the_deployed_connectors():
+    """The recorded seed 000 names read the connectors the streaming layer deploys: Kafka Connect's
+    sink consumer group is connect-<connector name>."""
+    from components.streaming.connect.config import SINK_NAME, SOURCE_NAME
+
+    exprs = {r["record"]: str(r["expr"]) for g in rules.recording_groups() for r in g["rules"]}
+    for record in ("cdc_replication_lag_seconds", "cdc_records_replicated_total"):
+        assert f'consumergroup="connect-{SINK_NAME}"' in exprs[record], record
+    assert f'connector=~"{SOURCE_NAME}|{SINK_NAME}"' in exprs["cdc_replication_errors_total"]

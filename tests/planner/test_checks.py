@@ -478,6 +478,25 @@ def test_observability_metric_no_exporter_produces():
     assert "no exporter in the estate produces it" in f.message
 
 
+def _recorded_twice(first_input: str):
+    """One record name from two rules (as the SLO ratios are, one per SLO), an alert on it; the fleet
+    scrape (8080) reaches alpha_* only."""
+    e = _obs_estate(expr="ratio > 0.1")
+    rule = e["stacks"]["staging"]["resources"][0]
+    rule["inputs"]["spec"]["groups"][0]["rules"] += [
+        {"record": "ratio", "expr": f"rate({first_input}[5m])"},
+        {"record": "ratio", "expr": "rate(alpha_parse_errors_total[5m])"},
+    ]
+    return e
+
+
+def test_observability_record_name_counts_only_when_every_rule_of_it_is_produced():
+    assert observability.run(_recorded_twice("alpha_records_ingested_total")) == []
+    messages = [f.message for f in observability.run(_recorded_twice("made_up_total"))]
+    assert "alert AlphaStopped reads ratio (recorded from metrics that are not produced)" in messages
+    assert any(m.startswith("recording rule ratio reads made_up_total") for m in messages)
+
+
 # --- the registry ---------------------------------------------------------------------------------
 def test_every_check_has_severity_and_enforcement():
     names = [c.name for c in registry()]
