@@ -83,7 +83,7 @@ def build_streaming(
         outputs["kafka_bootstrap_servers"] = kafka.replication_bootstrap
         outputs["kafka_cluster_ca_cert"] = kafka.cluster_ca_cert
         outputs["kafka_mirrormaker_password"] = kafka.mirrormaker_password
-    if dr is not None and dr.site == "dr":
+    if dr is not None and dr.references_peer():
         peer = pulumi.StackReference("streaming-peer", stack_name=dr.peer_stack)
         mm2 = MirrorMaker2(
             "mirrormaker2",
