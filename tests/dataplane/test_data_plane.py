@@ -167,10 +167,9 @@ def test_primary_site_outputs(plan_of, stack: str) -> None:
         "schema_registry_url",
     ):
         assert name in plan.outputs
-    # The DR site has no DR peer of its own to replicate to: no replication listener CA or password,
-    # and no backups replicated elsewhere.
-    missing = {"prod": set(), "prod-dr": {"kafka_cluster_ca_cert", "kafka_mirrormaker_password",
-                                          "backup_replica_bucket", "backup_replica_kms_key_arn"}}[stack]
+    # The DR site replicates its backups nowhere else; its replication listener (which the primary
+    # reads during a failback) is exported as kafka_replication_bootstrap.
+    missing = {"prod": set(), "prod-dr": {"backup_replica_bucket", "backup_replica_kms_key_arn"}}[stack]
     assert set(PRIMARY_SITE_OUTPUTS) - set(plan.outputs) == missing
     assert (
         len(plan.outputs["scylla_external_seeds"]) == plan.settings.network.az_count
