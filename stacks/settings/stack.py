@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from components.backups.settings import BackupSettings
 from components.cluster.settings import ClusterSettings
@@ -32,6 +32,7 @@ class DrSettings(Strict):
     )
     role: Literal["standby", "primary"] = Field(
         None,  # type: ignore[assignment]  # filled in from site below
+        validate_default=True,
         description="the site's current role: standby (replica cluster, connectors stopped, MirrorMaker 2 "
         "running into it, no client traffic) or primary (writable, connectors running, traffic). "
         "Default: primary on the primary site, standby on the dr site. Promotion of the dr site and "
@@ -53,13 +54,13 @@ class DrSettings(Strict):
         "controlled switchover during drills; only with role primary; unset: a failover",
     )
 
-    @model_validator(mode="before")
+    @field_validator("role", mode="before")
     @classmethod
-    def _default_role(cls, data: object) -> object:
-        """role defaults to the site's own: primary on the primary site, standby on the dr site."""
-        if isinstance(data, dict) and data.get("role") is None:
-            return {**data, "role": "primary" if data.get("site") == "primary" else "standby"}
-        return data
+    def _default_role(cls, value: object, info: ValidationInfo) -> object:
+        """unset: the site's own role (primary on the primary site, standby on the dr site)."""
+        if value is None:
+            return "primary" if info.data.get("site") == "primary" else "standby"
+        return value
 
     def references_peer(self) -> bool:
         """The dr site always reads its peer (replication sources); the primary site only while it is
