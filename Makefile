@@ -3,6 +3,7 @@
 #   make plan-diff STACK=prod-dr SET='dr.role=primary' [FORMAT=json]
 #   make plan-all [FORMAT=json] | make estate-diff BASE=origin/main | make test | make lint
 #   make settings-doc | make lock [UPGRADE=1]
+#   make dr-drill [DRILL=live] [REPORT=dir] [TOKEN=demotion-token] | make dr-drill-status [REPORT=dir]
 # plan and plan-all evaluate the estate (a stack and the stacks it references) and run the
 # whole-platform checks: exit 1 on an estate error or a failed mandatory check, 2 on bad configuration.
 
@@ -15,12 +16,15 @@ CONFIG  ?=
 RENDER  ?=
 PYTEST_ARGS ?=
 BASE    ?= origin/main
+DRILL   ?= offline
+REPORT  ?=
+TOKEN   ?=
 
 PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)") \
             $(if $(RENDER),--render "$(RENDER)")
 
 .PHONY: plan plan-all bench plan-diff golden settings-doc policy-baseline policy-doc estate-diff test lint engines venv lock clean local-check \
-        connect-checksums
+        connect-checksums dr-drill dr-drill-status
 
 # The virtualenv installs the locked versions, hashes checked: requirements-dev.lock is the program's
 # dependencies and the dev tools, resolved from pyproject.toml by `make lock`. The project itself is
@@ -43,6 +47,14 @@ plan-all: $(VENV)/.installed
 # The pull-request comment: this tree's estate against BASE (a git ref or a checkout folder).
 estate-diff: $(VENV)/.installed
 	@$(PY) -m planner estate-diff --base "$(BASE)"
+
+# The DR drill (docs/runbooks/dr-drill.md): offline diffs, checks and plan; DRILL=live runs it.
+dr-drill: $(VENV)/.installed
+	$(PY) -m planner dr-drill $(if $(filter live,$(DRILL)),--live) $(if $(REPORT),--report "$(REPORT)") \
+	    $(if $(TOKEN),--token "$(TOKEN)")
+
+dr-drill-status: $(VENV)/.installed
+	$(PY) -m planner dr-drill-status $(if $(REPORT),--report "$(REPORT)")
 
 plan-diff: $(VENV)/.installed
 	@$(PY) -m planner diff --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--config "$(CONFIG)")

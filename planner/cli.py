@@ -272,5 +272,48 @@ def settings_doc(check: bool) -> None:
     click.echo(f"wrote {write()}", err=True)
 
 
+@cli.command("dr-drill")
+@click.option("--live", is_flag=True, help="run the steps (Pulumi CLI, kubectl, credentials)")
+@click.option("--report", "report_dir", default=None, help="reports folder (default reports/drills/)")
+@click.option("--token", default=None, help="live: the demotion token (controlled switchover)")
+@click.option("--primary-context", default="prod", show_default=True, help="live: kubectl context of prod")
+@click.option("--dr-context", default="prod-dr", show_default=True, help="live: kubectl context of prod-dr")
+def dr_drill(live: bool, report_dir: str | None, token: str | None, primary_context: str,
+             dr_context: str) -> None:
+    """The DR drill (seed 003 Runbook M.2): offline, the promotion and failback estate diffs, the
+    checks of the promoted estate and the drill plan; --live, the steps themselves with the achieved
+    RTO and RPO. Writes a Markdown and JSON report; exit 1 when the drill fails."""
+    from pathlib import Path
+
+    from planner import drill
+
+    folder = Path(report_dir) if report_dir else drill.DEFAULT_REPORTS
+    try:
+        if live:
+            report = drill.live(drill.Runner(), token=token, primary_context=primary_context,
+                                dr_context=dr_context)
+        else:
+            report = drill.offline()
+    except SettingsError as error:
+        _fail(error)
+    js, md = drill.write_report(report, folder)
+    click.echo(md.read_text(), nl=False)
+    click.echo(f"wrote {md} and {js}", err=True)
+    sys.exit(0 if report["result"] == "pass" else 1)
+
+
+@cli.command("dr-drill-status")
+@click.option("--report", "report_dir", default=None, help="reports folder (default reports/drills/)")
+def dr_drill_status(report_dir: str | None) -> None:
+    """Exit 1 when the last successful live drill is older than 90 days (seed 003 DR Metrics)."""
+    from pathlib import Path
+
+    from planner import drill
+
+    late, message = drill.overdue(Path(report_dir) if report_dir else drill.DEFAULT_REPORTS)
+    click.echo(("overdue: " if late else "ok: ") + message)
+    sys.exit(1 if late else 0)
+
+
 def main() -> None:
     cli(prog_name="planner")

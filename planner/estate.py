@@ -72,7 +72,7 @@ def referenced_stacks(settings: StackSettings) -> list[str]:
         names.append(settings.environment_stack)
     if settings.traffic is not None:
         names.extend(settings.traffic.colour_stacks[c] for c in sorted(settings.traffic.colour_stacks))
-    if settings.dr is not None and settings.dr.site == "dr":
+    if settings.dr is not None and settings.dr.references_peer():
         names.append(settings.dr.peer_stack)
     return list(dict.fromkeys(names))
 

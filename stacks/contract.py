@@ -57,6 +57,13 @@ PRIMARY_SITE_OUTPUTS: tuple[str, ...] = (
     # and the password of its replication user (a Pulumi secret).
     "kafka_cluster_ca_cert",
     "kafka_mirrormaker_password",
+    # PostgreSQL streaming replication into the DR site (its replica cluster): the replication
+    # endpoint over the peering and the replication role's password (a Pulumi secret); the restore
+    # source in the DR region (the replicated backups bucket and its key).
+    "postgres_replication_host",
+    "postgres_replication_password",
+    "backup_replica_bucket",
+    "backup_replica_kms_key_arn",
 )
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ FOLDER = Path(__file__).resolve().parents[2] / "docs" / "runbooks"
 SECTIONS = ("Symptoms", "Diagnosis", "Resolution", "Prevention", "Related Monitoring")
 SEVERITIES = ("Critical", "High", "Medium", "Low", "Info")
 # Procedure pages written before the template (cutover, DR drill, silences): prose guides, kept as they are.
-GUIDES = ("blue-green-cutover", "dr-drill", "maintenance-silences")
+GUIDES = ("blue-green-cutover", "dr-drill", "dr-failback", "maintenance-silences")
 INDEX = "README"
 _SEVERITY = re.compile(r"^\*\*Severity\*\*: (\w+)\s*$", re.MULTILINE)
 _HEADING = re.compile(r"^## (.+?)\s*$", re.MULTILINE)

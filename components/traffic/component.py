@@ -19,7 +19,14 @@ import pulumi
 import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.route53 as route53
 
-from components.traffic.routing import COLOURS, colour_weights, gate_alarm, gate_alarm_name, site_name
+from components.traffic.routing import (
+    COLOURS,
+    colour_weights,
+    dr_ingest_alarm,
+    gate_alarm,
+    gate_alarm_name,
+    site_name,
+)
 
 
 @dataclass(frozen=True)
@@ -138,10 +145,10 @@ class DrIngest(pulumi.ComponentResource):
             statistic="Minimum",
             period=60,
             evaluation_periods=2,
-            threshold=1,
-            comparison_operator="LessThanThreshold",
             treat_missing_data="breaching",
-            alarm_description=f"{args.environment} ingest has no healthy alpha instance",
+            alarm_description=f"{args.environment} ingest has no healthy alpha instance, or the site "
+            "is a standby (dr.role standby: always in ALARM, no traffic before promotion)",
+            **dr_ingest_alarm(args.promoted),  # type: ignore[arg-type]
             tags=args.tags,
             opts=child,
         )

@@ -38,3 +38,13 @@ def gate_alarm(promoted: bool) -> dict[str, object]:
     if promoted:
         return {"comparison_operator": "GreaterThanOrEqualToThreshold", "treat_missing_data": "breaching"}
     return {"comparison_operator": "LessThanThreshold", "treat_missing_data": "notBreaching"}
+
+
+def dr_ingest_alarm(promoted: bool) -> dict[str, object]:
+    """The DR ingest health alarm that guards the SECONDARY failover record (seed 003 Runbook M.1:
+    activation is declared). Standby: `HealthyHostCount >= 0` with missing data breaching, always in
+    ALARM, so Route53 never serves a standby DR site even when the primary's record is unhealthy.
+    Promoted: `< 1` healthy host (the real health). Only these fields change: an update in place."""
+    if promoted:
+        return {"comparison_operator": "LessThanThreshold", "threshold": 1}
+    return {"comparison_operator": "GreaterThanOrEqualToThreshold", "threshold": 0}

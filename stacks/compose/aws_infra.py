@@ -156,6 +156,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
     if backups.replica_region is not None:
         pulumi.export("backup_replica_region", backups.replica_region)
         pulumi.export("backup_replica_bucket", backups.replicas["backups"].bucket.bucket)
+        pulumi.export("backup_replica_kms_key_arn", backups.replica_key.arn)
 
     fleet_network = FleetNetwork(
         environment=env,

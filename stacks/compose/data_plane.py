@@ -16,6 +16,7 @@ import pulumi
 from components.dataplane.operators.component import Operators, OperatorsArgs
 from components.dataplane.postgres.component import Postgres, PostgresArgs, PostgresReplica
 from components.dataplane.scylla.component import ScyllaArgs, ScyllaDb
+from lib.dr import archive_timeout
 from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 from stacks.settings import StackSettings
 
@@ -38,7 +39,10 @@ def build_data_plane(
     assert settings.scylla is not None and settings.postgres is not None
     dr = settings.dr
     dr_site = dr is not None and dr.site == "dr"
-    promoted = dr_site and dr is not None and dr.role == "primary"
+    # The site's role: standby (a replica of the other site) or primary (writable). A primary site
+    # in a failback (dr.role standby, or promoted back with a token) replicates from the DR site.
+    writable = dr is None or dr.role == "primary"
+    reads_peer = dr is not None and dr.references_peer()
 
     operators = Operators("operators", OperatorsArgs(kube=kube))
     namespaces = list(operators.namespaces.values())
@@ -46,9 +50,11 @@ def build_data_plane(
     datacenter = kube.region
     rf = settings.scylla.replication_factor
     peer = None
-    if dr_site:
+    if reads_peer:
         assert dr is not None
         peer = pulumi.StackReference("data-plane-peer", stack_name=dr.peer_stack)
+    if dr_site:
+        assert dr is not None and peer is not None
         schema_dcs = {dr.peer_region: rf, datacenter: rf}
         # Explicit seeds (scylla.external_seeds) win over the primary stack's output.
         seeds = list(settings.scylla.external_seeds) or peer.get_output("scylla_external_seeds")
@@ -68,7 +74,7 @@ def build_data_plane(
             backups=backups,
             external_seeds=seeds,
             # One Scylla Manager schedules backups and repairs: the one of the site that is primary.
-            manage_tasks=not dr_site or promoted,
+            manage_tasks=writable,
             cluster_name=SCYLLA_CLUSTER,
         ),
     )
@@ -77,11 +83,30 @@ def build_data_plane(
     if dr_site and peer is not None and dr is not None:
         replica = PostgresReplica(
             primary_cluster=peer.get_output("postgres_cluster_name"),
+            # The restore source in this site's own region: the primary's backups as S3 replicates
+            # them here (backups.replicate_to_region on the primary), readable during a regional loss.
+            source_bucket=peer.get_output("backup_replica_bucket"),
+            source_key_arn=peer.get_output("backup_replica_kms_key_arn"),
+            source_region=kube.region,
+            promote=writable,
+            promotion_token=dr.promotion_token,
+            source_host=peer.get_output("postgres_replication_host"),
+            source_password=peer.get_output("postgres_replication_password"),
+        )
+    elif peer is not None and dr is not None:
+        # Failback (seed 003 M.1 DR Deactivation, "synchronize data from DR to primary"): the primary
+        # site comes back as a replica cluster of the DR site, streaming from it (the DR site's own
+        # backups as the fallback), and is promoted back with the DR site's demotion token.
+        replica = PostgresReplica(
+            primary_cluster=peer.get_output("postgres_cluster_name"),
             source_bucket=peer.get_output("backup_bucket"),
             source_key_arn=peer.get_output("kms_key_arn"),
             source_region=dr.peer_region,
-            promote=promoted,
+            promote=writable,
             promotion_token=dr.promotion_token,
+            source_host=peer.get_output("postgres_replication_host"),
+            source_password=peer.get_output("postgres_replication_password"),
+            keep_initdb=True,
         )
     postgres = Postgres(
         "postgres",
@@ -95,6 +120,8 @@ def build_data_plane(
             monitoring=monitoring,
             cluster_name=POSTGRES_DR_CLUSTER if dr_site else POSTGRES_CLUSTER,
             fleet_cidrs=fleet_cidrs(settings),
+            peer_cidr=dr.peer_cidr if dr is not None else None,
+            archive_timeout=archive_timeout() if dr is not None else None,
         ),
     )
 
@@ -115,9 +142,16 @@ def build_data_plane(
     fleet_endpoints = _fleet_credentials(settings, postgres, streaming)
     if backups.irsa_role is not None:
         _backup_checks(kube, backups, postgres=(postgres.cluster_name, postgres.archive_server),
-                       active=not dr_site or promoted,
+                       active=writable,
                        after=[postgres.cluster, scylla.schema_job])
+    replication: dict[str, Any] = {}
+    if postgres.replication_host is not None:
+        replication = {
+            "postgres_replication_host": postgres.replication_host,
+            "postgres_replication_password": postgres.replication_password,
+        }
     return {
+        **replication,
         "scylla_external_seeds": scylla.seeds,
         "scylla_datacenter": scylla.datacenter,
         "scylla_contact_points": scylla.contact_points,

@@ -79,11 +79,17 @@ def build_streaming(
         outputs["kafka_fleet_bootstrap"] = kafka.fleet_bootstrap
         outputs["kafka_fleet_ca_cert"] = kafka.cluster_ca_cert
     if kafka.replication_bootstrap is not None:
-        # The DR site's MirrorMaker 2 reads through the replication listener (PRIMARY_SITE_OUTPUTS).
-        outputs["kafka_bootstrap_servers"] = kafka.replication_bootstrap
+        # The other site's MirrorMaker 2 reads through the replication listener: the DR site's from
+        # the primary's kafka_bootstrap_servers (PRIMARY_SITE_OUTPUTS), the primary's during a
+        # failback from the DR site's kafka_replication_bootstrap (the DR site's own fleets keep the
+        # cluster's bootstrap in kafka_bootstrap_servers).
+        if dr is not None and dr.site == "primary":
+            outputs["kafka_bootstrap_servers"] = kafka.replication_bootstrap
+        else:
+            outputs["kafka_replication_bootstrap"] = kafka.replication_bootstrap
         outputs["kafka_cluster_ca_cert"] = kafka.cluster_ca_cert
         outputs["kafka_mirrormaker_password"] = kafka.mirrormaker_password
-    if dr is not None and dr.site == "dr":
+    if dr is not None and dr.references_peer():
         peer = pulumi.StackReference("streaming-peer", stack_name=dr.peer_stack)
         mm2 = MirrorMaker2(
             "mirrormaker2",
@@ -93,7 +99,9 @@ def build_streaming(
                 operator=strimzi,
                 namespace=ns,
                 kafka=kafka.kafka,
-                source_bootstrap=peer.get_output("kafka_bootstrap_servers"),
+                source_bootstrap=peer.get_output(
+                    "kafka_bootstrap_servers" if dr.site == "dr" else "kafka_replication_bootstrap"
+                ),
                 source_ca_cert=peer.get_output("kafka_cluster_ca_cert"),
                 source_password=peer.get_output("kafka_mirrormaker_password"),
             ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from components.backups.settings import BackupSettings
 from components.cluster.settings import ClusterSettings
@@ -31,10 +31,12 @@ class DrSettings(Strict):
         "in the second region)"
     )
     role: Literal["standby", "primary"] = Field(
-        "standby",
-        description="a dr site's role: standby (replicas, connectors stopped, warm-standby fleets) or "
-        "primary (promoted: writable, connectors running, fleets at production size); a primary "
-        "site keeps standby",
+        None,  # type: ignore[assignment]  # filled in from site below
+        validate_default=True,
+        description="the site's current role: standby (replica cluster, connectors stopped, MirrorMaker 2 "
+        "running into it, no client traffic) or primary (writable, connectors running, traffic). "
+        "Default: primary on the primary site, standby on the dr site. Promotion of the dr site and "
+        "failback (the primary site demoted to standby, then promoted back) are each this value",
     )
     peer_stack: str = Field(
         pattern=r"^[A-Za-z0-9_.\-/]+$",
@@ -52,12 +54,18 @@ class DrSettings(Strict):
         "controlled switchover during drills; only with role primary; unset: a failover",
     )
 
-    @model_validator(mode="after")
-    def _role(self) -> DrSettings:
-        """only a dr site is promoted: a primary site keeps role standby."""
-        if self.site == "primary" and self.role != "standby":
-            raise ValueError("role: only a dr site is promoted; the primary site keeps role standby")
-        return self
+    @field_validator("role", mode="before")
+    @classmethod
+    def _default_role(cls, value: object, info: ValidationInfo) -> object:
+        """unset: the site's own role (primary on the primary site, standby on the dr site)."""
+        if value is None:
+            return "primary" if info.data.get("site") == "primary" else "standby"
+        return value
+
+    def references_peer(self) -> bool:
+        """The dr site always reads its peer (replication sources); the primary site only while it is
+        demoted or promoted back with a token (failback: it replicates from the dr site)."""
+        return self.site == "dr" or self.role == "standby" or self.promotion_token is not None
 
 
 class KubernetesSettings(Strict):

@@ -26,7 +26,7 @@ CORE_KINDS = {
     "kubernetes:core/v1:ConfigMap",
     "kubernetes:batch/v1:Job",
     "kubernetes:core/v1:ServiceAccount",
-    "kubernetes:core/v1:Service",  # the fleets' endpoint (an internal load balancer on the Pooler)
+    "kubernetes:core/v1:Service",  # the fleets' endpoint, the DR pair's replication endpoint
 }
 
 
@@ -143,7 +143,9 @@ def test_secrets_are_basic_auth_from_pulumi_secrets(plan_of, stack: str) -> None
     plan = plan_of(stack)
     secrets = [r for r in _ours(plan) if r.type == "kubernetes:core/v1:Secret"]
     basic = [r for r in secrets if r.inputs.get("type") == "kubernetes.io/basic-auth"]
-    assert len(basic) == 7  # superuser, app, cdc_sink, three modules, read-only
+    # superuser, app, cdc_sink, three modules, read-only; on a DR pair the replication role and, on
+    # the DR site, the primary's replication role password it streams with
+    assert len(basic) == {"prod": 8, "prod-dr": 9}.get(stack, 7)
     for r in basic:
         assert r.inputs["stringData"] == {"username": SECRET, "password": SECRET}
     for r in secrets:
@@ -165,8 +167,9 @@ def test_primary_site_outputs(plan_of, stack: str) -> None:
         "schema_registry_url",
     ):
         assert name in plan.outputs
-    # The DR site has no DR peer of its own to replicate to: no replication listener CA or password.
-    missing = {"prod": set(), "prod-dr": {"kafka_cluster_ca_cert", "kafka_mirrormaker_password"}}[stack]
+    # The DR site replicates its backups nowhere else; its replication listener (which the primary
+    # reads during a failback) is exported as kafka_replication_bootstrap.
+    missing = {"prod": set(), "prod-dr": {"backup_replica_bucket", "backup_replica_kms_key_arn"}}[stack]
     assert set(PRIMARY_SITE_OUTPUTS) - set(plan.outputs) == missing
     assert (
         len(plan.outputs["scylla_external_seeds"]) == plan.settings.network.az_count

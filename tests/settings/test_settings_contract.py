@@ -214,11 +214,21 @@ BAD = [
         "one of 'blue' or 'green'",
     ),
     (
-        "primary site cannot be promoted",
+        # a site's role is standby or primary (the primary site is demoted to standby in a failback)
+        "unknown dr role",
         "prod",
-        with_("prod", "pipeline-infra:dr", "primary", "role"),
-        "pipeline-infra:dr",
-        "only a dr site is promoted",
+        with_("prod", "pipeline-infra:dr", "demoted", "role"),
+        "pipeline-infra:dr.role",
+        "'standby'",
+    ),
+    (
+        "token on a demoted primary site",
+        "prod",
+        {**with_("prod", "pipeline-infra:dr", "standby", "role"),
+         "pipeline-infra:dr": {**with_("prod", "pipeline-infra:dr", "standby", "role")["pipeline-infra:dr"],
+                               "promotion_token": "token-123"}},
+        "pipeline-infra:dr.promotion_token",
+        "only used with dr.role primary",
     ),
 ]
 

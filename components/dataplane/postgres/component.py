@@ -42,6 +42,13 @@ class PostgresReplica:
     promote: bool = False
     # Demotion token of the former primary: a controlled switchover (drills); None: failover.
     promotion_token: str | None = None
+    # The primary's replication endpoint (its NLB over the peering) and its replication role's
+    # password: streaming replication, with the WAL archive as the fallback. None: archive only.
+    source_host: pulumi.Input[str] | None = None
+    source_password: pulumi.Input[str] | None = None
+    # The primary site in a failback (demoted to a replica of the DR site, then promoted back): its
+    # cluster keeps its initdb bootstrap and its bootstrap Job.
+    keep_initdb: bool = False
 
     def __post_init__(self) -> None:
         if self.promotion_token is not None and not self.promote:
@@ -63,6 +70,10 @@ class PostgresArgs:
     # The module fleets' networks: a PgBouncer Pooler behind an internal load balancer admitting only
     # them (the fleets' endpoint); none: no such endpoint.
     fleet_cidrs: Sequence[str] = ()
+    # Both sites of a DR pair: the other site's CIDR (the replication endpoint and role it streams as)
+    # and archive_timeout (lib/dr.yaml, the WAL archive fallback's RPO).
+    peer_cidr: str | None = None
+    archive_timeout: str | None = None
 
     def __post_init__(self) -> None:
         if self.backups is None and self.replica is not None:
@@ -83,6 +94,8 @@ class Postgres(pulumi.ComponentResource):
         self.passwords: dict[str, random.RandomPassword] = {}
         secrets: list[core.Secret] = []
         users = {"superuser": "postgres", WAREHOUSE_OWNER: WAREHOUSE_OWNER, **{r: r for r in LOGIN_ROLES}}
+        if args.peer_cidr is not None:
+            users[manifests.REPLICATION_ROLE] = manifests.REPLICATION_ROLE
         for key, username in users.items():
             pw = random.RandomPassword(
                 f"{name}-{key.replace('_', '-')}-password",
@@ -128,6 +141,19 @@ class Postgres(pulumi.ComponentResource):
         replica_of = None
         if args.replica is not None:
             r = args.replica
+            peer_secret = f"{cluster}-peer-replication"
+            if r.source_password is not None:
+                secrets.append(
+                    core.Secret(
+                        f"{name}-secret-peer-replication",
+                        metadata=meta.ObjectMetaArgs(name=peer_secret, namespace=ns),
+                        type="kubernetes.io/basic-auth",
+                        string_data=pulumi.Output.secret(
+                            {"username": manifests.REPLICATION_ROLE, "password": r.source_password}
+                        ),
+                        opts=child(),
+                    )
+                )
             source_store = f"{cluster}-source-store"
             doc = manifests.object_store(
                 name=source_store,
@@ -142,6 +168,9 @@ class Postgres(pulumi.ComponentResource):
                 "source_store": source_store,
                 "primary": cluster if r.promote else r.primary_cluster,
                 "promotion_token": r.promotion_token if r.promote else None,
+                "host": r.source_host,
+                "password_secret": peer_secret if r.source_password is not None else None,
+                "keep_initdb": r.keep_initdb,
             }
 
         # --- the cluster --------------------------------------------------------------------------
@@ -154,6 +183,8 @@ class Postgres(pulumi.ComponentResource):
             store=store,
             role_arn=role_arn,
             replica_of=replica_of,
+            peer_cidr=args.peer_cidr,
+            archive_timeout=args.archive_timeout,
         )
         if args.backups is None:
             doc["spec"].pop("plugins")
@@ -179,7 +210,7 @@ class Postgres(pulumi.ComponentResource):
 
         # --- bootstrap SQL: on a writable primary only (a standby gets it by replication) ----------
         self.bootstrap_job: batch.Job | None = None
-        if args.replica is None or args.replica.promote:
+        if args.replica is None or args.replica.promote or args.replica.keep_initdb:
             self.sql, self.bootstrap_job = script_and_job(
                 f"{name}-bootstrap-sql",
                 job_name=f"{name}-bootstrap-job",
@@ -215,6 +246,18 @@ class Postgres(pulumi.ComponentResource):
             )
             # pulumi-kubernetes waits until the load balancer has its address (status.loadBalancer).
             self.fleet_endpoint = self.fleet_service.status.apply(_lb_endpoint)
+        # --- the replication endpoint the other site of a DR pair streams from -------------------
+        self.replication_host: pulumi.Output[str] | None = None
+        self.replication_password: pulumi.Output[str] | None = None
+        if args.peer_cidr is not None:
+            doc = manifests.replication_service(cluster=cluster, namespace=ns, peer_cidr=args.peer_cidr)
+            svc = core.Service(f"{name}-replication", metadata=doc["metadata"], spec=doc["spec"],
+                               opts=child(self.cluster))
+            fallback = f"{doc['metadata']['name']}.{ns}.svc"
+            self.replication_host = svc.status.apply(lambda st: _lb_host(st, fallback))
+            self.replication_password = pulumi.Output.secret(
+                self.passwords[manifests.REPLICATION_ROLE].result
+            )
 
         self.cluster_name = cluster
         # the server name its WAL and base backups are archived under (a restored cluster's is new)
@@ -236,3 +279,13 @@ def _lb_endpoint(status: object) -> str:
         if host:
             return f"{host}:{manifests.POOLER_PORT}"
     return ""
+
+
+def _lb_host(status: object, fallback: str) -> str:
+    """The NLB DNS name of the replication Service (the in-cluster name until it has one)."""
+    ingress = getattr(getattr(status, "load_balancer", None), "ingress", None) or []
+    for item in ingress:
+        host = getattr(item, "hostname", None) or getattr(item, "ip", None)
+        if host:
+            return str(host)
+    return fallback

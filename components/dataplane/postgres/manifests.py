@@ -17,6 +17,15 @@ METRICS_PORT = 9187  # CloudNativePG instance manager's metrics exporter
 WORKLOAD = "postgres"
 WORKLOAD_LABEL = "pipeline-infra/workload"
 BACKUP_PREFIX = "postgres"
+# The role the other site of a DR pair streams WAL as (REPLICATION, login over TLS from the peer's CIDR
+# only); each site's own copy has its own password, which the peer reads as a Pulumi secret.
+REPLICATION_ROLE = "dr_replicator"
+PG_PORT = 5432
+INTERNAL_NLB = {
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+}
 # The barman-cloud plugin's sidecar in every instance pod (WAL archiving, up to 4 uploads at once).
 SIDECAR_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
 
@@ -27,6 +36,30 @@ def secret_name(cluster: str, role: str) -> str:
 
 def rw_service(cluster: str, namespace: str) -> str:
     return f"{cluster}-rw.{namespace}.svc"
+
+
+def replication_service_name(cluster: str) -> str:
+    return f"{cluster}-replication"
+
+
+def replication_service(*, cluster: str, namespace: str, peer_cidr: str) -> dict[str, Any]:
+    """The endpoint the other site of a DR pair streams from over the peering: an internal NLB on the
+    cluster's current primary instance, reachable from the peer's CIDR only."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": replication_service_name(cluster),
+            "namespace": namespace,
+            "annotations": dict(INTERNAL_NLB),
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": {"cnpg.io/cluster": cluster, "cnpg.io/instanceRole": "primary"},
+            "ports": [{"name": "postgres", "port": PG_PORT, "targetPort": PG_PORT, "protocol": "TCP"}],
+            "loadBalancerSourceRanges": [peer_cidr],
+        },
+    }
 
 
 def destination_path(bucket: str) -> str:
@@ -85,14 +118,21 @@ def cluster(
     store: str,
     role_arn: Any | None,
     replica_of: dict[str, Any] | None = None,
+    peer_cidr: str | None = None,
+    archive_timeout: str | None = None,
 ) -> dict[str, Any]:
     """The CloudNativePG Cluster.
 
     `replica_of` (DR site): {"primary": <name of the current primary cluster>, "source": <external
-    cluster name>, "source_store": <ObjectStore of the source>, "promotion_token": str | None}. The
+    cluster name>, "source_store": <ObjectStore of the source>, "promotion_token": str | None,
+    "host": <the source's replication endpoint>, "password_secret": <Secret with its password>}. The
     DR cluster uses the distributed topology (replica.primary/self): promotion changes only
     spec.replica (primary := self, optionally with the primary's demotion token), never bootstrap,
-    storage or any other immutable field.
+    storage or any other immutable field. The replica streams from the source over the peering and
+    falls back to the source's WAL archive (externalClusters with both).
+
+    `peer_cidr` (both sites of a DR pair): the replication role, its pg_hba line for the peer's CIDR
+    and `archive_timeout` (the WAL archive fallback's RPO, lib/dr.yaml).
     """
     resources = {"cpu": settings.resources.cpu, "memory": settings.resources.memory}
     restore = settings.restore if replica_of is None else None
@@ -109,6 +149,22 @@ def cluster(
         }
         for role in LOGIN_ROLES
     ]
+    parameters = {k: str(v) for k, v in settings.parameters.model_dump().items()}
+    pg_hba: list[str] = []
+    if peer_cidr is not None:
+        roles.append(
+            {
+                "name": REPLICATION_ROLE,
+                "ensure": "present",
+                "login": True,
+                "replication": True,
+                "passwordSecret": {"name": secret_name(name, REPLICATION_ROLE)},
+                "comment": "managed by pipeline-infra: the DR peer streams as this role",
+            }
+        )
+        pg_hba.append(f"hostssl replication {REPLICATION_ROLE} {peer_cidr} scram-sha-256")
+    if archive_timeout is not None:
+        parameters["archive_timeout"] = archive_timeout
     spec: dict[str, Any] = {
         "instances": settings.instances,
         "imageName": versions.POSTGRES_IMAGE,
@@ -119,7 +175,7 @@ def cluster(
         "resources": {"requests": dict(resources), "limits": dict(resources)},
         "affinity": _affinity(tolerations),
         # seed 000 Increase PostgreSQL Resources (postgres.parameters); CloudNativePG takes strings
-        "postgresql": {"parameters": {k: str(v) for k, v in settings.parameters.model_dump().items()}},
+        "postgresql": {"parameters": parameters} | ({"pg_hba": pg_hba} if pg_hba else {}),
         "managed": {"roles": roles},
         "plugins": [{"name": PLUGIN, "isWALArchiver": True, "parameters": archiver}],
         "monitoring": {"enablePodMonitor": False},
@@ -159,7 +215,16 @@ def cluster(
         }
     else:
         source = replica_of["source"]
+        # The primary site demoted during a failback keeps its initdb bootstrap (immutable history:
+        # the cluster already exists); the DR site's replica cluster was bootstrapped by recovery.
         spec["bootstrap"] = {
+            "initdb": {
+                "database": WAREHOUSE_DB,
+                "owner": WAREHOUSE_OWNER,
+                "secret": {"name": secret_name(name, WAREHOUSE_OWNER)},
+                "dataChecksums": True,
+            }
+        } if replica_of.get("keep_initdb") else {
             "recovery": {
                 "source": source,
                 "database": WAREHOUSE_DB,
@@ -167,15 +232,22 @@ def cluster(
                 "secret": {"name": secret_name(name, WAREHOUSE_OWNER)},
             }
         }
-        spec["externalClusters"] = [
-            {
-                "name": source,
-                "plugin": {
-                    "name": PLUGIN,
-                    "parameters": {"barmanObjectName": replica_of["source_store"], "serverName": source},
-                },
+        external: dict[str, Any] = {"name": source}
+        if replica_of.get("host") is not None:
+            # Streaming over the peering (seed 004 RPO < 1 minute); the WAL archive below is the fallback.
+            external["connectionParameters"] = {
+                "host": replica_of["host"],
+                "port": str(PG_PORT),
+                "user": REPLICATION_ROLE,
+                "dbname": "postgres",
+                "sslmode": "require",
             }
-        ]
+            external["password"] = {"name": replica_of["password_secret"], "key": "password"}
+        external["plugin"] = {
+            "name": PLUGIN,
+            "parameters": {"barmanObjectName": replica_of["source_store"], "serverName": source},
+        }
+        spec["externalClusters"] = [external]
         replica: dict[str, Any] = {"self": name, "primary": replica_of["primary"], "source": source}
         if replica_of.get("promotion_token"):
             replica["promotionToken"] = replica_of["promotion_token"]

@@ -185,9 +185,10 @@ def connector_state(settings: StreamingSpec) -> str:
     primary's records). `stopped` rather than `paused`: a stopped connector has no tasks and holds no
     connections or consumer group membership, so MirrorMaker 2 can translate the sink group's offsets
     (it only writes offsets of groups without members), and promotion starts it with the translated
-    offsets. `running` everywhere else, and on a promoted DR site."""
+    offsets. The same on the primary site while it is a standby during a failback. `running`
+    everywhere else, and on a promoted DR site."""
     dr = settings.dr
-    if dr is not None and dr.site == "dr" and dr.role == "standby":
+    if dr is not None and dr.role == "standby":
         return "stopped"
     return "running"
 

@@ -183,9 +183,8 @@ class MirrorMaker2Args:
     source_password: pulumi.Input[str]
 
     def __post_init__(self) -> None:
-        dr = self.settings.dr
-        if dr is None or dr.site != "dr":
-            raise ValueError("MirrorMaker 2 runs on a DR site only (dr.site: dr)")
+        if self.settings.dr is None:
+            raise ValueError("MirrorMaker 2 runs on a site of a DR pair only (a dr section)")
 
 
 class MirrorMaker2(pulumi.ComponentResource):
@@ -199,7 +198,11 @@ class MirrorMaker2(pulumi.ComponentResource):
         def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
             return kube.options(self, args.operator, *deps)
 
-        ca_name, pw_name = f"{m.SOURCE_ALIAS}-cluster-ca-cert", f"{m.MIRRORMAKER_SOURCE_USER}-password"
+        # The other site's CA and the password of its replication user (distinct from this site's own
+        # mirrormaker-dr-password, which the other site reads).
+        source_alias = m.aliases(s)[0]
+        ca_name = f"{source_alias}-cluster-ca-cert"
+        pw_name = f"{source_alias}-{m.MIRRORMAKER_SOURCE_USER}-password"
         ca = core.Secret(
             f"{name}-source-ca",
             metadata=meta.ObjectMetaArgs(name=ca_name, namespace=ns),
@@ -220,22 +223,16 @@ class MirrorMaker2(pulumi.ComponentResource):
             child(args.kafka),
         )
         placement = KubeTarget.placement("platform")
-        manifest = pulumi.Output.from_input(args.source_bootstrap).apply(
-            lambda bootstrap: m.mirror_maker2(
-                s,
-                namespace=ns,
-                source_bootstrap=bootstrap,
-                source_ca_secret=ca_name,
-                source_password_secret=pw_name,
-                placement=placement,
-            )
+        # The source's address is the only value from the other stack: the rest of the manifest (the
+        # connectors' states) stays known in a preview whatever the reference resolves to.
+        manifest = m.mirror_maker2(
+            s,
+            namespace=ns,
+            source_bootstrap=args.source_bootstrap,  # type: ignore[arg-type]
+            source_ca_secret=ca_name,
+            source_password_secret=pw_name,
+            placement=placement,
         )
-        self.mirror_maker = custom_resource(
-            f"{name}-mm2",
-            manifest,
-            child(args.kafka, user, ca, pw),
-            api_version=m.API,
-            kind="KafkaMirrorMaker2",
-        )
+        self.mirror_maker = custom_resource(f"{name}-mm2", manifest, child(args.kafka, user, ca, pw))
         self.state = "stopped" if s.dr is not None and s.dr.role == "primary" else "running"
         self.register_outputs({"state": self.state})

@@ -114,8 +114,16 @@ def _metadata(
 
 
 def replication_listener_enabled(settings: StreamingSpec) -> bool:
-    """A primary site with a DR peer opens a listener the DR site's MirrorMaker 2 reads through."""
-    return settings.dr is not None and settings.dr.site == "primary"
+    """Both sites of a DR pair open a listener the other site's MirrorMaker 2 reads through: the DR
+    site's while it is a standby, the primary site's during a failback (it replicates back)."""
+    return settings.dr is not None
+
+
+def aliases(settings: StreamingSpec) -> tuple[str, str]:
+    """(source, target) cluster aliases of this site's MirrorMaker 2: it mirrors the other site into
+    its own (primary -> dr on the DR site; dr -> primary on the primary site during a failback)."""
+    dr = settings.dr
+    return (SOURCE_ALIAS, TARGET_ALIAS) if dr is None or dr.site == "dr" else (TARGET_ALIAS, SOURCE_ALIAS)
 
 
 def kafka(settings: StreamingSpec, *, namespace: str, cluster: str = CLUSTER) -> dict[str, Any]:
@@ -398,7 +406,7 @@ def mirrormaker_target_acls(settings: StreamingSpec) -> list[dict[str, Any]]:
         _acl("topic", f"{MM2_GROUP}-", everything, "prefix"),
         _acl("topic", "mm2-", everything, "prefix"),
         _acl("topic", "heartbeats", everything),
-        _acl("topic", f"{SOURCE_ALIAS}.", everything, "prefix"),
+        _acl("topic", f"{aliases(settings)[0]}.", everything, "prefix"),
         _acl("group", MM2_GROUP, ["Read", "Describe"]),
         _acl("group", f"connect-{SINK_NAME}", ["Read", "Describe"]),
         _acl("cluster", "kafka-cluster", ["Describe", "DescribeConfigs"]),
@@ -457,8 +465,11 @@ def mirror_maker2(
     sink resumes where the primary's stopped. Promotion (dr.role primary) stops both connectors;
     the resource itself stays (nothing stateful is replaced)."""
     k, dr = settings.kafka, settings.dr
-    assert dr is not None and dr.site == "dr"
+    assert dr is not None
+    # It runs while this site is a standby: into the DR site normally, into the primary site while
+    # it comes back during a failback (seed 003 M.1 DR Deactivation: synchronise DR -> primary).
     state = "stopped" if dr.role == "primary" else "running"
+    source_alias, target_alias = aliases(settings)
     rf = k.replication_factor
     common = {"replication.policy.class": IDENTITY_POLICY, "offset-syncs.topic.location": "target"}
     return {
@@ -469,7 +480,7 @@ def mirror_maker2(
             "version": versions.KAFKA_VERSION,
             "replicas": 1,
             "target": {
-                "alias": TARGET_ALIAS,
+                "alias": target_alias,
                 "bootstrapServers": bootstrap_address(namespace, cluster),
                 "groupId": MM2_GROUP,
                 "configStorageTopic": f"{MM2_GROUP}-configs",
@@ -497,7 +508,7 @@ def mirror_maker2(
             "mirrors": [
                 {
                     "source": {
-                        "alias": SOURCE_ALIAS,
+                        "alias": source_alias,
                         "bootstrapServers": source_bootstrap,
                         "tls": {
                             "trustedCertificates": [{"secretName": source_ca_secret, "certificate": "ca.crt"}]
