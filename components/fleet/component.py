@@ -27,7 +27,8 @@ import pulumi_aws.ssm as ssm
 from pulumi_aws.get_caller_identity import get_caller_identity_output
 
 from components.fleet import credentials
-from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, render_cloud_init
+from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, agent_key, node_exporter_key
+from components.fleet.cloud_init import user_data as render_user_data
 from components.fleet.profile import (
     HEALTH_PATH,
     MODULES,
@@ -140,6 +141,16 @@ class Fleet(pulumi.ComponentResource):
         )
 
         # --- load balancer: ingest (alpha) or handoff (beta, gamma) -------------------------------
+        for pin, what, target in (
+            ("NODE_EXPORTER_SHA256", "the node exporter", "node-exporter-artifact"),
+            ("CLOUDWATCH_AGENT_SHA256", "the CloudWatch agent", "cloudwatch-agent-artifact"),
+        ):
+            if not getattr(versions, pin):
+                pulumi.log.warn(
+                    f"lib/versions.py {pin} is empty: the instances will not install {what} "
+                    f"(fails closed); pin it with `make {target}` (docs/fleets.md)",
+                    resource=self,
+                )
         kind = "ingest" if args.module == "alpha" else "handoff"
         facing = pulumi.Output.from_input(args.internet_facing if args.module == "alpha" else False)
         self.load_balancer = lb.LoadBalancer(
@@ -201,7 +212,7 @@ class Fleet(pulumi.ComponentResource):
             args.database_endpoint,
         ).apply(
             lambda v: base64.b64encode(
-                render_cloud_init(
+                render_user_data(
                     CloudInitSpec(
                         module=args.module,
                         environment=args.environment,
@@ -221,8 +232,11 @@ class Fleet(pulumi.ComponentResource):
                         metrics_port=args.metrics_port,
                         drain_seconds=drain,
                         node_exporter_version=versions.NODE_EXPORTER_VERSION,
+                        node_exporter_sha256=versions.NODE_EXPORTER_SHA256,
+                        agent_version=versions.CLOUDWATCH_AGENT_VERSION,
+                        agent_sha256=versions.CLOUDWATCH_AGENT_SHA256,
                     )
-                ).encode()
+                )
             ).decode()
         )
         vol = args.data_volume
@@ -390,7 +404,11 @@ def instance_policy(
                 "Sid": "ReadModuleArtifacts",
                 "Effect": "Allow",
                 "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{artifact_bucket}/artifacts/{module}/*",
+                "Resource": [
+                    f"arn:aws:s3:::{artifact_bucket}/artifacts/{module}/*",
+                    f"arn:aws:s3:::{artifact_bucket}/{node_exporter_key(versions.NODE_EXPORTER_VERSION)}",
+                    f"arn:aws:s3:::{artifact_bucket}/{agent_key(versions.CLOUDWATCH_AGENT_VERSION)}",
+                ],
             },
             {
                 "Sid": "WriteModuleState",

@@ -4,12 +4,14 @@ or computed in the comment from the seed's own inputs; never read back from the 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import subprocess
 import sys
 
 import pytest
 
+from lib import versions
 from planner.render import render
 from planner.runtime import REPO
 from stacks.contract import FLEET_OUTPUTS
@@ -43,6 +45,11 @@ DRAIN = {"alpha": 60, "beta": 120, "gamma": 60}
 STABILISATION = {"alpha": 300, "beta": 600, "gamma": 300}
 # capacity-plan.yaml data_volume (003 Storage Capacity; beta: SSD with provisioned IOPS).
 VOLUME = {"alpha": ("gp3", 10), "beta": ("io2", 64), "gamma": ("gp3", 5)}
+
+
+def user_data_text(template: dict) -> str:
+    """The launch template's user data as cloud-init reads it (base64 of gzip of the text)."""
+    return gzip.decompress(base64.b64decode(template["userData"])).decode()
 
 
 def asg(plan, module, colour="blue"):
@@ -176,8 +183,13 @@ def test_instance_policy_is_least_privilege(fleets_of, module):
     doc = json.loads(plan.named(f"{module}-blue-access").inputs["policy"])
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert by_sid["ReadModuleArtifacts"]["Action"] == "s3:GetObject"
-    artifacts = f"arn:aws:s3:::pipeline-artifacts/artifacts/{module}/*"
-    assert by_sid["ReadModuleArtifacts"]["Resource"] == artifacts
+    # its own artifacts, the one node exporter tarball and the one CloudWatch agent package (vendor/)
+    assert by_sid["ReadModuleArtifacts"]["Resource"] == [
+        f"arn:aws:s3:::pipeline-artifacts/artifacts/{module}/*",
+        "arn:aws:s3:::pipeline-artifacts/vendor/node_exporter/1.10.2/node_exporter-1.10.2.linux-amd64.tar.gz",
+        f"arn:aws:s3:::pipeline-artifacts/vendor/amazon-cloudwatch-agent/{versions.CLOUDWATCH_AGENT_VERSION}/"
+        "amazon-cloudwatch-agent.deb",
+    ]
     assert by_sid["WriteModuleState"]["Action"] == "s3:PutObject"
     assert by_sid["WriteModuleState"]["Resource"] == f"arn:aws:s3:::pipeline-backups/state/{module}/*"
     # read back its own state only: the -latest copy and seed 003 State Recovery on the instance
@@ -203,7 +215,7 @@ def test_load_balancers_ingest_on_source_ports_and_handoff_on_the_handoff_port(f
 
 def test_handoff_chain_alpha_to_beta_to_gamma_in_the_user_data(fleets_of):
     plan = fleets_of("prod-blue")
-    text = {m: base64.b64decode(lt(plan, m)["userData"]).decode() for m in ("alpha", "beta")}
+    text = {m: user_data_text(lt(plan, m)) for m in ("alpha", "beta")}
     beta_lb = [r for r in plan.of_type("aws:lb/loadBalancer:LoadBalancer") if r.name == "beta-blue-nlb"]
     assert beta_lb and "beta-blue-nlb" in text["alpha"].split("target:")[1].split("\n")[0]
     assert "gamma-blue-nlb" in text["beta"].split("target:")[1].split("\n")[0]

@@ -125,8 +125,9 @@ def test_the_knobs_reach_the_module_config(fleets_of):
         r for r in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate") if r.name.startswith("alpha-")
     ]
     import base64
+    import gzip
 
-    user_data = base64.b64decode(template.inputs["userData"]).decode()
+    user_data = gzip.decompress(base64.b64decode(template.inputs["userData"])).decode()
     doc = _yaml.safe_load(user_data)
     (cfg,) = [f for f in doc["write_files"] if f["path"].endswith("/alpha.yaml")]
     assert _yaml.safe_load(cfg["content"])["PARSER_THREAD_COUNT"] == 8

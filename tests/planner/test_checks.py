@@ -3,6 +3,9 @@ with one change that violates it: the finding names the resource and the reason.
 
 from __future__ import annotations
 
+import base64
+import gzip
+
 import pytest
 
 from planner.checks import (
@@ -219,6 +222,15 @@ def test_name_resolution_cluster_name_in_user_data():
     e = estate(stack("staging", [_fleet("pipeline-kafka-bootstrap.kafka.svc:9093")]))
     [f] = name_resolution.run(e)
     assert f.resource == "alpha-lt [aws:ec2/launchTemplate:LaunchTemplate]"
+    assert "pipeline-kafka-bootstrap.kafka.svc, a cluster-internal name" in f.message
+
+
+def test_name_resolution_reads_gzip_compressed_user_data():
+    # the fleets' launch templates carry their user data gzip-compressed (EC2's 16 KiB)
+    lt = _fleet("pipeline-kafka-bootstrap.kafka.svc:9093")
+    text = base64.b64decode(lt["inputs"]["userData"])
+    lt["inputs"]["userData"] = base64.b64encode(gzip.compress(text, mtime=0)).decode()
+    [f] = name_resolution.run(estate(stack("staging", [lt])))
     assert "pipeline-kafka-bootstrap.kafka.svc, a cluster-internal name" in f.message
 
 
