@@ -1,6 +1,6 @@
 """Fleet: one module's instances of one colour (seed 003 Module Alpha/Beta/Gamma Deployment).
 
-Launch template (module shape, Amazon Linux 2023 from the SSM public parameter, IMDSv2 required,
+Launch template (module shape, the Debian 12 AMI pinned in fleets.ami_id, IMDSv2 required,
 encrypted root and data volumes with the environment's KMS key, least-privilege instance profile,
 cloud-init user data), an Auto Scaling group over the private subnets sized from capacity-plan.yaml
 (min = reserved baseline, desired = sized, max = 12-month projection), target tracking on CPU, ELB
@@ -13,6 +13,7 @@ alpha reaches beta and beta reaches gamma through a stable name.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,6 @@ import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.ec2 as ec2
 import pulumi_aws.iam as iam
 import pulumi_aws.lb as lb
-import pulumi_aws.ssm as ssm
 from pulumi_aws.get_caller_identity import get_caller_identity_output
 
 from components.fleet import credentials
@@ -41,9 +41,10 @@ from lib import logs, versions
 from lib.aws.iam import service_trust_policy
 from lib.capacity import DataVolume, ModuleSizing, load_plan
 
-# Amazon Linux 2023, x86_64 (every shape of capacity-plan.yaml is an Intel instance type).
-AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+# The root device name of Debian's AMIs (the image is fleets.ami_id: Debian 12, x86_64; every shape of
+# capacity-plan.yaml is an Intel instance type).
 ROOT_DEVICE = "/dev/xvda"
+AMI_ID = re.compile(r"^ami-[0-9a-f]{8,17}$")
 ROOT_VOLUME_GIB = 30
 MANAGED_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
@@ -61,6 +62,7 @@ class FleetArgs:
     params: dict[str, int | float | bool | str]
     artifact_version: str
     artifact_sha256: str | None
+    ami_id: str
     listen_ports: tuple[int, ...]  # alpha: the source ports; beta, gamma: the handoff port
     health_port: int
     metrics_port: int
@@ -98,6 +100,8 @@ class FleetArgs:
             raise ValueError(f"listen_ports must be TCP ports (got {self.listen_ports})")
         if self.health_port in self.listen_ports:
             raise ValueError("the health port must differ from the traffic ports")
+        if not AMI_ID.match(self.ami_id):
+            raise ValueError(f"ami_id must match ami-[0-9a-f]{{8,17}} (got {self.ami_id!r})")
         if self.data_volume.type == "io2" and not self.data_volume.iops:
             raise ValueError("an io2 data volume needs provisioned iops")
 
@@ -141,16 +145,6 @@ class Fleet(pulumi.ComponentResource):
         )
 
         # --- load balancer: ingest (alpha) or handoff (beta, gamma) -------------------------------
-        for pin, what, target in (
-            ("NODE_EXPORTER_SHA256", "the node exporter", "node-exporter-artifact"),
-            ("CLOUDWATCH_AGENT_SHA256", "the CloudWatch agent", "cloudwatch-agent-artifact"),
-        ):
-            if not getattr(versions, pin):
-                pulumi.log.warn(
-                    f"lib/versions.py {pin} is empty: the instances will not install {what} "
-                    f"(fails closed); pin it with `make {target}` (docs/fleets.md)",
-                    resource=self,
-                )
         kind = "ingest" if args.module == "alpha" else "handoff"
         facing = pulumi.Output.from_input(args.internet_facing if args.module == "alpha" else False)
         self.load_balancer = lb.LoadBalancer(
@@ -201,7 +195,6 @@ class Fleet(pulumi.ComponentResource):
         self.endpoint = pulumi.Output.concat(self.load_balancer.dns_name, f":{args.listen_ports[0]}")
 
         # --- launch template ----------------------------------------------------------------------
-        ami = ssm.get_parameter_output(name=AMI_PARAMETER, opts=pulumi.InvokeOptions(parent=self))
         user_data = pulumi.Output.all(
             args.region,
             args.artifact_bucket,
@@ -243,7 +236,7 @@ class Fleet(pulumi.ComponentResource):
         self.launch_template = ec2.LaunchTemplate(
             f"{name}-lt",
             description=f"pipeline {args.module} ({p.role}) {args.environment} {args.colour}",
-            image_id=ami.value,
+            image_id=args.ami_id,
             instance_type=s.instance_type,
             iam_instance_profile=ec2.LaunchTemplateIamInstanceProfileArgs(arn=self.instance_profile.arn),
             vpc_security_group_ids=args.security_group_ids,
@@ -334,7 +327,8 @@ class Fleet(pulumi.ComponentResource):
                 autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
                 for k, v in sorted({**tags, "Name": name}.items())
             ],
-            opts=child,
+            # Target tracking moves desired capacity between deployments; an `up` must not reset it.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desired_capacity"]),
         )
         target = round(load_plan().target_utilisation * 100, 1)
         self.scaling_policy = autoscaling.Policy(

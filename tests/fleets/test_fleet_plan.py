@@ -257,3 +257,46 @@ def test_whole_environment_stacks_declare_their_fleets(plan_of, stack, expected)
         g = plan.named(f"{module}-blue-asg").inputs
         assert (g["minSize"], g["desiredCapacity"]) == (count, count)
         assert plan.named(f"{module}-blue-lt").inputs["metadataOptions"]["httpTokens"] == "required"
+
+
+# --- the image and the capacity an `up` leaves alone (seed traceability B2) ------------------------
+@pytest.mark.parametrize("stack", ["prod-blue", "staging", "prod-dr"])
+def test_image_is_the_pinned_setting_and_no_lookup(fleets_of, stack):
+    plan = fleets_of(stack, {"fleets.ami_id": "ami-0123456789abcdef0"})
+    assert {t.inputs["imageId"] for t in plan.of_type(LT)} == {"ami-0123456789abcdef0"}
+    # no "latest" parameter read on every up, no secret image id in the diff
+    assert plan.of_type("aws:ssm/getParameter:getParameter") == []
+    assert all(t.inputs["imageId"] != "[secret]" for t in plan.of_type(LT))
+
+
+def autoscaled_groups_resetting_capacity(resources) -> list[str]:
+    """Names of Auto Scaling groups under a scaling policy whose desired capacity an `up` would reset
+    (no ignoreChanges on desiredCapacity). Pure: a list of plan resources in, names out."""
+    groups = {r.urn: r for r in resources if r.type == ASG}
+    # a policy names its group by the group's (auto-generated) name output: it depends on the group
+    scaled = {urn for p in resources if p.type == "aws:autoscaling/policy:Policy" for urn in p.dependencies}
+    return sorted(
+        g.name for g in groups.values()
+        if g.urn in scaled and "desiredCapacity" not in g.options.get("ignoreChanges", [])
+    )
+
+
+@pytest.mark.parametrize("stack", ["prod-blue", "prod-green", "staging", "prod-dr"])
+def test_autoscaled_groups_keep_their_capacity_on_up(fleets_of, stack):
+    plan = fleets_of(stack)
+    assert len(plan.of_type(ASG)) == 3
+    assert autoscaled_groups_resetting_capacity(plan.resources) == []
+
+
+def test_the_capacity_check_finds_a_group_without_ignore_changes(fleets_of):
+    import dataclasses
+
+    plan = fleets_of("prod-blue")
+    stripped = [dataclasses.replace(r, options={}) if r.type == ASG else r for r in plan.resources]
+    expected = [f"{m}-blue-asg" for m in ("alpha", "beta", "gamma")]
+    assert autoscaled_groups_resetting_capacity(stripped) == expected
+
+
+def test_plan_json_records_the_option(fleets_of):
+    g = fleets_of("prod-blue").named("alpha-blue-asg").to_json()
+    assert g["options"] == {"ignoreChanges": ["desiredCapacity"]}
