@@ -87,7 +87,7 @@ CROSS_SECTION_RULES: tuple[str, ...] = (
     "Each fleet's sizing, overrides applied, has min <= desired <= max.",
     "A stack with fleets on AWS pins `fleets.ami_id` (the offline plan stands `ami-00000000000000000` in).",
     "An AWS environment has every Alertmanager secret: `pagerduty_critical_key`, `pagerduty_high_key`, "
-    "`slack_webhook_url`, `smtp_password` (the offline plan stands placeholders in).",
+    "`slack_webhook_url`, `smtp_password`, `deadmans_switch_url` (the offline plan stands placeholders in).",
 )
 
 
