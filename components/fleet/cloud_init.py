@@ -31,6 +31,7 @@ image; the bootstrap checks for them first.
 from __future__ import annotations
 
 import gzip
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,13 @@ def node_exporter_key(version: str) -> str:
 def agent_key(version: str) -> str:
     """Where the CloudWatch agent's Debian package sits in the artifact bucket."""
     return f"vendor/amazon-cloudwatch-agent/{version}/{AGENT_PACKAGE}"
+# Names only a Kubernetes cluster's DNS resolves; an EC2 instance cannot reach them.
+CLUSTER_INTERNAL = re.compile(r"\.svc(\.cluster\.local)?(:|/|$)|\.cluster\.local(:|/|$)")
+
+
+def cluster_internal(address: str) -> bool:
+    """Whether `address` (host, host:port or URL) is a cluster-internal name (*.svc, *.cluster.local)."""
+    return bool(CLUSTER_INTERNAL.search(address))
 
 
 def _is_digest(value: str) -> bool:
@@ -119,6 +127,10 @@ class CloudInitSpec:
             raise ValueError("node_exporter_sha256 must be empty or 64 lowercase hex characters")
         if self.agent_sha256 and not _is_digest(self.agent_sha256):
             raise ValueError("agent_sha256 must be empty or 64 lowercase hex characters")
+        for name in ("otlp_endpoint", "handoff_target", "kafka_bootstrap_servers"):
+            value = getattr(self, name)
+            if value and any(cluster_internal(v) for v in value.split(",")):
+                raise ValueError(f"{name} {value!r} is a cluster-internal name: EC2 cannot resolve it")
         if not self.listen_ports:
             raise ValueError("listen_ports: at least one port")
         if self.drain_seconds < 1:

@@ -300,3 +300,40 @@ def test_the_capacity_check_finds_a_group_without_ignore_changes(fleets_of):
 def test_plan_json_records_the_option(fleets_of):
     g = fleets_of("prod-blue").named("alpha-blue-asg").to_json()
     assert g["options"] == {"ignoreChanges": ["desiredCapacity"]}
+
+
+@pytest.mark.parametrize("stack", ["prod-blue", "prod-green", "staging", "prod-dr"])
+def test_no_cluster_internal_name_reaches_a_fleet(fleets_of, stack):
+    # seed traceability A30/B3: the in-cluster TLS listener (*.svc) and the DR replication listener
+    # are not the fleets'; alpha gets Kafka only from the environment's fleet listener output
+    from components.fleet.cloud_init import cluster_internal
+
+    for t in fleets_of(stack).of_type(LT):
+        text = user_data_text(t.inputs)
+        assert not cluster_internal(text), t.name
+        assert "kafka-bootstrap" not in text and "replication" not in text, t.name
+
+
+def test_a_cluster_internal_endpoint_is_refused():
+    from components.fleet.cloud_init import CloudInitSpec
+
+    with pytest.raises(ValueError, match="cluster-internal"):
+        CloudInitSpec(module="alpha", environment="staging", colour="blue", region="eu-west-1", params={},
+                      artifact_bucket="a", artifact_version="1", backup_bucket="b", otlp_endpoint="",
+                      listen_ports=(8443,), health_port=8080, metrics_port=9100, drain_seconds=60,
+                      node_exporter_version="1.10.2",
+                      kafka_bootstrap_servers="pipeline-kafka-bootstrap.kafka.svc:9093")
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod-dr"])
+def test_no_cluster_internal_name_in_the_whole_environment_plan(plan_of, stack):
+    # the environment stacks build Kafka and their fleets together: the in-cluster bootstrap
+    # (pipeline-kafka-bootstrap.kafka.svc:9093) stays out of alpha.yaml
+    from components.fleet.cloud_init import cluster_internal
+
+    plan = plan_of(stack)
+    assert cluster_internal(plan.outputs["kafka_bootstrap_servers"])  # the address that used to leak
+    fleet_templates = [t for t in plan.of_type(LT) if "Module" in (t.inputs.get("tags") or {})]
+    assert len(fleet_templates) == 3
+    for t in fleet_templates:
+        assert not cluster_internal(user_data_text(t.inputs)), t.name
