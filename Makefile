@@ -24,7 +24,7 @@ PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--
             $(if $(RENDER),--render "$(RENDER)")
 
 .PHONY: plan plan-all bench plan-diff golden settings-doc policy-baseline policy-doc estate-diff test lint engines venv lock clean local-check \
-        connect-checksums dr-drill dr-drill-status
+        connect-checksums dr-drill dr-drill-status node-exporter-artifact cloudwatch-agent-artifact
 
 # The virtualenv installs the locked versions, hashes checked: requirements-dev.lock is the program's
 # dependencies and the dev tools, resolved from pyproject.toml by `make lock`. The project itself is
@@ -97,6 +97,16 @@ local-check: $(VENV)/.installed
 # SHA-256 of the files the local Connect image downloads, for lib/versions.py (needs network).
 connect-checksums: $(VENV)/.installed
 	@$(PY) -m stacks.compose.local_artifacts
+
+# SHA-256 of the node exporter tarball the fleets install, for lib/versions.py; with
+# ARTIFACT_BUCKET=<bucket> also staged there (needs network and, to stage, AWS credentials).
+node-exporter-artifact: $(VENV)/.installed
+	@PY=$(PY) ARTIFACT_BUCKET=$(ARTIFACT_BUCKET) scripts/node-exporter-artifact.sh
+
+# Pin and stage the CloudWatch agent's Debian package the same way (signature checked with the
+# vendor's key; docs/fleets.md).
+cloudwatch-agent-artifact: $(VENV)/.installed
+	@PY=$(PY) ARTIFACT_BUCKET=$(ARTIFACT_BUCKET) scripts/cloudwatch-agent-artifact.sh
 
 # ruff, and import-linter's layer and independence contracts (pyproject.toml [tool.importlinter]).
 # Speed figures of the offline planner against benchmarks/budgets.yaml (BENCH_STRICT=1: exit 1 over budget).

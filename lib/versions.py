@@ -158,10 +158,28 @@ GRAFANA_VERSION: Final = "11.6.7"
 JAEGER_VERSION: Final = "2.11.0"
 # renovate: datasource=docker depName=docker.io/otel/opentelemetry-collector-contrib versioning=docker
 OTEL_COLLECTOR_VERSION: Final = "0.138.0"
-# The fleets' cloud-init downloads the release tarball from GitHub; the local stack runs the image
-# of the same release (tag `v<version>`).
+# The fleet instances run the release tarball node_exporter-<version>.linux-amd64.tar.gz, fetched from
+# the artifact bucket (vendor/node_exporter/<version>/) and verified against NODE_EXPORTER_SHA256;
+# the local stack runs the image of the same release (tag `v<version>`).
 # renovate: datasource=github-releases depName=prometheus/node_exporter extractVersion=^v(?<version>.+)$
 NODE_EXPORTER_VERSION: Final = "1.10.2"
+# The tarball's sha256. Not pinned yet: the machine this project is developed on reaches no release
+# host, and a digest copied from elsewhere would not be one we verified. Empty, the instances install
+# no node exporter (their bootstrap says so and exits non-zero after starting the module). To pin, on
+# a machine with network access run `make node-exporter-artifact`: it downloads the tarball and the
+# release's sha256sums.txt, checks one against the other, prints the line to paste here and stages the
+# tarball in an environment's artifact bucket (ARTIFACT_BUCKET=...).
+NODE_EXPORTER_SHA256: Final = ""
+# The CloudWatch agent the fleet instances run (module and system logs to CloudWatch Logs): the
+# vendor's Debian package amazon-cloudwatch-agent.deb of this release, fetched from the artifact
+# bucket (vendor/amazon-cloudwatch-agent/<version>/) and verified against CLOUDWATCH_AGENT_SHA256.
+# renovate: datasource=github-releases depName=aws/amazon-cloudwatch-agent extractVersion=^v(?<version>.+)$
+CLOUDWATCH_AGENT_VERSION: Final = "1.300064.0"
+# The package's sha256, empty like NODE_EXPORTER_SHA256 for the same reason (the agent is then not
+# installed and the bootstrap exits non-zero after starting the module). `make cloudwatch-agent-artifact`
+# downloads the package and its signature, verifies the signature with the vendor's key (fingerprint
+# checked), prints the line to paste here and stages the package (ARTIFACT_BUCKET=...).
+CLOUDWATCH_AGENT_SHA256: Final = ""
 
 # --- Local stack and helpers ----------------------------------------------------------------------
 # The local stack's consumer lag and topic offsets (the program the AWS stacks run as Strimzi's Kafka

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import json
 import re
 from pathlib import Path
@@ -103,8 +104,11 @@ def _cloud_init(r: Resource, root: Path, written: list[Path]) -> None:
     if not isinstance(data, str) or data == "[secret]":
         return
     try:
-        text = base64.b64decode(data, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        raw = base64.b64decode(data, validate=True)
+        if raw[:2] == b"\x1f\x8b":  # gzip-compressed user data (cloud-init decompresses it)
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, OSError):
         text = data
     _write(root, f"cloud-init/{_safe(r.name)}.yaml", text, written)
 

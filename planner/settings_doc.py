@@ -45,8 +45,8 @@ _KEY_NAMES = {
 }
 
 # One line per `raise SettingsError` of the cross-section checks in stacks/settings/__init__.py
-# (_check_combination, _check_colour_name, _check_colour_ports, _check_fleets, _fill_secrets), in their
-# order.
+# (_check_combination, _check_colour_name, _check_colour_ports, _check_fleets, _pin_fleet_image,
+# _fill_secrets), in their order.
 CROSS_SECTION_RULES: tuple[str, ...] = (
     "`connect.image_repository` is required on an existing cluster (`kubernetes.kubeconfig`): it has no "
     "IRSA to push to the stack's ECR.",
@@ -85,8 +85,9 @@ CROSS_SECTION_RULES: tuple[str, ...] = (
     "With the production profile (or a promoted DR site), each fleet's min is at least its "
     "`reserved_baseline` in capacity-plan.yaml.",
     "Each fleet's sizing, overrides applied, has min <= desired <= max.",
+    "A stack with fleets on AWS pins `fleets.ami_id` (the offline plan stands `ami-00000000000000000` in).",
     "An AWS environment has every Alertmanager secret: `pagerduty_critical_key`, `pagerduty_high_key`, "
-    "`slack_webhook_url`, `smtp_password` (the offline plan stands placeholders in).",
+    "`slack_webhook_url`, `smtp_password`, `deadmans_switch_url` (the offline plan stands placeholders in).",
 )
 
 
@@ -186,6 +187,7 @@ CROSS_SECTION_CHECKS = (
     "_check_colour_name",
     "_check_colour_ports",
     "_check_fleets",
+    "_pin_fleet_image",
     "_fill_secrets",
 )
 

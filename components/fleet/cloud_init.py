@@ -12,16 +12,29 @@ runs one script, `bootstrap.sh all`, whose steps are:
              prefix) so that the tree can be laid out and checked under a temporary root.
   artifact   download from the artifact bucket, sha256 verification (seed 003 Artifact
              Verification), install; a mismatch stops the bootstrap and nothing is started
-  exporter   node exporter from the release tarball, checked against the release's checksums
-  services   systemd: the module service, node exporter, the 4-hourly state backup timer
+  logs       logrotate (seed 003 Log Rotation), journald bounds, the CloudWatch agent's configuration
+  services   systemd: the module service and the 4-hourly state backup timer
+  agent      the CloudWatch agent's Debian package from the artifact bucket
+             (vendor/amazon-cloudwatch-agent/<version>/), checked against the digest pinned in
+             lib/versions.py, installed with dpkg and started with the configuration of `logs`
+  exporter   the node exporter tarball from the artifact bucket (vendor/node_exporter/<version>/),
+             checked against the digest pinned in lib/versions.py
+  agent and exporter run after the module has started, each on its own: without a pin, or on a
+  mismatch, that one is not installed (fails closed) and the bootstrap exits non-zero
+
+Nothing comes from the internet: every download is from the artifact bucket through the VPC's S3
+gateway endpoint, by `pipeline-http` (Python standard library, SigV4 with the instance role). The
+commands used are those of a Debian 12 (bookworm) base system (docs/fleets.md), which is the fleets'
+image; the bootstrap checks for them first.
 """
 
 from __future__ import annotations
 
-import base64
 import gzip
+import re
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -31,18 +44,51 @@ from components.fleet.profile import HEALTH_PATH, STATE_BACKUP_CALENDAR, profile
 from lib import logs
 
 STAGE = "/var/lib/pipeline-bootstrap"
-# the CloudWatch agent's configuration directory (its RPM's layout)
+# the CloudWatch agent's configuration directory (its package's layout)
 AGENT_DIR = "/opt/aws/amazon-cloudwatch-agent/etc"
 # node exporter textfile collector: the state backup writes its last success here
 TEXTFILE_DIR = "/var/lib/node_exporter/textfile"
 STATE_METRIC = "pipeline_state_backup_last_success_timestamp_seconds"
 DATA_DEVICE = "/dev/sdf"
 SERVICE_USER = "pipeline"
-# EC2 accepts at most 16 KiB of user data.
+# EC2 accepts at most 16 KiB of user data (before base64; here: gzip-compressed).
 USER_DATA_LIMIT = 16384
 # Directories on the data volume that other module directories bind-mount (the volume's purpose
 # in capacity-plan.yaml: beta cache, gamma DLQ).
 VOLUME_BINDS: dict[str, tuple[str, ...]] = {"alpha": (), "beta": ("cache",), "gamma": ("dlq",)}
+# The fetch/upload helper every script uses (installed in bin/ and run from the stage before).
+HTTP_HELPER = Path(__file__).with_name("pipeline_http.py")
+# Commands the bootstrap and the helper scripts run: all in a Debian 12 base system (coreutils,
+# util-linux, e2fsprogs, passwd, tar, gzip, iproute2, systemd, python3 for cloud-init itself).
+REQUIRED_COMMANDS = (
+    "python3", "sha256sum", "tar", "gzip", "lsblk", "blkid", "mkfs.ext4", "mount", "mountpoint",
+    "useradd", "groupadd", "getent", "install", "systemctl", "ss", "find", "xargs", "sort", "dpkg",
+)
+# The CloudWatch agent's Debian package in the artifact bucket (the vendor's package, staged there
+# with `make cloudwatch-agent-artifact`; installed with dpkg, no package repository).
+AGENT_PACKAGE = "amazon-cloudwatch-agent.deb"
+
+
+def node_exporter_key(version: str) -> str:
+    """Where the node exporter release tarball sits in the artifact bucket (staged there with
+    `make node-exporter-artifact`, docs/fleets.md)."""
+    return f"vendor/node_exporter/{version}/node_exporter-{version}.linux-amd64.tar.gz"
+
+
+def agent_key(version: str) -> str:
+    """Where the CloudWatch agent's Debian package sits in the artifact bucket."""
+    return f"vendor/amazon-cloudwatch-agent/{version}/{AGENT_PACKAGE}"
+# Names only a Kubernetes cluster's DNS resolves; an EC2 instance cannot reach them.
+CLUSTER_INTERNAL = re.compile(r"\.svc(\.cluster\.local)?(:|/|$)|\.cluster\.local(:|/|$)")
+
+
+def cluster_internal(address: str) -> bool:
+    """Whether `address` (host, host:port or URL) is a cluster-internal name (*.svc, *.cluster.local)."""
+    return bool(CLUSTER_INTERNAL.search(address))
+
+
+def _is_digest(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 @dataclass(frozen=True)
@@ -63,6 +109,11 @@ class CloudInitSpec:
     metrics_port: int
     drain_seconds: int
     node_exporter_version: str
+    # The node exporter tarball's sha256 (lib/versions.py NODE_EXPORTER_SHA256); "" = not pinned yet.
+    node_exporter_sha256: str = ""
+    # The CloudWatch agent's release and its .deb's sha256 (lib/versions.py CLOUDWATCH_AGENT_*).
+    agent_version: str = ""
+    agent_sha256: str = ""
     artifact_sha256: str | None = None
     handoff_target: str | None = None  # host:port of the downstream module's load balancer
     kafka_bootstrap_servers: str | None = None
@@ -70,10 +121,16 @@ class CloudInitSpec:
 
     def __post_init__(self) -> None:
         profile(self.module)  # raises on an unknown module
-        if self.artifact_sha256 is not None and (
-            len(self.artifact_sha256) != 64 or any(c not in "0123456789abcdef" for c in self.artifact_sha256)
-        ):
+        if self.artifact_sha256 is not None and not _is_digest(self.artifact_sha256):
             raise ValueError("artifact_sha256 must be 64 lowercase hex characters")
+        if self.node_exporter_sha256 and not _is_digest(self.node_exporter_sha256):
+            raise ValueError("node_exporter_sha256 must be empty or 64 lowercase hex characters")
+        if self.agent_sha256 and not _is_digest(self.agent_sha256):
+            raise ValueError("agent_sha256 must be empty or 64 lowercase hex characters")
+        for name in ("otlp_endpoint", "handoff_target", "kafka_bootstrap_servers"):
+            value = getattr(self, name)
+            if value and any(cluster_internal(v) for v in value.split(",")):
+                raise ValueError(f"{name} {value!r} is a cluster-internal name: EC2 cannot resolve it")
         if not self.listen_ports:
             raise ValueError("listen_ports: at least one port")
         if self.drain_seconds < 1:
@@ -256,7 +313,7 @@ def drain_script(spec: CloudInitSpec) -> str:
 # Drain {spec.module} before stop (seed 003 Rolling Update: stop taking records, let in-flight work
 # finish, at most {spec.drain_seconds} s, then verify no data flow remains).
 set -u
-curl -fsS -m 5 -X POST http://127.0.0.1:{spec.health_port}/admin/drain >/dev/null 2>&1 || true
+"{spec.base}/bin/pipeline-http" post http://127.0.0.1:{spec.health_port}/admin/drain >/dev/null 2>&1 || true
 deadline=$((SECONDS + {spec.drain_seconds}))
 while [ "$SECONDS" -lt "$deadline" ]; do
   open=0
@@ -288,43 +345,43 @@ sha256sum --quiet --strict -c "$BASE/config/installed.sha256"
 def state_backup_script(spec: CloudInitSpec) -> str:
     """003 Backup Procedures > State Backup, per module; uploads to s3://<backup>/state/<module>/."""
     m, base, admin = spec.module, spec.base, f"http://127.0.0.1:{spec.health_port}/admin"
-    dest = f"s3://{spec.backup_bucket}/state/{m}/$HOST/"
+    http = f"{base}/bin/pipeline-http"
     lines = [
         "#!/bin/bash",
         f"# 4-hourly state backup of {m} (seed 003 Backup Procedures > State Backup).",
         "set -euo pipefail",
         "STAMP=$(date -u +%Y%m%d-%H%M%S)",
-        "TOKEN=$(curl -fsS -m 2 -X PUT http://169.254.169.254/latest/api/token "
-        "-H 'X-aws-ec2-metadata-token-ttl-seconds: 60' || true)",
-        'HOST=$(curl -fsS -m 2 -H "X-aws-ec2-metadata-token: $TOKEN" '
-        "http://169.254.169.254/latest/meta-data/instance-id || hostname)",
+        f"HTTP={http}",
+        'HOST=$("$HTTP" imds meta-data/instance-id || hostname)',
         "WORK=$(mktemp -d)",
         "trap 'rm -rf \"$WORK\"' EXIT",
     ]
     if m == "alpha":
         lines += [
-            f"curl -fsS -X POST {admin}/pause",
-            "trap 'curl -fsS -X POST " + admin + '/resume; rm -rf "$WORK"\' EXIT',
+            f'"$HTTP" post {admin}/pause',
+            "trap '\"$HTTP\" post " + admin + '/resume; rm -rf "$WORK"\' EXIT',
             f'tar -czf "$WORK/alpha-state-$STAMP.tar.gz" -C {base} data',
-            f"curl -fsS -X POST {admin}/resume",
+            f'"$HTTP" post {admin}/resume',
         ]
     elif m == "beta":
         lines += [
-            f"curl -fsS -X POST {admin}/drain",
-            f'curl -fsS {admin}/cache/export > "$WORK/beta-cache-$STAMP.json"',
+            f'"$HTTP" post {admin}/drain',
+            f'"$HTTP" get {admin}/cache/export "$WORK/beta-cache-$STAMP.json"',
             f'tar -czf "$WORK/beta-state-$STAMP.tar.gz" -C {base} data',
-            f"curl -fsS -X POST {admin}/resume || true",
+            f'"$HTTP" post {admin}/resume || true',
         ]
     else:
         lines += [
             f'tar -czf "$WORK/gamma-dlq-$STAMP.tar.gz" -C {base} dlq',
             f'tar -czf "$WORK/gamma-state-$STAMP.tar.gz" -C {base} data',
         ]
-    cp = f"aws s3 cp --only-show-errors --region {spec.region}"
     lines += [
-        f'{cp} --recursive "$WORK/" "{dest}"',
-        # seed 003 State Recovery downloads <module>-state-latest.tar.gz (beta-cache-latest.json, ...)
-        'for f in "$WORK"/*; do n=${f##*/}; ' + cp + f' "{dest}$n" "{dest}${{n/$STAMP/latest}}"; done',
+        # seed 003 State Recovery downloads <module>-state-latest.tar.gz (beta-cache-latest.json, ...):
+        # each file under its stamped name and as the latest copy
+        'for f in "$WORK"/*; do n=${f##*/}; for k in "$n" "${n/$STAMP/latest}"; do',
+        f'  AWS_REGION={spec.region} "$HTTP" s3-put "$f" {shlex.quote(spec.backup_bucket)} '
+        f'"state/{m}/$HOST/$k"',
+        "done; done",
         # the last success, for the node exporter's textfile collector (alert PipelineStateBackupStale)
         f"mkdir -p {TEXTFILE_DIR}",
         f"printf '# TYPE {STATE_METRIC} gauge\\n{STATE_METRIC} %s\\n' \"$(date +%s)\""
@@ -346,31 +403,45 @@ def bootstrap_script(spec: CloudInitSpec) -> str:
     key = f"artifacts/{m}/{spec.artifact_version}/{m}-{spec.artifact_version}.tar.gz"
     q = shlex.quote
     return f"""#!/bin/bash
-# Bootstrap of a pipeline module {m} instance. Steps: user volume layout artifact exporter services
-# (`all` runs them in that order). PIPELINE_ROOT prefixes every path the layout step writes.
+# Bootstrap of a pipeline module {m} instance. Steps: user volume layout artifact logs services agent
+# exporter (`all` runs them in that order). PIPELINE_ROOT prefixes every path the steps write.
 set -euo pipefail
 umask 027
 ROOT="${{PIPELINE_ROOT:-}}"
 MODULE={m}
 BASE="$ROOT/opt/pipeline/$MODULE"
 STAGE="$ROOT{STAGE}"
+HTTP="$STAGE/pipeline-http"
 USR={SERVICE_USER}
-REGION={q(spec.region)}
-ARTIFACT_URL={q(f"s3://{spec.artifact_bucket}/{key}")}
+export AWS_REGION={q(spec.region)}
+ARTIFACT_BUCKET={q(spec.artifact_bucket)}
+ARTIFACT_KEY={q(key)}
 ARTIFACT_FILE={q(f"{m}-{spec.artifact_version}.tar.gz")}
 ARTIFACT_SHA256={q(sha)}
 DATA_DEVICE={DATA_DEVICE}
 NE_VERSION={q(spec.node_exporter_version)}
+NE_KEY={q(node_exporter_key(spec.node_exporter_version))}
+NE_SHA256={q(spec.node_exporter_sha256)}
+CWA_VERSION={q(spec.agent_version)}
+CWA_KEY={q(agent_key(spec.agent_version))}
+CWA_SHA256={q(spec.agent_sha256)}
 
 CLEAN=()
 trap 'rm -rf "${{CLEAN[@]}}"' EXIT
 
 log() {{ echo "pipeline-bootstrap[$MODULE]: $*" >&2; }}
 
+preflight() {{
+  local c missing=()
+  for c in {" ".join(REQUIRED_COMMANDS)}; do command -v "$c" >/dev/null || missing+=("$c"); done
+  [ ${{#missing[@]}} -eq 0 ] && return 0
+  log "missing commands: ${{missing[*]}} (a Debian 12 image has them)"; exit 1
+}}
+
 step_user() {{
   getent group "$USR" >/dev/null || groupadd --system "$USR"
   id -u "$USR" >/dev/null 2>&1 || useradd --system --gid "$USR" --no-create-home \\
-    --home-dir /opt/pipeline --shell /sbin/nologin "$USR"
+    --home-dir /opt/pipeline --shell /usr/sbin/nologin "$USR"
 }}
 
 dir() {{ # dir MODE OWNER GROUP PATH...
@@ -385,7 +456,7 @@ step_layout() {{
   for d in {root_group_dirs}; do dir 0750 root "$USR" "$BASE/$d"; done
   for d in {pipeline_dirs}; do dir 0750 "$USR" "$USR" "$BASE/$d"; done
   install -m 0640 -o root -g "$USR" "$STAGE/$MODULE.yaml" "$BASE/config/$MODULE.yaml"
-  for s in pipeline-drain pipeline-verify-artifact pipeline-state-backup; do
+  for s in pipeline-drain pipeline-verify-artifact pipeline-state-backup pipeline-http; do
     install -m 0755 -o root -g root "$STAGE/$s" "$BASE/bin/$s"
   done
   dir 0755 root root "$ROOT/etc/systemd/system"
@@ -393,18 +464,16 @@ step_layout() {{
 }}
 
 find_device() {{
-  # Nitro instances show EBS volumes as NVMe disks; the device name of the launch template (sdf)
-  # is in the controller's vendor data (ebsnvme-id), and Amazon Linux links /dev/sdf to it.
-  local want=${{DATA_DEVICE#/dev/}} i dev
+  # Nitro instances show EBS volumes as NVMe disks in no fixed order, and Debian makes no /dev/sdf
+  # link: the data volume is the EBS disk that is not the root disk (the launch template maps
+  # exactly two). /dev/sdf or /dev/xvdf exist on Xen instance types.
+  local i dev root
+  root=$(lsblk -no PKNAME "$(findmnt -no SOURCE /)" 2>/dev/null | head -n1)
   for i in $(seq 60); do
     for dev in "$DATA_DEVICE" /dev/xvdf; do [ -b "$dev" ] && {{ readlink -f "$dev"; return 0; }}; done
-    for dev in /dev/nvme*n1; do
-      [ -b "$dev" ] || continue
-      command -v ebsnvme-id >/dev/null || continue
-      if [ "$(ebsnvme-id -b "$dev" 2>/dev/null | sed 's#^/dev/##')" = "$want" ]; then
-        echo "$dev"; return 0
-      fi
-    done
+    dev=$(lsblk -dn -o NAME,MODEL |
+      awk -v r="$root" '$1 != r && /Elastic Block Store/ {{print "/dev/" $1; exit}}')
+    [ -n "$dev" ] && {{ echo "$dev"; return 0; }}
     sleep 2
   done
   return 1
@@ -413,11 +482,11 @@ find_device() {{
 step_volume() {{
   local dev uuid b
   dev=$(find_device) || {{ log "data volume $DATA_DEVICE not found"; return 1; }}
-  blkid -p "$dev" >/dev/null 2>&1 || mkfs.xfs -q -L "$MODULE-data" "$dev"
+  blkid -p "$dev" >/dev/null 2>&1 || mkfs.ext4 -q -L "$MODULE-data" "$dev"
   uuid=$(blkid -s UUID -o value "$dev")
   mkdir -p "$BASE/data"
   grep -q "UUID=$uuid" /etc/fstab || \\
-    echo "UUID=$uuid $BASE/data xfs defaults,noatime,nofail,x-systemd.device-timeout=60s 0 2" >> /etc/fstab
+    echo "UUID=$uuid $BASE/data ext4 defaults,noatime,nofail,x-systemd.device-timeout=60s 0 2" >> /etc/fstab
   mountpoint -q "$BASE/data" || mount "$BASE/data"
   for b in {binds}; do
     mkdir -p "$BASE/data/$b" "$BASE/$b"
@@ -431,15 +500,15 @@ step_volume() {{
 step_artifact() {{
   local work expected
   work=$(mktemp -d); CLEAN+=("$work")
-  aws s3 cp --only-show-errors --region "$REGION" "$ARTIFACT_URL" "$work/$ARTIFACT_FILE"
+  "$HTTP" s3-get "$ARTIFACT_BUCKET" "$ARTIFACT_KEY" "$work/$ARTIFACT_FILE"
   expected=$ARTIFACT_SHA256
   if [ -z "$expected" ]; then  # no pinned digest: the checksum published beside the artifact
-    aws s3 cp --only-show-errors --region "$REGION" "$ARTIFACT_URL.sha256" "$work/published.sha256"
+    "$HTTP" s3-get "$ARTIFACT_BUCKET" "$ARTIFACT_KEY.sha256" "$work/published.sha256"
     expected=$(cut -d' ' -f1 "$work/published.sha256")
   fi
   echo "$expected  $ARTIFACT_FILE" > "$work/artifact.sha256"
   if ! (cd "$work" && sha256sum --quiet --strict -c artifact.sha256); then
-    log "sha256 of $ARTIFACT_URL does not match $expected: refusing to install or start"
+    log "sha256 of s3://$ARTIFACT_BUCKET/$ARTIFACT_KEY does not match $expected: refusing to install or start"
     return 1
   fi
   mkdir "$work/x"
@@ -460,15 +529,11 @@ step_artifact() {{
   install -m 0640 -g "$USR" "$work/installed.sha256" "$BASE/config/installed.sha256"
 }}
 
-step_exporter() {{
-  local work name=node_exporter-$NE_VERSION.linux-amd64
-  local url=https://github.com/prometheus/node_exporter/releases/download/v$NE_VERSION
-  work=$(mktemp -d); CLEAN+=("$work")
-  curl -fsSL --retry 5 -o "$work/$name.tar.gz" "$url/$name.tar.gz"
-  curl -fsSL --retry 5 -o "$work/sha256sums.txt" "$url/sha256sums.txt"
-  (cd "$work" && grep " $name.tar.gz\\$" sha256sums.txt | sha256sum --strict -c -)
-  tar -xzf "$work/$name.tar.gz" -C "$work" --no-same-owner
-  install -m 0755 -o root -g root "$work/$name/node_exporter" /usr/local/bin/node_exporter
+step_services() {{
+  [ -z "$ROOT" ] || return 0  # a laid-out test tree has no systemd to start
+  systemctl daemon-reload
+  systemctl enable --now "pipeline-$MODULE-state-backup.timer"
+  systemctl enable --now "pipeline-$MODULE.service"
 }}
 
 step_logs() {{
@@ -479,32 +544,62 @@ step_logs() {{
   install -m 0644 -o root -g root "$STAGE/journald.conf" "$ROOT/etc/systemd/journald.conf.d/50-pipeline.conf"
   install -m 0644 -o root -g root "$STAGE/amazon-cloudwatch-agent.json" \\
     "$ROOT{AGENT_DIR}/amazon-cloudwatch-agent.json"
-}}
-
-step_agent() {{
-  # module and system logs to CloudWatch Logs (the log groups: the fleet component, KMS-encrypted)
-  dnf install -y -q amazon-cloudwatch-agent
-  /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s \
-    -c "file:{AGENT_DIR}/amazon-cloudwatch-agent.json"
+  [ -z "$ROOT" ] || return 0
   systemctl restart systemd-journald
 }}
 
-step_services() {{
+fetch_pinned() {{ # fetch_pinned WHAT KEY SHA256 FILE PIN: from the artifact bucket, checked, or fail closed
+  if [ -z "$3" ]; then
+    log "$1 not installed: no sha256 pinned (lib/versions.py $5)"; return 1
+  fi
+  "$HTTP" s3-get "$ARTIFACT_BUCKET" "$2" "$4"
+  if ! (cd "$(dirname "$4")" && echo "$3  $(basename "$4")" | sha256sum --quiet --strict -c -); then
+    log "sha256 of s3://$ARTIFACT_BUCKET/$2 does not match $3: $1 not installed"; return 1
+  fi
+}}
+
+step_agent() {{
+  # After the services: module and system logs to CloudWatch Logs (the log groups: the fleet
+  # component, KMS-encrypted). The agent's Debian package from the artifact bucket, checksum-pinned;
+  # its configuration is the one step_logs installed.
+  local work
+  work=$(mktemp -d); CLEAN+=("$work")
+  fetch_pinned "CloudWatch agent $CWA_VERSION" "$CWA_KEY" "$CWA_SHA256" "$work/{AGENT_PACKAGE}" \\
+    CLOUDWATCH_AGENT_SHA256
+  [ -z "$ROOT" ] || return 0
+  dpkg -i "$work/{AGENT_PACKAGE}"
+  /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s \\
+    -c "file:{AGENT_DIR}/amazon-cloudwatch-agent.json"
+}}
+
+step_exporter() {{
+  # After the services: a missing pin keeps the node exporter off, never the module.
+  local work name=node_exporter-$NE_VERSION.linux-amd64
+  work=$(mktemp -d); CLEAN+=("$work")
+  fetch_pinned "node exporter $NE_VERSION" "$NE_KEY" "$NE_SHA256" "$work/$name.tar.gz" NODE_EXPORTER_SHA256
+  tar -xzf "$work/$name.tar.gz" -C "$work" --no-same-owner
+  mkdir -p "$ROOT/usr/local/bin"
+  install -m 0755 "$work/$name/node_exporter" "$ROOT/usr/local/bin/node_exporter"
+  [ -z "$ROOT" ] || return 0
   systemctl daemon-reload
-  systemctl enable --now node_exporter.service "pipeline-$MODULE-state-backup.timer"
-  systemctl enable --now "pipeline-$MODULE.service"
+  systemctl enable --now node_exporter.service
 }}
 
 main() {{
-  local s
+  local s failed=()
   [ $# -gt 0 ] || set -- all
-  [ "$1" = all ] && set -- user volume layout artifact exporter logs agent services
+  [ "$1" = all ] && set -- user volume layout artifact logs services agent exporter
+  preflight
   for s in "$@"; do
     case $s in
-      user|volume|layout|artifact|exporter|logs|agent|services) log "step $s"; "step_$s" ;;
-      *) log "unknown step $s (user volume layout artifact exporter logs agent services all)"; exit 2 ;;
+      user|volume|layout|artifact|logs|services) log "step $s"; "step_$s" ;;
+      # each in its own process (its own errexit): one failing leaves the other to run
+      agent|exporter) log "step $s"
+        if [ $# -eq 1 ]; then "step_$s"; else bash "$0" "$s" || failed+=("$s"); fi ;;
+      *) log "unknown step $s (user volume layout artifact logs services agent exporter all)"; exit 2 ;;
     esac
   done
+  [ ${{#failed[@]}} -eq 0 ] || {{ log "failed: ${{failed[*]}} (the module runs)"; exit 1; }}
 }}
 main "$@"
 """
@@ -525,6 +620,7 @@ def staged_files(spec: CloudInitSpec) -> dict[str, tuple[str, str]]:
             "0600",
             logs.agent_config(environment=spec.environment, colour=spec.colour, module=m, base=spec.base),
         ),
+        f"{STAGE}/pipeline-http": ("0700", HTTP_HELPER.read_text(encoding="utf-8")),
     }
     for name, text in units(spec).items():
         files[f"{STAGE}/units/{name}"] = ("0600", text)
@@ -542,17 +638,9 @@ def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
 _Dumper.add_representer(str, _str)
 
 
-# Written gzip-compressed (write_files `encoding: gz+b64`): the bootstrap script is most of the user
-# data, which EC2 limits to 16 KiB.
-COMPRESSED = (f"{STAGE}/bootstrap.sh",)
-
-
 def _entry(path: str, perms: str, content: str) -> dict[str, Any]:
-    entry = {"path": path, "owner": "root:root", "permissions": perms}
-    if path in COMPRESSED:
-        packed = gzip.compress(content.encode(), mtime=0)  # mtime 0: the same bytes on every run
-        return {**entry, "encoding": "gz+b64", "content": base64.b64encode(packed).decode()}
-    return {**entry, "content": content}
+    # plain text: user_data() compresses the whole document for EC2's 16 KiB
+    return {"path": path, "owner": "root:root", "permissions": perms, "content": content}
 
 
 def cloud_config(spec: CloudInitSpec) -> dict[str, Any]:
@@ -563,13 +651,18 @@ def cloud_config(spec: CloudInitSpec) -> dict[str, Any]:
 
 
 def render_cloud_init(spec: CloudInitSpec) -> str:
-    """The user data (plain text; the launch template base64-encodes it)."""
+    """The user data as text (what cloud-init reads once it has decompressed user_data())."""
     head = (
         f"#cloud-config\n# pipeline module {spec.module} ({profile(spec.module).role}), environment "
         f"{spec.environment}, colour {spec.colour}, artifact {spec.artifact_version}\n"
     )
-    text = head + yaml.dump(cloud_config(spec), Dumper=_Dumper, sort_keys=False, width=1000)
-    if len(text.encode()) > USER_DATA_LIMIT:
-        size = len(text.encode())
-        raise ValueError(f"user data of {spec.module} is {size} bytes; EC2 allows {USER_DATA_LIMIT}")
-    return text
+    return head + yaml.dump(cloud_config(spec), Dumper=_Dumper, sort_keys=False, width=1000)
+
+
+def user_data(spec: CloudInitSpec) -> bytes:
+    """The user data as EC2 receives it: the text gzip-compressed (cloud-init recognises and
+    decompresses gzip user data), byte-stable (no timestamp), within EC2's 16 KiB."""
+    data = gzip.compress(render_cloud_init(spec).encode(), compresslevel=9, mtime=0)
+    if len(data) > USER_DATA_LIMIT:
+        raise ValueError(f"user data of {spec.module} is {len(data)} bytes; EC2 allows {USER_DATA_LIMIT}")
+    return data

@@ -1,6 +1,6 @@
 """Fleet: one module's instances of one colour (seed 003 Module Alpha/Beta/Gamma Deployment).
 
-Launch template (module shape, Amazon Linux 2023 from the SSM public parameter, IMDSv2 required,
+Launch template (module shape, the Debian 12 AMI pinned in fleets.ami_id, IMDSv2 required,
 encrypted root and data volumes with the environment's KMS key, least-privilege instance profile,
 cloud-init user data), an Auto Scaling group over the private subnets sized from capacity-plan.yaml
 (min = reserved baseline, desired = sized, max = 12-month projection), target tracking on CPU, ELB
@@ -13,6 +13,7 @@ alpha reaches beta and beta reaches gamma through a stable name.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +24,11 @@ import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.ec2 as ec2
 import pulumi_aws.iam as iam
 import pulumi_aws.lb as lb
-import pulumi_aws.ssm as ssm
 from pulumi_aws.get_caller_identity import get_caller_identity_output
 
 from components.fleet import credentials
-from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, render_cloud_init
+from components.fleet.cloud_init import DATA_DEVICE, CloudInitSpec, agent_key, node_exporter_key
+from components.fleet.cloud_init import user_data as render_user_data
 from components.fleet.profile import (
     HEALTH_PATH,
     MODULES,
@@ -40,9 +41,10 @@ from lib import logs, versions
 from lib.aws.iam import service_trust_policy
 from lib.capacity import DataVolume, ModuleSizing, load_plan
 
-# Amazon Linux 2023, x86_64 (every shape of capacity-plan.yaml is an Intel instance type).
-AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+# The root device name of Debian's AMIs (the image is fleets.ami_id: Debian 12, x86_64; every shape of
+# capacity-plan.yaml is an Intel instance type).
 ROOT_DEVICE = "/dev/xvda"
+AMI_ID = re.compile(r"^ami-[0-9a-f]{8,17}$")
 ROOT_VOLUME_GIB = 30
 MANAGED_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
@@ -60,6 +62,7 @@ class FleetArgs:
     params: dict[str, int | float | bool | str]
     artifact_version: str
     artifact_sha256: str | None
+    ami_id: str
     listen_ports: tuple[int, ...]  # alpha: the source ports; beta, gamma: the handoff port
     health_port: int
     metrics_port: int
@@ -101,6 +104,8 @@ class FleetArgs:
             raise ValueError(f"listen_ports must be TCP ports (got {self.listen_ports})")
         if self.health_port in self.listen_ports:
             raise ValueError("the health port must differ from the traffic ports")
+        if not AMI_ID.match(self.ami_id):
+            raise ValueError(f"ami_id must match ami-[0-9a-f]{{8,17}} (got {self.ami_id!r})")
         if self.data_volume.type == "io2" and not self.data_volume.iops:
             raise ValueError("an io2 data volume needs provisioned iops")
 
@@ -194,7 +199,6 @@ class Fleet(pulumi.ComponentResource):
         self.endpoint = pulumi.Output.concat(self.load_balancer.dns_name, f":{args.listen_ports[0]}")
 
         # --- launch template ----------------------------------------------------------------------
-        ami = ssm.get_parameter_output(name=AMI_PARAMETER, opts=pulumi.InvokeOptions(parent=self))
         user_data = pulumi.Output.all(
             args.region,
             args.artifact_bucket,
@@ -205,7 +209,7 @@ class Fleet(pulumi.ComponentResource):
             args.database_endpoint,
         ).apply(
             lambda v: base64.b64encode(
-                render_cloud_init(
+                render_user_data(
                     CloudInitSpec(
                         module=args.module,
                         environment=args.environment,
@@ -225,15 +229,18 @@ class Fleet(pulumi.ComponentResource):
                         metrics_port=args.metrics_port,
                         drain_seconds=drain,
                         node_exporter_version=versions.NODE_EXPORTER_VERSION,
+                        node_exporter_sha256=versions.NODE_EXPORTER_SHA256,
+                        agent_version=versions.CLOUDWATCH_AGENT_VERSION,
+                        agent_sha256=versions.CLOUDWATCH_AGENT_SHA256,
                     )
-                ).encode()
+                )
             ).decode()
         )
         vol = args.data_volume
         self.launch_template = ec2.LaunchTemplate(
             f"{name}-lt",
             description=f"pipeline {args.module} ({p.role}) {args.environment} {args.colour}",
-            image_id=ami.value,
+            image_id=args.ami_id,
             instance_type=s.instance_type,
             iam_instance_profile=ec2.LaunchTemplateIamInstanceProfileArgs(arn=self.instance_profile.arn),
             vpc_security_group_ids=args.security_group_ids,
@@ -324,7 +331,8 @@ class Fleet(pulumi.ComponentResource):
                 autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
                 for k, v in sorted({**tags, "Name": name}.items())
             ],
-            opts=child,
+            # Target tracking moves desired capacity between deployments; an `up` must not reset it.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desired_capacity"]),
         )
         target = round(load_plan().target_utilisation * 100, 1)
         self.scaling_policy = autoscaling.Policy(
@@ -411,7 +419,11 @@ def instance_policy(
                 "Sid": "ReadModuleArtifacts",
                 "Effect": "Allow",
                 "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{artifact_bucket}/artifacts/{module}/*",
+                "Resource": [
+                    f"arn:aws:s3:::{artifact_bucket}/artifacts/{module}/*",
+                    f"arn:aws:s3:::{artifact_bucket}/{node_exporter_key(versions.NODE_EXPORTER_VERSION)}",
+                    f"arn:aws:s3:::{artifact_bucket}/{agent_key(versions.CLOUDWATCH_AGENT_VERSION)}",
+                ],
             },
             {
                 "Sid": "WriteModuleState",

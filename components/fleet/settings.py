@@ -252,6 +252,14 @@ class FleetSettings(Strict):
         "against; unset: the `.sha256` published beside it (seed 003 Artifact Verification: checksum "
         "validation)",
     )
+    ami_id: str | None = Field(
+        None,
+        pattern=r"^ami-[0-9a-f]{8,17}$",
+        description="the image every instance of these fleets boots: the official Debian 12 (bookworm) "
+        "amd64 AMI of the stack's region (owner 136693071363), pinned and bumped on purpose (a new id "
+        "rolls the fleets through the instance refresh); required on AWS, the offline plan stands "
+        "`ami-00000000000000000` in; docs/fleets.md says how to look it up",
+    )
     handoff_port: int = Field(
         9000,
         ge=1024,

@@ -136,9 +136,11 @@ def intended_flows(
         flows += _pair(sender, lb, ports.handoff, "record handoff")
         flows += _pair(lb, receiver, ports.handoff, "record handoff")
         flows += _pair(lb, receiver, ports.health, "load balancer health check")
-    # Prometheus on the EKS nodes scrapes every fleet's metrics port (003 Monitoring Architecture).
+    # Prometheus on the EKS nodes scrapes every fleet's node exporter (metrics port) and the module's
+    # own /metrics on its health/admin port (003 Monitoring Architecture; `curl http://alpha:8080/metrics`).
     for module in FLEET_MODULES:
         flows += _pair("data-plane", module, ports.metrics, "Prometheus scrape")
+        flows += _pair("data-plane", module, ports.health, "Prometheus scrape of the module's /metrics")
     # Beta -> enrichment sources; gamma -> delivery destinations (003 Module Beta/Gamma Step 1).
     for cidr in enrichment_cidrs:
         for port in enrichment_ports:

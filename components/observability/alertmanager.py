@@ -23,6 +23,7 @@ RECEIVER_SECRETS: tuple[str, ...] = (
     "pagerduty_high_key",
     "slack_webhook_url",
     "smtp_password",
+    "deadmans_switch_url",
 )
 # File names in secrets_dir (the keys of the Kubernetes Secret) -> the settings secret of each.
 SECRET_FILES: dict[str, str] = {name.replace("_", "-"): name for name in RECEIVER_SECRETS}
@@ -35,6 +36,13 @@ ROUTES: dict[str, tuple[str, str]] = {
     "low": ("email-ops", "4h"),
     "info": ("slack-info", "24h"),
 }
+
+# The dead man's switch: kube-prometheus-stack's Watchdog fires for as long as the alerting path works;
+# Alertmanager re-sends it every WATCHDOG_REPEAT to a heartbeat service (the webhook of the
+# deadmans_switch_url secret), which pages when the pings stop (seed 003 P1 "complete loss of
+# monitoring visibility"). Its expected period on the service side: docs/observability.md.
+WATCHDOG_RECEIVER = "deadmans-switch"
+WATCHDOG_REPEAT = "1m"
 
 # seed 003 Alert Routing > Silencing and Maintenance > Inhibition Rules
 SEED_INHIBITIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -49,8 +57,16 @@ def config(secrets_dir: str, alerting: AlertingSettings | None = None) -> dict[s
     d = secrets_dir.rstrip("/")
     sender = "alertmanager@" + a.email_ops.split("@", 1)[1]
     routes: list[dict[str, Any]] = [
-        # kube-prometheus-stack's always-firing Watchdog proves the alerting path; it pages nobody.
-        {"receiver": "null", "matchers": ['alertname="Watchdog"']},
+        # kube-prometheus-stack's always-firing Watchdog proves the alerting path: a heartbeat to the
+        # dead man's switch, never to a person directly (the switch pages when it stops).
+        {
+            "receiver": WATCHDOG_RECEIVER,
+            "matchers": ['alertname="Watchdog"'],
+            "group_by": ["alertname"],
+            "group_wait": "0s",
+            "group_interval": WATCHDOG_REPEAT,
+            "repeat_interval": WATCHDOG_REPEAT,
+        },
     ]
     routes += [
         {"receiver": receiver, "matchers": [f'severity="{severity}"'], "repeat_interval": repeat}
@@ -91,6 +107,10 @@ def config(secrets_dir: str, alerting: AlertingSettings | None = None) -> dict[s
         "inhibit_rules": inhibit,
         "receivers": [
             {"name": "null"},
+            {
+                "name": WATCHDOG_RECEIVER,
+                "webhook_configs": [{"url_file": f"{d}/deadmans-switch-url", "send_resolved": False}],
+            },
             {
                 "name": "pagerduty-critical",
                 "pagerduty_configs": [

@@ -31,6 +31,11 @@ class ObservabilityArgs:
     # Alertmanager receiver secrets by file name (alertmanager.SECRET_FILES): Pulumi secrets.
     receiver_secrets: dict[str, SecretStr]
     metrics_port: int = 9100
+    # The modules' own /metrics (their health/admin port) and the fleets' traffic state (the
+    # `traffic` label the fleet alerts select): the colours receiving traffic, or a DR standby.
+    module_metrics_port: int = 8080
+    active_colours: tuple[str, ...] = ("blue", "green")
+    standby: bool = False
     namespace: str = field(default=NAMESPACES["observability"])
 
     def __post_init__(self) -> None:
@@ -99,6 +104,9 @@ class Observability(pulumi.ComponentResource):
             storage_class=kube.storage_class,
             metrics_port=args.metrics_port,
             prometheus_role_arn=self.prometheus_role_arn,
+            module_port=args.module_metrics_port,
+            active_colours=args.active_colours,
+            standby=args.standby,
         )
         self.stack = helm_release(
             f"{name}-kube-prometheus-stack",

@@ -32,11 +32,48 @@ TRACE_RETENTION = "168h"
 FLEET_MODULES = ("alpha", "beta", "gamma")
 
 
-def ec2_scrape_config(*, environment: str, region: str, port: int) -> dict[str, Any]:
-    """Prometheus scrape job of the module fleets found by EC2 tags (Environment, Module); the
-    module and colour labels come from the tags the fleet component sets."""
+# The fleets' traffic states (the `traffic` label of their series; rules.TRAFFIC_MATCHER selects active).
+TRAFFIC_STATES = ("active", "idle", "standby")
+# Fleet scrape jobs: the node exporter on fleets.metrics_port, and each module's own /metrics on its
+# health/admin port (seed 003: `curl http://alpha:8080/metrics`).
+FLEET_JOBS = ("fleet-nodes", "fleet-modules")
+
+
+def traffic_relabel(*, active_colours: tuple[str, ...], standby: bool) -> list[dict[str, Any]]:
+    """Relabelling that sets `traffic` from the instance's Colour tag and the stack's traffic state:
+    on a DR site before promotion every fleet is `standby`; otherwise a colour that receives traffic
+    (traffic.active, or a weight above 0; a stack's own single colour) is `active`, any other `idle`."""
+    if standby:
+        return [{"target_label": "traffic", "replacement": "standby"}]
+    rules: list[dict[str, Any]] = [{"target_label": "traffic", "replacement": "idle"}]
+    if active_colours:
+        rules.append(
+            {
+                "source_labels": ["__meta_ec2_tag_Colour"],
+                "regex": "|".join(sorted(active_colours)),
+                "target_label": "traffic",
+                "replacement": "active",
+            }
+        )
+    return rules
+
+
+def ec2_scrape_config(
+    *,
+    environment: str,
+    region: str,
+    port: int,
+    job: str = "fleet-nodes",
+    path: str = "/metrics",
+    active_colours: tuple[str, ...] = ("blue", "green"),
+    standby: bool = False,
+) -> dict[str, Any]:
+    """Prometheus scrape job of the module fleets found by EC2 tags (Environment, Module) on `port`;
+    the module and colour labels come from the tags the fleet component sets, `traffic` from the
+    stack's traffic state (traffic_relabel)."""
     return {
-        "job_name": "fleets",
+        "job_name": job,
+        "metrics_path": path,
         "ec2_sd_configs": [
             {
                 "region": region,
@@ -61,8 +98,31 @@ def ec2_scrape_config(*, environment: str, region: str, port: int) -> dict[str, 
             {"source_labels": ["__meta_ec2_tag_Environment"], "target_label": "environment"},
             {"source_labels": ["__meta_ec2_instance_id"], "target_label": "instance_id"},
             {"source_labels": ["__meta_ec2_availability_zone"], "target_label": "zone"},
+            *traffic_relabel(active_colours=active_colours, standby=standby),
         ],
     }
+
+
+def fleet_scrape_configs(
+    *,
+    environment: str,
+    region: str,
+    metrics_port: int,
+    module_port: int,
+    active_colours: tuple[str, ...],
+    standby: bool,
+) -> list[dict[str, Any]]:
+    """Both fleet jobs: node exporter and the modules' own metrics endpoint."""
+    common: dict[str, Any] = {
+        "environment": environment,
+        "region": region,
+        "active_colours": active_colours,
+        "standby": standby,
+    }
+    return [
+        ec2_scrape_config(job=FLEET_JOBS[0], port=metrics_port, **common),
+        ec2_scrape_config(job=FLEET_JOBS[1], port=module_port, **common),
+    ]
 
 
 def ec2_discovery_policy() -> str:
@@ -84,6 +144,9 @@ def kube_prometheus_stack_values(
     storage_class: str,
     metrics_port: int,
     prometheus_role_arn: Any | None,
+    module_port: int = 8080,
+    active_colours: tuple[str, ...] = ("blue", "green"),
+    standby: bool = False,
 ) -> dict[str, Any]:
     """Values of the kube-prometheus-stack chart. No secret: Alertmanager reads its keys from the
     mounted Secret, Grafana its admin from an existing Secret."""
@@ -92,7 +155,14 @@ def kube_prometheus_stack_values(
     scrape: list[dict[str, Any]] = []
     if prometheus_role_arn is not None:
         prometheus_sa["annotations"] = {"eks.amazonaws.com/role-arn": prometheus_role_arn}
-        scrape.append(ec2_scrape_config(environment=environment, region=region, port=metrics_port))
+        scrape += fleet_scrape_configs(
+            environment=environment,
+            region=region,
+            metrics_port=metrics_port,
+            module_port=module_port,
+            active_colours=active_colours,
+            standby=standby,
+        )
     return {
         # The CRDs upgrade with the chart (Helm never upgrades a chart's crds/ on its own).
         "crds": {"enabled": True, "upgradeJob": {"enabled": True}},

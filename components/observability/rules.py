@@ -23,6 +23,12 @@ SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 _DURATION = re.compile(r"^[0-9]+[smhd]$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REQUIRED = ("alert", "expr", "for", "severity", "module", "summary", "runbook", "source")
+# The exporters of exporters.yaml that run on the module fleets: every alert selector of their metrics
+# is scoped to the fleets that carry traffic. Prometheus' fleet scrape jobs set `traffic` from the
+# stack's traffic state (manifests.traffic_relabel): active, idle (the other colour) or standby (a DR
+# site before promotion); an idle colour or a warm standby has no traffic and must not page.
+FLEET_EXPORTERS: tuple[str, ...] = ("pipeline-modules", "node-exporter")
+TRAFFIC_MATCHER = 'traffic="active"'
 _OPTIONAL = ("seed_condition", "inhibits", "slo")
 
 
@@ -63,10 +69,32 @@ def alerts() -> list[dict[str, Any]]:
     return [rule for group in alert_groups() for rule in group["rules"]]
 
 
+@functools.cache
+def fleet_metrics() -> frozenset[str]:
+    """The metrics the fleets' exporters provide (exporters.yaml FLEET_EXPORTERS)."""
+    exporters = load_exporters()
+    return frozenset(m for name in FLEET_EXPORTERS for m in exporters[name]["metrics"])
+
+
+def scope_to_traffic(expr: str, metrics: frozenset[str] | None = None) -> str:
+    """`expr` with TRAFFIC_MATCHER added to every vector selector of a fleet metric (label names,
+    strings and functions are never metric names of exporters.yaml, so only selectors match)."""
+    names = sorted(metrics if metrics is not None else fleet_metrics(), key=len, reverse=True)
+    if not names:
+        return expr
+    pattern = re.compile(r"(?<![\w:\"])(" + "|".join(map(re.escape, names)) + r")(?![\w:])(\s*\{([^}]*)\})?")
+
+    def add(m: re.Match[str]) -> str:
+        inner = (m.group(3) or "").strip()
+        return f"{m.group(1)}{{{TRAFFIC_MATCHER}{', ' + inner if inner else ''}}}"
+
+    return pattern.sub(add, expr)
+
+
 def _rule(rule: dict[str, Any]) -> dict[str, Any]:
     return {
         "alert": rule["alert"],
-        "expr": " ".join(str(rule["expr"]).split()),
+        "expr": scope_to_traffic(" ".join(str(rule["expr"]).split())),
         "for": rule["for"],
         "labels": {"severity": rule["severity"], "module": rule["module"]},
         "annotations": {
@@ -168,13 +196,16 @@ def slo_recording_groups() -> list[dict[str, Any]]:
         labels = {"slo": slo["name"]}
         rules_: list[dict[str, Any]] = []
         if "bad_when" in slo:
-            bad_when = _one_line(slo["bad_when"])
+            bad_when = scope_to_traffic(_one_line(slo["bad_when"]))
             rules_.append({"record": "slo:sli_error:bool", "expr": bad_when, "labels": labels})
         for window in slo_windows():
             if "bad_when" in slo:
                 expr = f'avg_over_time(slo:sli_error:bool{{slo="{slo["name"]}"}}[{window}])'
             else:
-                bad, total = (_one_line(slo[k]).replace("$window", window) for k in ("bad", "total"))
+                # the fleets' series of traffic-carrying fleets only, like the alerts (FLEET_EXPORTERS)
+                bad, total = (
+                    scope_to_traffic(_one_line(slo[k]).replace("$window", window)) for k in ("bad", "total")
+                )
                 expr = f"({bad}) / ({total})"
             rules_.append({"record": f"slo:sli_error:ratio_rate{window}", "expr": expr, "labels": labels})
         rules_.append(

@@ -41,7 +41,7 @@ CLOUDWATCH_RETENTIONS = (
 FLEET_LOGS = {
     "application": ("{base}/logs/*.log",),
     "debug": ("{base}/logs/debug/*.log",),
-    "system": ("/var/log/cloud-init-output.log", "/var/log/dnf.log"),
+    "system": ("/var/log/cloud-init-output.log", "/var/log/dpkg.log"),
 }
 # which retention class each fleet log group follows (system logs: the application class)
 FLEET_CLASS = {"application": "application", "debug": "debug", "system": "application"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import re
 from typing import Any
 
@@ -19,8 +20,11 @@ def user_data(r: dict[str, Any]) -> str:
     if not isinstance(data, str) or data == "[secret]":
         return ""
     try:
-        return base64.b64decode(data, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        raw = base64.b64decode(data, validate=True)
+        if raw[:2] == b"\x1f\x8b":  # gzip-compressed user data, as cloud-init decompresses it
+            raw = gzip.decompress(raw)
+        return raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, OSError):
         return data
 
 

@@ -208,6 +208,48 @@ def run(estate: dict) -> list[Finding]:
     return findings
 
 
+TRAFFIC_ACTIVE = 'traffic="active"'
+
+
+def _fleet_jobs(stack: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        cfg
+        for rel in resources(stack, "kubernetes:helm.sh/v3:Release")
+        for cfg in get(
+            rel, "inputs", "values", "prometheus", "prometheusSpec", "additionalScrapeConfigs", default=[]
+        )
+        or []
+        if cfg.get("ec2_sd_configs")
+    ]
+
+
+def _traffic_labelled(stack: dict[str, Any], standby: bool) -> bool:
+    """Whether every fleet scrape job labels its series `traffic`, with `active` only for the colour the
+    stack's traffic state names (a relabel from the Colour tag) and never on a warm standby."""
+    jobs = _fleet_jobs(stack)
+    if not jobs:
+        return False
+    for job in jobs:
+        relabels = [r for r in job.get("relabel_configs") or [] if r.get("target_label") == "traffic"]
+        if not relabels:
+            return False
+        for r in relabels:
+            if r.get("replacement") == "active" and (
+                standby or "__meta_ec2_tag_Colour" not in (r.get("source_labels") or []) or not r.get("regex")
+            ):
+                return False
+    return True
+
+
+def _scoped(expr: str, fleet: set[str]) -> bool:
+    """Whether every selector of a fleet metric in `expr` matches traffic="active"."""
+    for metric in fleet:
+        selectors = re.findall(rf"(?<![\w:]){re.escape(metric)}(?![\w:])(\{{[^}}]*\}})?", expr)
+        if not selectors or not all(TRAFFIC_ACTIVE in sel for sel in selectors):
+            return False
+    return True
+
+
 def idle_pages(estate: dict) -> list[Finding]:
     """Alerts that page on an idle colour or a warm standby (advisory: named, not failing)."""
     findings = []
@@ -216,13 +258,17 @@ def idle_pages(estate: dict) -> list[Finding]:
             "role"
         ) == "standby"
         two_colours = stack.get("traffic") is not None
+        labelled = _traffic_labelled(stack, standby)
         for r, rule in _rules(stack):
             if not rule.get("alert") or get(rule, "labels", "severity") not in ("critical", "high"):
                 continue
             expr = str(rule.get("expr"))
-            fleet = any(
-                m.startswith(("alpha_", "beta_", "gamma_", "pipeline_", "node_")) for m in metric_names(expr)
-            )
+            prefixes = ("alpha_", "beta_", "gamma_", "pipeline_", "node_")
+            fleet_metrics = {m for m in metric_names(expr) if m.startswith(prefixes)}
+            fleet = bool(fleet_metrics)
+            # scoped to the fleets carrying traffic, as the scrape jobs label them: silent when idle
+            if fleet and labelled and _scoped(expr, fleet_metrics):
+                continue
             if fleet and two_colours and "colour" not in expr:
                 findings.append(
                     Finding(

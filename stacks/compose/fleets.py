@@ -95,6 +95,7 @@ def build_fleets(settings: StackSettings, network: FleetNetwork) -> dict[str, An
                 params=getattr(fleets.params, module).model_dump(),
                 artifact_version=fleets.artifact_version,
                 artifact_sha256=fleets.artifact_sha256.get(module),
+                ami_id=str(fleets.ami_id),  # load_settings: required on AWS
                 listen_ports=ports,
                 health_port=fleets.health_port,
                 metrics_port=fleets.metrics_port,

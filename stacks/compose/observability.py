@@ -13,6 +13,25 @@ from lib.kube.target import KubeTarget
 from stacks.settings import StackSettings
 
 
+def fleet_traffic(settings: StackSettings) -> tuple[tuple[str, ...], bool]:
+    """(colours receiving traffic, standby) of the fleets this environment's Prometheus scrapes:
+    a DR site before promotion is standby; an environment with a traffic switch sends traffic to
+    traffic.active, or to every colour of weight above 0; an environment with its own fleets (one
+    colour) to that colour. The same settings drive the DNS records, so a cutover or a promotion
+    moves the label in the same `up`."""
+    dr = settings.dr
+    if dr is not None and dr.site == "dr" and dr.role == "standby":
+        return (), True
+    t = settings.traffic
+    if t is not None:
+        if t.weights is not None:
+            return tuple(sorted(c for c, w in t.weights.items() if w > 0)), False
+        return (t.active,), False
+    if settings.fleets is not None:
+        return (settings.fleets.colour,), False
+    return (), False
+
+
 def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict[str, Any], pulumi.Resource]:
     """The stack's outputs, and the release that installs the monitoring.coreos.com CRDs (what the
     data plane's own monitors wait for)."""
@@ -22,11 +41,10 @@ def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict
     assert settings.observability is not None
     # load_settings guarantees every alerting secret on an AWS environment.
     secrets = {file_name: getattr(settings, field_name) for file_name, field_name in SECRET_FILES.items()}
-    metrics_port = (
-        settings.fleets.metrics_port
-        if settings.fleets is not None
-        else FleetSettings.model_fields["metrics_port"].default
+    fleet_ports = settings.fleets or FleetSettings.model_construct(
+        **{k: f.default for k, f in FleetSettings.model_fields.items() if k.endswith("_port")}
     )
+    active, standby = fleet_traffic(settings)
     obs = Observability(
         "observability",
         ObservabilityArgs(
@@ -34,7 +52,10 @@ def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict
             kube=kube,
             environment=settings.environment,
             receiver_secrets=secrets,
-            metrics_port=metrics_port,
+            metrics_port=fleet_ports.metrics_port,
+            module_metrics_port=fleet_ports.health_port,
+            active_colours=active,
+            standby=standby,
         ),
     )
     outputs = {

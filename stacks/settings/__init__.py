@@ -35,6 +35,8 @@ _NOT_SECRET = (
     "is a Pulumi secret (secure:), but this key is plain configuration: "
     "pulumi config set {key} <value> (secrets are the keys marked secret in docs/settings.md)"
 )
+# Stands in for fleets.ami_id in the offline plan of a stack file that does not pin it yet.
+OFFLINE_AMI = "ami-00000000000000000"
 _SECRET_FIELDS = {
     name
     for name, f in StackSettings.model_fields.items()
@@ -208,7 +210,7 @@ def load_settings(
             message += f" (+{len(errors) - 1} more)"
         raise SettingsError(source, key, message) from None
     _check_combination(settings, source)
-    return _fill_secrets(settings, source, offline)
+    return _fill_secrets(_pin_fleet_image(settings, source, offline), source, offline)
 
 
 def _check_combination(s: StackSettings, source: str) -> None:
@@ -441,6 +443,19 @@ def _check_fleets(s: StackSettings, source: str) -> None:
                 _key(key),
                 f"needs min <= desired <= max (got {sized.min}/{sized.desired}/{sized.max})",
             )
+
+
+def _pin_fleet_image(s: StackSettings, source: str, offline: bool) -> StackSettings:
+    if s.fleets is None or s.target != "aws" or s.fleets.ami_id is not None:
+        return s
+    if not offline:
+        raise SettingsError(
+            source,
+            f"{PROJECT}:fleets.ami_id",
+            f"required: the Debian 12 (bookworm) amd64 AMI of {s.region or 'the stack region'} "
+            "(docs/fleets.md: aws ec2 describe-images --owners 136693071363 ...)",
+        )
+    return s.model_copy(update={"fleets": s.fleets.model_copy(update={"ami_id": OFFLINE_AMI})})
 
 
 def _fill_secrets(s: StackSettings, source: str, offline: bool) -> StackSettings:

@@ -156,6 +156,13 @@ class StackSettings(Strict):
         description="Slack incoming webhook of receivers slack-ops and slack-info; a Pulumi secret, "
         "required on an AWS environment",
     )
+    deadmans_switch_url: SecretStr | None = Field(
+        None,
+        description="webhook URL of the dead man's switch (a heartbeat service) that receiver "
+        "deadmans-switch pings with the always-firing Watchdog alert every minute; the service pages "
+        "when the pings stop (seed 003 P1: complete loss of monitoring visibility); a Pulumi secret, "
+        "required on an AWS environment",
+    )
     smtp_password: SecretStr | None = Field(
         None,
         description="password of the SMTP smarthost for receiver email-ops; a Pulumi secret, required "

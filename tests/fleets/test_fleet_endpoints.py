@@ -6,6 +6,7 @@ environment stack creates, and the instance role may read exactly its own module
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
 
@@ -24,7 +25,7 @@ MODULES = ("alpha", "beta", "gamma")
 def _config(plan, module: str) -> dict:
     """<module>.yaml as the user data writes it."""
     [lt] = [r for r in plan.of_type(LT) if (r.inputs.get("tags") or {}).get("Module") == module]
-    doc = yaml.safe_load(base64.b64decode(lt.inputs["userData"]).decode())
+    doc = yaml.safe_load(gzip.decompress(base64.b64decode(lt.inputs["userData"])).decode())
     [f] = [f for f in doc["write_files"] if f["path"].endswith(f"/{module}.yaml")]
     return yaml.safe_load(f["content"])
 
@@ -80,7 +81,7 @@ def test_modules_without_a_queue_source_get_no_kafka(plan_of, stack, module):
 def test_user_data_carries_no_secret_and_no_cluster_name(plan_of, stack):
     plan = plan_of(stack)
     for lt in [r for r in plan.of_type(LT) if "Module" in (r.inputs.get("tags") or {})]:
-        text = base64.b64decode(lt.inputs["userData"]).decode()
+        text = gzip.decompress(base64.b64decode(lt.inputs["userData"])).decode()
         assert not re.search(r"\.svc(\.cluster\.local)?\b", text), lt.name
         assert not re.search(r"^\s*password\s*:", text, re.M), lt.name
 

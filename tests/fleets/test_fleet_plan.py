@@ -4,12 +4,14 @@ or computed in the comment from the seed's own inputs; never read back from the 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import subprocess
 import sys
 
 import pytest
 
+from lib import versions
 from planner.render import render
 from planner.runtime import REPO
 from stacks.contract import FLEET_OUTPUTS
@@ -43,6 +45,11 @@ DRAIN = {"alpha": 60, "beta": 120, "gamma": 60}
 STABILISATION = {"alpha": 300, "beta": 600, "gamma": 300}
 # capacity-plan.yaml data_volume (003 Storage Capacity; beta: SSD with provisioned IOPS).
 VOLUME = {"alpha": ("gp3", 10), "beta": ("io2", 64), "gamma": ("gp3", 5)}
+
+
+def user_data_text(template: dict) -> str:
+    """The launch template's user data as cloud-init reads it (base64 of gzip of the text)."""
+    return gzip.decompress(base64.b64decode(template["userData"])).decode()
 
 
 def asg(plan, module, colour="blue"):
@@ -176,8 +183,13 @@ def test_instance_policy_is_least_privilege(fleets_of, module):
     doc = json.loads(plan.named(f"{module}-blue-access").inputs["policy"])
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert by_sid["ReadModuleArtifacts"]["Action"] == "s3:GetObject"
-    artifacts = f"arn:aws:s3:::pipeline-artifacts/artifacts/{module}/*"
-    assert by_sid["ReadModuleArtifacts"]["Resource"] == artifacts
+    # its own artifacts, the one node exporter tarball and the one CloudWatch agent package (vendor/)
+    assert by_sid["ReadModuleArtifacts"]["Resource"] == [
+        f"arn:aws:s3:::pipeline-artifacts/artifacts/{module}/*",
+        "arn:aws:s3:::pipeline-artifacts/vendor/node_exporter/1.10.2/node_exporter-1.10.2.linux-amd64.tar.gz",
+        f"arn:aws:s3:::pipeline-artifacts/vendor/amazon-cloudwatch-agent/{versions.CLOUDWATCH_AGENT_VERSION}/"
+        "amazon-cloudwatch-agent.deb",
+    ]
     assert by_sid["WriteModuleState"]["Action"] == "s3:PutObject"
     assert by_sid["WriteModuleState"]["Resource"] == f"arn:aws:s3:::pipeline-backups/state/{module}/*"
     # read back its own state only: the -latest copy and seed 003 State Recovery on the instance
@@ -203,7 +215,7 @@ def test_load_balancers_ingest_on_source_ports_and_handoff_on_the_handoff_port(f
 
 def test_handoff_chain_alpha_to_beta_to_gamma_in_the_user_data(fleets_of):
     plan = fleets_of("prod-blue")
-    text = {m: base64.b64decode(lt(plan, m)["userData"]).decode() for m in ("alpha", "beta")}
+    text = {m: user_data_text(lt(plan, m)) for m in ("alpha", "beta")}
     beta_lb = [r for r in plan.of_type("aws:lb/loadBalancer:LoadBalancer") if r.name == "beta-blue-nlb"]
     assert beta_lb and "beta-blue-nlb" in text["alpha"].split("target:")[1].split("\n")[0]
     assert "gamma-blue-nlb" in text["beta"].split("target:")[1].split("\n")[0]
@@ -245,3 +257,83 @@ def test_whole_environment_stacks_declare_their_fleets(plan_of, stack, expected)
         g = plan.named(f"{module}-blue-asg").inputs
         assert (g["minSize"], g["desiredCapacity"]) == (count, count)
         assert plan.named(f"{module}-blue-lt").inputs["metadataOptions"]["httpTokens"] == "required"
+
+
+# --- the image and the capacity an `up` leaves alone (seed traceability B2) ------------------------
+@pytest.mark.parametrize("stack", ["prod-blue", "staging", "prod-dr"])
+def test_image_is_the_pinned_setting_and_no_lookup(fleets_of, stack):
+    plan = fleets_of(stack, {"fleets.ami_id": "ami-0123456789abcdef0"})
+    assert {t.inputs["imageId"] for t in plan.of_type(LT)} == {"ami-0123456789abcdef0"}
+    # no "latest" parameter read on every up, no secret image id in the diff
+    assert plan.of_type("aws:ssm/getParameter:getParameter") == []
+    assert all(t.inputs["imageId"] != "[secret]" for t in plan.of_type(LT))
+
+
+def autoscaled_groups_resetting_capacity(resources) -> list[str]:
+    """Names of Auto Scaling groups under a scaling policy whose desired capacity an `up` would reset
+    (no ignoreChanges on desiredCapacity). Pure: a list of plan resources in, names out."""
+    groups = {r.urn: r for r in resources if r.type == ASG}
+    # a policy names its group by the group's (auto-generated) name output: it depends on the group
+    scaled = {urn for p in resources if p.type == "aws:autoscaling/policy:Policy" for urn in p.dependencies}
+    return sorted(
+        g.name for g in groups.values()
+        if g.urn in scaled and "desiredCapacity" not in g.options.get("ignoreChanges", [])
+    )
+
+
+@pytest.mark.parametrize("stack", ["prod-blue", "prod-green", "staging", "prod-dr"])
+def test_autoscaled_groups_keep_their_capacity_on_up(fleets_of, stack):
+    plan = fleets_of(stack)
+    assert len(plan.of_type(ASG)) == 3
+    assert autoscaled_groups_resetting_capacity(plan.resources) == []
+
+
+def test_the_capacity_check_finds_a_group_without_ignore_changes(fleets_of):
+    import dataclasses
+
+    plan = fleets_of("prod-blue")
+    stripped = [dataclasses.replace(r, options={}) if r.type == ASG else r for r in plan.resources]
+    expected = [f"{m}-blue-asg" for m in ("alpha", "beta", "gamma")]
+    assert autoscaled_groups_resetting_capacity(stripped) == expected
+
+
+def test_plan_json_records_the_option(fleets_of):
+    g = fleets_of("prod-blue").named("alpha-blue-asg").to_json()
+    assert g["options"] == {"ignoreChanges": ["desiredCapacity"]}
+
+
+@pytest.mark.parametrize("stack", ["prod-blue", "prod-green", "staging", "prod-dr"])
+def test_no_cluster_internal_name_reaches_a_fleet(fleets_of, stack):
+    # seed traceability A30/B3: the in-cluster TLS listener (*.svc) and the DR replication listener
+    # are not the fleets'; alpha gets Kafka only from the environment's fleet listener output
+    from components.fleet.cloud_init import cluster_internal
+
+    for t in fleets_of(stack).of_type(LT):
+        text = user_data_text(t.inputs)
+        assert not cluster_internal(text), t.name
+        assert "kafka-bootstrap" not in text and "replication" not in text, t.name
+
+
+def test_a_cluster_internal_endpoint_is_refused():
+    from components.fleet.cloud_init import CloudInitSpec
+
+    with pytest.raises(ValueError, match="cluster-internal"):
+        CloudInitSpec(module="alpha", environment="staging", colour="blue", region="eu-west-1", params={},
+                      artifact_bucket="a", artifact_version="1", backup_bucket="b", otlp_endpoint="",
+                      listen_ports=(8443,), health_port=8080, metrics_port=9100, drain_seconds=60,
+                      node_exporter_version="1.10.2",
+                      kafka_bootstrap_servers="pipeline-kafka-bootstrap.kafka.svc:9093")
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod-dr"])
+def test_no_cluster_internal_name_in_the_whole_environment_plan(plan_of, stack):
+    # the environment stacks build Kafka and their fleets together: the in-cluster bootstrap
+    # (pipeline-kafka-bootstrap.kafka.svc:9093) stays out of alpha.yaml
+    from components.fleet.cloud_init import cluster_internal
+
+    plan = plan_of(stack)
+    assert cluster_internal(plan.outputs["kafka_bootstrap_servers"])  # the address that used to leak
+    fleet_templates = [t for t in plan.of_type(LT) if "Module" in (t.inputs.get("tags") or {})]
+    assert len(fleet_templates) == 3
+    for t in fleet_templates:
+        assert not cluster_internal(user_data_text(t.inputs)), t.name

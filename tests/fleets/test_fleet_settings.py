@@ -34,6 +34,9 @@ BAD = [
      "pipeline-infra:fleets.params.alpha.BATCH", "unknown key"),
     ("handoff port equal to the health port", colour_stack(handoff_port=8080),
      "pipeline-infra:fleets", "must differ"),
+    ("an SSM parameter name instead of an AMI id",
+     colour_stack(ami_id="/aws/service/debian/amd64/latest/debian-12-amd64"),
+     "pipeline-infra:fleets.ami_id", "ami-[0-9a-f]{8,17}"),
 ]
 
 
@@ -125,8 +128,24 @@ def test_the_knobs_reach_the_module_config(fleets_of):
         r for r in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate") if r.name.startswith("alpha-")
     ]
     import base64
+    import gzip
 
-    user_data = base64.b64decode(template.inputs["userData"]).decode()
+    user_data = gzip.decompress(base64.b64decode(template.inputs["userData"])).decode()
     doc = _yaml.safe_load(user_data)
     (cfg,) = [f for f in doc["write_files"] if f["path"].endswith("/alpha.yaml")]
     assert _yaml.safe_load(cfg["content"])["PARSER_THREAD_COUNT"] == 8
+
+
+def test_the_fleet_image_is_required_outside_the_offline_plan():
+    # a real preview stops with the key and how to find the value; the offline plan stands one in
+    cfg = colour_stack()
+    cfg["pipeline-infra:fleets"].pop("ami_id", None)
+    with pytest.raises(SettingsError) as info:
+        load_settings(cfg, source="Pulumi.prod-blue.yaml", offline=False)
+    assert str(info.value).startswith("Pulumi.prod-blue.yaml: pipeline-infra:fleets.ami_id: required: the "
+                                      "Debian 12 (bookworm) amd64 AMI of us-east-1")
+    assert load_settings(cfg, source="Pulumi.prod-blue.yaml", offline=True).fleets.ami_id == (
+        "ami-00000000000000000")
+    pinned = colour_stack(ami_id="ami-0123456789abcdef0")
+    assert load_settings(pinned, source="Pulumi.prod-blue.yaml", offline=True).fleets.ami_id == (
+        "ami-0123456789abcdef0")

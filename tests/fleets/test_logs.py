@@ -72,9 +72,10 @@ def test_the_agent_ships_module_and_system_logs_to_those_groups(module):
     assert (f"{base}/logs/debug/*.log", f"/pipeline-infra/staging/blue/{module}/debug") in collected
     assert ("/var/log/cloud-init-output.log", f"/pipeline-infra/staging/blue/{module}/system") in collected
     bootstrap = f["/var/lib/pipeline-bootstrap/bootstrap.sh"]["content"]
-    assert "dnf install -y -q amazon-cloudwatch-agent" in bootstrap
+    # the agent's Debian package from the artifact bucket (tests/fleets/test_cloud_init.py runs that step)
+    assert 'dpkg -i "$work/amazon-cloudwatch-agent.deb"' in bootstrap
     assert "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s" in bootstrap
-    assert "set -- user volume layout artifact exporter logs agent services" in bootstrap
+    assert "set -- user volume layout artifact logs services agent exporter" in bootstrap
 
 
 @pytest.mark.engine

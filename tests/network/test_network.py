@@ -67,9 +67,11 @@ def expected_rules(stack: str, *, public_ingest: bool = False) -> set[tuple]:
         flow(sender, f"handoff-lb-{receiver}", HANDOFF)
         flow(f"handoff-lb-{receiver}", receiver, HANDOFF)
         flow(f"handoff-lb-{receiver}", receiver, HEALTH)
-    # 003 Monitoring Architecture: Prometheus (on the EKS nodes) scrapes every fleet's exporter.
+    # 003 Monitoring Architecture: Prometheus (on the EKS nodes) scrapes every fleet's exporter and
+    # the module's own metrics (003: `curl http://alpha:8080/metrics`, the health/admin port).
     for module in MODULES:
         flow("data-plane", module, METRICS)
+        flow("data-plane", module, HEALTH)
     # 003 Module Beta Step 1: outbound to "enrichment data sources"; Gamma Step 1: outbound to "all
     # configured delivery destination endpoints".
     for cidr in net["enrichment_cidrs"]:

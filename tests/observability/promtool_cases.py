@@ -94,8 +94,35 @@ def load_recording() -> dict[str, Any]:
     return load_all()["recording"]
 
 
-def _series(case: dict[str, Any]) -> list[dict[str, str]]:
-    return [{"series": s, "values": v} for s, v in case["series"].items()]
+_SERIES = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)\{(.*)\}$")
+
+
+def with_traffic(series: str, traffic: str) -> str:
+    """A case's series as the fleet scrape jobs label it (traffic=active|idle|standby), if it is a
+    fleet metric (exporters.yaml pipeline-modules, node-exporter); others unchanged."""
+    m = _SERIES.match(series)
+    name, labels = (m.group(1), m.group(2)) if m else (series, "")
+    if name not in rules.fleet_metrics():
+        return series
+    return f'{name}{{traffic="{traffic}"{"," + labels if labels else ""}}}'
+
+
+def _labels(series: str) -> set[str]:
+    m = _SERIES.match(series)
+    return {kv.split("=", 1)[0] for kv in m.group(2).split(",")} if m and m.group(2) else set()
+
+
+def _series(case: dict[str, Any], traffic: str = "active") -> list[dict[str, str]]:
+    return [{"series": with_traffic(s, traffic), "values": v} for s, v in case["series"].items()]
+
+
+def _keeps_traffic(case: dict[str, Any], alert_labels: dict[str, Any]) -> bool:
+    """Whether the alert carries its fleet series' labels through (no aggregation): its expected labels
+    are all the labels of one of the case's fleet series (promtool proves the guess either way)."""
+    for s in case["series"]:
+        if with_traffic(s, "active") != s and _labels(s) and _labels(s) <= set(alert_labels):
+            return True
+    return False
 
 
 def _expected(rule: dict[str, Any], alert_labels: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +160,11 @@ def build(rule_file: str, *, alone: bool = False) -> dict[str, Any]:
             continue
         fire, quiet = case["fire"], case["quiet"]
         at, hold = seconds(fire["at"]), seconds(str(rule["for"]))
-        expr = " ".join(str(rule["expr"]).split())
+        expr = rules.scope_to_traffic(" ".join(str(rule["expr"]).split()))
+        expected = [
+            {**labels, **({"traffic": "active"} if _keeps_traffic(fire, labels) else {})}
+            for labels in fire["alerts"]
+        ]
         tests.append(
             {
                 "name": f"{name} fires at/above its threshold after {rule['for']}",
@@ -143,7 +174,7 @@ def build(rule_file: str, *, alone: bool = False) -> dict[str, Any]:
                     {
                         "eval_time": _dur(at),
                         "alertname": name,
-                        "exp_alerts": [_expected(rule, labels) for labels in fire["alerts"]],
+                        "exp_alerts": [_expected(rule, labels) for labels in expected],
                     },
                     # one evaluation earlier it is still pending: `at` is its first firing evaluation
                     {"eval_time": _dur(at - 60), "alertname": name, "exp_alerts": []},
@@ -169,6 +200,21 @@ def build(rule_file: str, *, alone: bool = False) -> dict[str, Any]:
                 ],
             }
         )
+        # An idle colour and a warm standby carry no traffic: the firing series, labelled as theirs,
+        # page nobody (an alert that reads no fleet metric is not scoped and has no such case).
+        if any(with_traffic(series, "idle") != series for series in fire["series"]):
+            for traffic in ("idle", "standby"):
+                tests.append(
+                    {
+                        "name": f"{name} stays silent on a fleet with traffic={traffic}",
+                        "interval": "1m",
+                        "input_series": _series(fire, traffic),
+                        "alert_rule_test": [
+                            {"eval_time": _dur(at), "alertname": name, "exp_alerts": []},
+                            {"eval_time": _dur(at + hold), "alertname": name, "exp_alerts": []},
+                        ],
+                    }
+                )
     if alone:
         return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
     rec = load_recording()

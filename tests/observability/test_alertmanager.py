@@ -4,6 +4,7 @@ amtool (check-config, config routes test) and by a real Alertmanager holding pos
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import time
@@ -26,7 +27,8 @@ SEED_ROUTES = {
     "low": ("email-ops", "4h"),
     "info": ("slack-info", "24h"),
 }
-SECRET_FILES = ("pagerduty-critical-key", "pagerduty-high-key", "slack-webhook-url", "smtp-password")
+SECRET_FILES = ("pagerduty-critical-key", "pagerduty-high-key", "slack-webhook-url", "smtp-password",
+                "deadmans-switch-url")
 
 
 @pytest.fixture()
@@ -38,10 +40,29 @@ def secrets_dir(tmp_path: Path) -> Path:
     return d
 
 
+def for_engine(text: str) -> str:
+    """The rendered config as the installed Alertmanager can load it. The pinned image is 0.28.1;
+    the engine installed here may be Debian's 0.25, which predates the webhook receiver's `url_file`
+    (Alertmanager 0.26): for it, and only then, the dead man's switch webhook reads its URL inline
+    from the same file. Every other field is tested as rendered."""
+    version = subprocess.run([engine("amtool"), "--version"], capture_output=True, text=True)
+    found = re.search(r"version (\d+)\.(\d+)", version.stdout + version.stderr)
+    if found is None or (int(found.group(1)), int(found.group(2))) >= (0, 26):
+        return text
+    doc = yaml.safe_load(text)
+    for receiver in doc["receivers"]:
+        for hook in receiver.get("webhook_configs", []):
+            path = Path(hook.pop("url_file"))
+            # a rendered config's mounted file does not exist here: a stand-in URL of the same shape
+            hook["url"] = path.read_text().strip() if path.is_file() else "https://switch.invalid/ping"
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
 @pytest.fixture()
 def config_file(tmp_path: Path, secrets_dir: Path) -> Path:
     path = tmp_path / "alertmanager.yml"
-    path.write_text(render_config(str(secrets_dir)))
+    (secrets_dir / "deadmans-switch-url").write_text("http://127.0.0.1:9/ping\n")
+    path.write_text(for_engine(render_config(str(secrets_dir))))
     return path
 
 
@@ -104,7 +125,8 @@ def test_amtool_check_config_and_every_severity_route(config_file: Path):
     assert check.returncode == 0, check.stdout + check.stderr
     cases = {f"severity={s}": receiver for s, (receiver, _) in SEED_ROUTES.items()}
     cases["severity=warning"] = "slack-ops"  # the chart's own rules: default receiver
-    cases["alertname=Watchdog"] = "null"
+    # kube-prometheus-stack's Watchdog (severity none) pings the dead man's switch
+    cases["alertname=Watchdog severity=none"] = "deadmans-switch"
     for labels, receiver in cases.items():
         run = subprocess.run(
             [
@@ -114,7 +136,7 @@ def test_amtool_check_config_and_every_severity_route(config_file: Path):
                 "test",
                 f"--config.file={config_file}",
                 f"--verify.receivers={receiver}",
-                labels,
+                *labels.split(),
                 "module=alpha",
             ],
             capture_output=True,
@@ -232,3 +254,74 @@ def test_inhibitions_with_a_real_alertmanager(tmp_path: Path, config_file: Path)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_watchdog_goes_to_the_dead_mans_switch_every_minute():
+    doc = yaml.safe_load(render_config("/s"))
+    (route,) = [r for r in doc["route"]["routes"] if r["matchers"] == ['alertname="Watchdog"']]
+    assert doc["route"]["routes"][0] is route  # before the severity routes (its severity is "none")
+    assert route["receiver"] == "deadmans-switch"
+    assert route["repeat_interval"] == "1m" and route["group_wait"] == "0s"
+    (receiver,) = [r for r in doc["receivers"] if r["name"] == "deadmans-switch"]
+    assert receiver["webhook_configs"] == [{"url_file": "/s/deadmans-switch-url", "send_resolved": False}]
+    assert "null" not in {r["receiver"] for r in doc["route"]["routes"]}
+
+
+@pytest.mark.engine
+def test_amtool_fails_a_route_test_against_the_wrong_receiver(config_file: Path):
+    # the route test above can fail: Watchdog is not routed to the old null receiver any more
+    amtool = engine("amtool")
+    run = subprocess.run(
+        [amtool, "config", "routes", "test", f"--config.file={config_file}", "--verify.receivers=null",
+         "alertname=Watchdog", "severity=none"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode != 0
+
+
+@pytest.mark.engine
+def test_a_real_alertmanager_pings_the_switch_with_the_watchdog(tmp_path: Path, secrets_dir: Path):
+    import http.server
+    import threading
+
+    pings: list[dict] = []
+
+    class Switch(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            pings.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+    switch = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Switch)
+    threading.Thread(target=switch.serve_forever, daemon=True).start()
+    (secrets_dir / "deadmans-switch-url").write_text(f"http://127.0.0.1:{switch.server_address[1]}/ping")
+    config = tmp_path / "am.yml"
+    config.write_text(for_engine(render_config(str(secrets_dir))))
+    binary, amtool, port = engine("prometheus-alertmanager"), engine("amtool"), _free_port()
+    proc = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        subprocess.run([amtool, f"--alertmanager.url=http://127.0.0.1:{port}", "alert", "add",
+                        "alertname=Watchdog", "severity=none"], check=True, capture_output=True)
+        for _ in range(100):
+            if pings:
+                break
+            time.sleep(0.1)
+        assert pings and pings[0]["receiver"] == "deadmans-switch"
+        assert pings[0]["alerts"][0]["labels"]["alertname"] == "Watchdog"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        switch.shutdown()

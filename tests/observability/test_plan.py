@@ -19,6 +19,7 @@ from components.observability.rules import rule_groups
 from lib import versions
 from planner.render import render
 from planner.runtime import SECRET, Plan, Resource
+from tests.observability.test_alertmanager import for_engine
 from tests.support.crds import validate_custom_resource
 from tests.support.engines import engine
 
@@ -140,15 +141,79 @@ def test_ec2_discovery_role_only_describes_instances(plan_of) -> None:
     doc = json.loads(policies[0].inputs["policy"])
     assert [s["Action"] for s in doc["Statement"]] == [["ec2:DescribeInstances"]]
     scrape = _release(plan, versions.KUBE_PROMETHEUS_STACK.name).inputs["values"]["prometheus"]
-    (job,) = scrape["prometheusSpec"]["additionalScrapeConfigs"]
-    sd = job["ec2_sd_configs"][0]
-    # fleets are found by tag (Environment of this stack, Module) on the node exporter port (9100)
-    assert {"name": "tag:Environment", "values": ["prod"]} in sd["filters"]
-    assert {"name": "tag:Module", "values": ["alpha", "beta", "gamma"]} in sd["filters"]
-    assert sd["port"] == 9100 and sd["region"] == "us-east-1"
-    targets = {c["target_label"] for c in job["relabel_configs"]}
-    assert {"module", "colour"} <= targets
+    jobs = {j["job_name"]: j for j in scrape["prometheusSpec"]["additionalScrapeConfigs"]}
+    # the node exporter (9100) and the modules' own /metrics on their admin port (seed 003:
+    # `curl http://alpha:8080/metrics`)
+    assert {n: (j["ec2_sd_configs"][0]["port"], j["metrics_path"]) for n, j in jobs.items()} == {
+        "fleet-nodes": (9100, "/metrics"),
+        "fleet-modules": (8080, "/metrics"),
+    }
+    for job in jobs.values():
+        sd = job["ec2_sd_configs"][0]
+        # fleets are found by tag (Environment of this stack, Module)
+        assert {"name": "tag:Environment", "values": ["prod"]} in sd["filters"]
+        assert {"name": "tag:Module", "values": ["alpha", "beta", "gamma"]} in sd["filters"]
+        assert sd["region"] == "us-east-1"
+        targets = {c["target_label"] for c in job["relabel_configs"]}
+        assert {"module", "colour", "traffic"} <= targets
     assert scrape["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+
+
+def traffic_of(relabel: list[dict], colour: str) -> str:
+    """The `traffic` label Prometheus' relabelling gives an instance of Colour tag `colour` (applies
+    the replace rules in order, as Prometheus does)."""
+    import re as _re
+
+    value = None
+    for rule in relabel:
+        if rule.get("target_label") != "traffic":
+            continue
+        source = colour if rule.get("source_labels") == ["__meta_ec2_tag_Colour"] else ""
+        if _re.fullmatch(rule.get("regex", "(.*)"), source):
+            value = rule["replacement"]
+    return value
+
+
+def _fleet_relabel(plan) -> list[dict]:
+    scrape = _release(plan, versions.KUBE_PROMETHEUS_STACK.name).inputs["values"]["prometheus"]
+    jobs = scrape["prometheusSpec"]["additionalScrapeConfigs"]
+    (job,) = [j for j in jobs if j["job_name"] == "fleet-modules"]
+    return job["relabel_configs"]
+
+
+@pytest.mark.parametrize("stack,overrides,expected", [
+    # prod: traffic.active of Pulumi.prod.yaml carries traffic, the other colour is idle
+    ("prod", {}, {"blue": "active", "green": "idle"}),
+    ("prod", {"traffic.active": "green"}, {"blue": "idle", "green": "active"}),
+    # the DR site's warm standby pages nobody until promoted
+    ("prod-dr", {}, {"blue": "standby", "green": "standby"}),
+    ("prod-dr", {"dr.role": "primary"}, {"blue": "active", "green": "idle"}),
+    ("staging", {}, {"blue": "active", "green": "idle"}),
+])
+def test_fleet_series_carry_the_traffic_state(plan_of, stack, overrides, expected) -> None:
+    relabel = _fleet_relabel(plan_of(stack, overrides))
+    assert {c: traffic_of(relabel, c) for c in ("blue", "green")} == expected
+
+
+def test_a_weighted_cutover_has_both_colours_active(plan_of):
+    from components.traffic.settings import TrafficSettings
+    from stacks.compose.observability import fleet_traffic
+
+    settings = plan_of("prod").settings
+    weighted = settings.model_copy(
+        update={"traffic": TrafficSettings.model_validate(
+            {**settings.traffic.model_dump(), "active": "green", "weights": {"blue": 10, "green": 90}})}
+    )
+    assert fleet_traffic(weighted) == (("blue", "green"), False)
+    assert fleet_traffic(settings) == (("blue",), False)
+
+
+def test_traffic_relabel_reads_the_colour_tag():
+    from components.observability.manifests import traffic_relabel
+
+    # the evaluation helper can tell them apart (an all-idle relabelling is not the prod one)
+    assert traffic_of(traffic_relabel(active_colours=(), standby=False), "blue") == "idle"
+    assert traffic_of(traffic_relabel(active_colours=("blue",), standby=False), "blue") == "active"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -186,7 +251,9 @@ def test_render_writes_rules_alertmanager_and_dashboards(plan_of, tmp_path: Path
     )
     assert check.returncode == 0, check.stdout + check.stderr
     am = tmp_path / "alertmanager/observability-kube-prometheus-stack.yml"
-    check = subprocess.run([amtool, "check-config", str(am)], capture_output=True, text=True)
+    loadable = tmp_path / "alertmanager-for-engine.yml"
+    loadable.write_text(for_engine(am.read_text()))
+    check = subprocess.run([amtool, "check-config", str(loadable)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert (
         "[secret]" not in am.read_text()

@@ -66,10 +66,12 @@ def test_slo_data_rejects_a_bad_objective(tmp_path, monkeypatch):
         rules.slo_data.cache_clear()
 
 
-def _series(bad: str, good: str) -> list[dict[str, str]]:
+def _series(bad: str, good: str, traffic: str = "active") -> list[dict[str, str]]:
+    # the fleet scrape jobs label every module series with its fleet's traffic (active/idle/standby)
+    labels = f'instance="g1",job="gamma",traffic="{traffic}"'
     return [
-        {"series": 'gamma_delivery_failures_total{instance="g1",job="gamma"}', "values": bad},
-        {"series": 'gamma_records_delivered_total{instance="g1",job="gamma"}', "values": good},
+        {"series": f"gamma_delivery_failures_total{{{labels}}}", "values": bad},
+        {"series": f"gamma_records_delivered_total{{{labels}}}", "values": good},
     ]
 
 
@@ -152,6 +154,18 @@ def test_promtool_fast_burn_pages_then_resets_and_slow_burn_tickets(tmp_path: Pa
             ],
         },
     ]
+    # the same fast burn on the idle colour or a warm standby spends no budget and pages nobody
+    for traffic in ("idle", "standby"):
+        tests.append(
+            {
+                "name": f"availability: a 19.6x burn on a fleet with traffic={traffic} pages nobody",
+                "interval": "1m",
+                "input_series": _series("0+0x60 2000+2000x59 120000+0x40", "0+100000x160", traffic),
+                "alert_rule_test": [
+                    {"eval_time": "118m", "alertname": "slo_availability_burn_1h", "exp_alerts": []},
+                ],
+            }
+        )
     doc = {"rule_files": ["pipeline.yml"], "evaluation_interval": "1m", "tests": tests}
     (tmp_path / "slo-tests.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
     run = subprocess.run(

@@ -3,6 +3,9 @@ with one change that violates it: the finding names the resource and the reason.
 
 from __future__ import annotations
 
+import base64
+import gzip
+
 import pytest
 
 from planner.checks import (
@@ -219,6 +222,15 @@ def test_name_resolution_cluster_name_in_user_data():
     e = estate(stack("staging", [_fleet("pipeline-kafka-bootstrap.kafka.svc:9093")]))
     [f] = name_resolution.run(e)
     assert f.resource == "alpha-lt [aws:ec2/launchTemplate:LaunchTemplate]"
+    assert "pipeline-kafka-bootstrap.kafka.svc, a cluster-internal name" in f.message
+
+
+def test_name_resolution_reads_gzip_compressed_user_data():
+    # the fleets' launch templates carry their user data gzip-compressed (EC2's 16 KiB)
+    lt = _fleet("pipeline-kafka-bootstrap.kafka.svc:9093")
+    text = base64.b64decode(lt["inputs"]["userData"])
+    lt["inputs"]["userData"] = base64.b64encode(gzip.compress(text, mtime=0)).decode()
+    [f] = name_resolution.run(estate(stack("staging", [lt])))
     assert "pipeline-kafka-bootstrap.kafka.svc, a cluster-internal name" in f.message
 
 
@@ -455,6 +467,47 @@ def _obs_estate(port=8080, expr="rate(alpha_records_ingested_total[5m]) == 0"):
         },
     )
     return estate(stack("staging", [rule, prom]))
+
+
+def _idle_estate(expr, relabels, **extra):
+    e = _obs_estate(expr=expr)
+    st = e["stacks"]["staging"]
+    st.update(extra)
+    prom = [r for r in st["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release"][0]
+    job = prom["inputs"]["values"]["prometheus"]["prometheusSpec"]["additionalScrapeConfigs"][0]
+    job["relabel_configs"] = relabels
+    return e
+
+
+COLOUR_RELABELS = [
+    {"replacement": "idle", "target_label": "traffic"},
+    {"source_labels": ["__meta_ec2_tag_Colour"], "regex": "blue", "replacement": "active",
+     "target_label": "traffic"},
+]
+SCOPED = 'rate(alpha_records_ingested_total{traffic="active"}[5m]) == 0'
+
+
+def test_observability_idle_passes_on_alerts_scoped_to_traffic():
+    assert observability.idle_pages(_idle_estate(SCOPED, COLOUR_RELABELS, traffic={"active": "blue"})) == []
+    standby = {"site": "dr", "role": "standby"}
+    relabels = [{"replacement": "standby", "target_label": "traffic"}]
+    assert observability.idle_pages(_idle_estate(SCOPED, relabels, dr=standby)) == []
+
+
+def test_observability_idle_unscoped_alert_pages_the_idle_colour():
+    expr = "rate(alpha_records_ingested_total[5m]) == 0"
+    [f] = observability.idle_pages(_idle_estate(expr, COLOUR_RELABELS, traffic={"active": "blue"}))
+    assert "no colour matcher: the idle colour pages" in f.message
+
+
+def test_observability_idle_matcher_without_the_scrape_label_still_pages():
+    # traffic="active" is only a scope when the fleet scrape jobs set the label
+    [f] = observability.idle_pages(_idle_estate(SCOPED, [], traffic={"active": "blue"}))
+    assert "the idle colour pages" in f.message
+    # a standby whose scrape jobs call its fleets active pages too
+    standby = {"site": "dr", "role": "standby"}
+    [f] = observability.idle_pages(_idle_estate(SCOPED, COLOUR_RELABELS, dr=standby))
+    assert "also fires on the warm standby" in f.message
 
 
 def test_metric_names_of_promql():

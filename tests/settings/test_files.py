@@ -31,7 +31,7 @@ def _laughs(levels: int = 9) -> str:
 FILES: list[tuple[str, str, Callable[[str], str | bytes], str, str]] = [
     ("a duplicate key changes the value silently", "prod-blue",
      lambda t: t.replace("    colour: blue\n", "    colour: blue\n    colour: green\n"),
-     "pipeline-infra:fleets.colour", "duplicate key at line 15 (first at line 14)"),
+     "pipeline-infra:fleets.colour", "duplicate key at line 17 (first at line 16)"),
     ("a duplicate top-level key", "prod",
      lambda t: t + "  pipeline-infra:role: fleet-colour\n",
      "pipeline-infra:role", "duplicate key at line 31 (first at line 6)"),
@@ -39,7 +39,7 @@ FILES: list[tuple[str, str, Callable[[str], str | bytes], str, str]] = [
     ("UTF-16 text", "local", lambda t: t.encode("utf-16"), "-", "not UTF-8 text: byte 0"),
     ("binary content", "prod-dr", lambda t: b"\x7fELF\x02\x01\x01\x00" + t.encode(), "-", "binary content"),
     ("a NUL byte in a value", "prod-green", lambda t: t.replace("green\n", "gre\x00en\n"), "-",
-     "control character U+0000 at line 14"),
+     "control character U+0000 at line 16"),
     ("excessive nesting", "staging",
      lambda t: t + "  pipeline-infra:deep: " + "[" * 5000 + "]" * 5000 + "\n", "-",
      f"nested more than {MAX_DEPTH} levels deep"),

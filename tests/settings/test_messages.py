@@ -92,7 +92,7 @@ SAMPLES = [
      "error: Pulumi.prod-dr.yaml: pipeline-infra:dr.peer_cidr: must be Pulumi.prod.yaml's network.cidr"),
     ("3 provider values", ["--stack", "staging", "--set", "aws:regoin=eu-west-1"],
      "error: Pulumi.staging.yaml: aws:regoin: unknown key of the aws provider"),
-    ("4 files", ["--config", "FILE"], "error: FILE: pipeline-infra:fleets.colour: duplicate key at line 15"),
+    ("4 files", ["--config", "FILE"], "error: FILE: pipeline-infra:fleets.colour: duplicate key at line 17"),
     ("5 registration: a colour stack of the wrong colour",
      ["--stack", "prod-green", "--set", "fleets.colour=blue"],
      "error: Pulumi.prod-green.yaml: pipeline-infra:fleets.colour: the stack prod-green is named for colour"),
