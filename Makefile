@@ -1,7 +1,7 @@
 # pipeline-infra: offline plan and tests. Every target creates the virtualenv when missing.
 #   make plan STACK=prod [FORMAT=json] [SET='dr.role=primary'] [CONFIG=path] [RENDER=dir]
 #   make plan-diff STACK=prod-dr SET='dr.role=primary' [FORMAT=json]
-#   make plan-all [FORMAT=json] | make estate-diff BASE=origin/main | make test | make lint
+#   make plan-all [FORMAT=json] | make estate-diff BASE=origin/main | make test | make test-hosts | make lint
 #   make settings-doc | make lock [UPGRADE=1]
 #   make dr-drill [DRILL=live] [REPORT=dir] [TOKEN=demotion-token] | make dr-drill-status [REPORT=dir]
 # plan and plan-all evaluate the estate (a stack and the stacks it references) and run the
@@ -24,7 +24,8 @@ PLAN_ARGS = --stack $(STACK) --format $(FORMAT) --set "$(SET)" $(if $(CONFIG),--
             $(if $(RENDER),--render "$(RENDER)")
 
 .PHONY: plan plan-all bench plan-diff golden settings-doc policy-baseline policy-doc estate-diff test lint engines venv lock clean local-check \
-        connect-checksums dr-drill dr-drill-status node-exporter-artifact cloudwatch-agent-artifact
+        connect-checksums dr-drill dr-drill-status node-exporter-artifact cloudwatch-agent-artifact test-hosts \
+        hosts-venv host-root
 
 # The virtualenv installs the locked versions, hashes checked: requirements-dev.lock is the program's
 # dependencies and the dev tools, resolved from pyproject.toml by `make lock`. The project itself is
@@ -90,6 +91,26 @@ engines: $(CHECKOV_VENV)/.installed
 test: $(VENV)/.installed engines
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# The host suite (tests/hosts) against local hosts: the fleets' image (Debian 12, built once per
+# machine into /var/cache/pipeline-infra by scripts/host-root.sh) booted under systemd-nspawn with the
+# plan's user data, S3 and the metadata service stood in by moto's server (its own virtualenv: its pins
+# are not the project's). Needs root. Against real hosts: see README (Checking hosts).
+HOSTS_VENV ?= .venv-hosts
+HOSTS_STACK ?= staging
+
+$(HOSTS_VENV)/.installed: requirements-hosts.txt
+	@test -x $(HOSTS_VENV)/bin/python || python3 -m venv $(HOSTS_VENV)
+	@$(HOSTS_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-hosts.txt
+	@touch $@
+
+hosts-venv: $(HOSTS_VENV)/.installed
+
+host-root: engines
+	@bash scripts/host-root.sh
+
+test-hosts: $(VENV)/.installed engines hosts-venv host-root
+	@HOSTS_VENV=$(abspath $(HOSTS_VENV)) $(PY) -m pytest tests/hosts --local-host --stack $(HOSTS_STACK) $(PYTEST_ARGS)
+
 # seed 000's health check and replication test against the running local stack (needs Docker).
 local-check: $(VENV)/.installed
 	@$(PY) -m planner.local_check --stack $(STACK)
@@ -136,4 +157,4 @@ lock: $(UV)
 	@$(UV_COMPILE) pyproject.toml -c requirements-dev.lock -o requirements.txt
 
 clean:
-	rm -rf $(VENV) .venv-checkov $(UV_VENV) .pytest_cache .ruff_cache render build
+	rm -rf $(VENV) .venv-checkov $(UV_VENV) $(HOSTS_VENV) .pytest_cache .ruff_cache render build

@@ -17,6 +17,16 @@ def estate_of():
     return evaluate()
 
 
+def pytest_addoption(parser):
+    """Options of the host suite (tests/hosts), here because pytest reads options only from the
+    conftest at the tests' root."""
+    group = parser.getgroup("pipeline hosts (tests/hosts)")
+    group.addoption("--stack", default=None,
+                    help="stack the hosts were deployed from (its plan says what they must hold)")
+    group.addoption("--local-host", action="store_true",
+                    help="boot local module hosts (Debian 12 under systemd-nspawn, as root) and check them")
+
+
 def _digest(plan) -> str:
     return hashlib.sha256(
         json.dumps([r.to_json() for r in plan.resources], sort_keys=True, default=str).encode()
