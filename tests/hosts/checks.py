@@ -87,3 +87,31 @@ def every_four_hours(next_elapses: list[str]) -> None:
     for t in next_elapses:
         h, m, s = (int(x) for x in t.split(":"))
         assert (h % 4, m, s) == (0, 0, 0), f"elapse at {t} is not every 4 hours at :00"
+
+
+# An address on the internet (a public resolver's): no fleet security group lets a host reach it.
+INTERNET = ("1.1.1.1", 443)
+
+
+def internet_unreachable(host, target: tuple[str, int] = INTERNET) -> bool:
+    """True when a TCP connection from the host to `target` fails (no route, refused or timed out)."""
+    address, port = target
+    code = (
+        f"import socket\ntry:\n socket.create_connection(({address!r}, {port}), timeout=4).close();"
+        " print('connected')\nexcept OSError as e: print('failed', e)"
+    )
+    out = host.check_output(f"python3 -c \"{code}\"")
+    assert out.startswith("failed"), f"the host reached {target[0]}:{target[1]} ({out})"
+    return True
+
+
+def egress_allows_only_s3_and_vpc(rules: list[dict[str, Any]]) -> None:
+    """A fleet security group's egress rules: nothing to the internet (no 0.0.0.0/0, ::/0), S3 only on
+    443 through the gateway endpoint's prefix list; the rest to the VPC or to other security groups.
+    (The local host's namespace offers S3 on 443 and nothing else: a subset of these rules.)"""
+    assert rules, "no egress rule"
+    for r in rules:
+        cidr = r.get("cidrIpv4") or r.get("cidrIpv6")
+        assert cidr not in ("0.0.0.0/0", "::/0"), f"egress to the internet: {r}"
+    s3 = [r for r in rules if r.get("prefixListId")]
+    assert s3 and all((r["fromPort"], r["toPort"], r["ipProtocol"]) == (443, 443, "tcp") for r in s3), s3

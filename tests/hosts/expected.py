@@ -27,6 +27,8 @@ class Expected:
     colour: str
     user_data: str
     has_volume: bool
+    # the launch template's userData as EC2 hands it to cloud-init (base64-decoded: gzip or text)
+    user_data_bytes: bytes = b""
 
     @property
     def doc(self) -> dict[str, Any]:
@@ -51,12 +53,17 @@ class Expected:
         return f"/opt/pipeline/{self.module}"
 
 
-def user_data_text(value: str) -> str:
-    """A launch template's userData (base64 of the text, or of its gzip) as text."""
+def user_data_bytes(value: str) -> bytes:
+    """A launch template's userData (base64 of the text, or of its gzip) as the instance receives it."""
     try:
-        raw = base64.b64decode(value, validate=True)
+        return base64.b64decode(value, validate=True)
     except binascii.Error:
-        return value
+        return value.encode("utf-8")
+
+
+def user_data_text(value: str) -> str:
+    """A launch template's userData as text (decompressed as cloud-init does)."""
+    raw = user_data_bytes(value)
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
     return raw.decode("utf-8")
@@ -86,7 +93,12 @@ def expected_hosts(plan, stack: str) -> dict[tuple[str, str], Expected]:
             continue
         devices = {b.get("deviceName") for b in r.inputs.get("blockDeviceMappings") or []}
         out[(m[1], m[2])] = Expected(
-            stack, m[1], m[2], user_data_text(r.inputs["userData"]), DATA_DEVICE in devices
+            stack,
+            m[1],
+            m[2],
+            user_data_text(r.inputs["userData"]),
+            DATA_DEVICE in devices,
+            user_data_bytes(r.inputs["userData"]),
         )
     if not out:
         raise ValueError(f"the plan of {stack} has no fleet launch template")

@@ -253,7 +253,7 @@ network: {config: disabled}
 class Host:
     name: str  # also its ssh alias
     module: str
-    user_data: str
+    user_data: bytes  # what EC2 hands the instance: the launch template's userData, base64-decoded
     vpc: Vpc
     lower: Path
     work: Path
@@ -292,7 +292,7 @@ class Host:
         (r / "etc/cloud/cloud.cfg.d/99-pipeline-local-host.cfg").write_text(LOCAL_HOST_CLOUD_CFG)
         seed = r / "var/lib/cloud/seed/nocloud"
         seed.mkdir(parents=True, exist_ok=True)
-        (seed / "user-data").write_text(self.user_data)
+        (seed / "user-data").write_bytes(self.user_data)  # cloud-init decompresses it
         (seed / "meta-data").write_text(f"instance-id: i-local-{self.name}\nlocal-hostname: {self.name}\n")
         region = self.vpc.region
         names = " ".join(f"{b}.s3.{region}.amazonaws.com" for b in self.buckets)

@@ -124,3 +124,25 @@ def test_every_four_hours_rejects_other_schedules():
     for bad in (["03:00:00"], ["04:30:00"], []):
         with pytest.raises(AssertionError):
             checks.every_four_hours(bad)
+
+
+def test_internet_unreachable_fails_when_the_host_connects(local):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        port = listening.getsockname()[1]
+        with pytest.raises(AssertionError, match="reached"):
+            checks.internet_unreachable(local, ("127.0.0.1", port))
+    assert checks.internet_unreachable(local, ("127.0.0.1", port))  # closed now: refused
+
+
+def test_egress_rules_reject_the_internet_and_s3_off_443():
+    s3 = {"prefixListId": "pl-1", "fromPort": 443, "toPort": 443, "ipProtocol": "tcp"}
+    vpc = {"cidrIpv4": "10.20.0.0/16", "fromPort": 5432, "toPort": 5432, "ipProtocol": "tcp"}
+    checks.egress_allows_only_s3_and_vpc([s3, vpc])
+    with pytest.raises(AssertionError, match="internet"):
+        checks.egress_allows_only_s3_and_vpc([s3, {**vpc, "cidrIpv4": "0.0.0.0/0"}])
+    with pytest.raises(AssertionError):
+        checks.egress_allows_only_s3_and_vpc([{**s3, "fromPort": 0, "toPort": 65535}, vpc])
+    with pytest.raises(AssertionError):
+        checks.egress_allows_only_s3_and_vpc([vpc])  # no S3 rule: the bootstrap could not download

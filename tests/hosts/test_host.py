@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.hosts import checks
+from tests.hosts.expected import STAGE
 
 pytestmark = pytest.mark.engine
 
@@ -87,6 +88,37 @@ def test_state_backup_every_four_hours(host, expected):
     checks.every_four_hours(re.findall(r"(\d\d:\d\d:\d\d)", out)[1:])  # [0] is the normalized form
 
 
+def test_state_backup_uploads_stamped_and_latest_copies(host, expected, is_local, local_hosts):
+    # 003 Backup Procedures > State Backup; State Recovery reads <module>-state-latest.tar.gz.
+    if not is_local:
+        pytest.skip(
+            "real host: a backup run writes to the environment's backup bucket; the timer runs it "
+            "and PipelineStateBackupStale alerts on its last success"
+        )
+    m = expected.module
+    script = expected.files[f"{STAGE}/pipeline-state-backup"]
+    bucket = re.search(r's3-put "\$f" (\S+) "state/', script)[1]
+    out = host.run(f"systemctl start pipeline-{m}-state-backup.service")
+    journal = host.run(f"journalctl -b -u pipeline-{m}-state-backup.service --no-pager -n 30").stdout
+    assert out.rc == 0, out.stderr + journal
+    keys = [k.rsplit("/", 1)[1] for k in local_hosts.s3_keys(bucket, f"state/{m}/")]
+    assert f"{m}-state-latest.tar.gz" in keys, keys
+    assert any(re.fullmatch(rf"{m}-state-\d{{8}}-\d{{6}}\.tar\.gz", k) for k in keys), keys
+    prom = host.file("/var/lib/node_exporter/textfile/pipeline_state_backup.prom").content_string
+    assert re.search(r"^pipeline_state_backup_last_success_timestamp_seconds \d+$", prom, re.M), prom
+
+
+def test_log_agent_installed_and_running(host, expected):
+    # The CloudWatch agent (log shipping, lib/logs): the vendor's package from the artifact bucket,
+    # running with the configuration the user data rendered for this module and colour.
+    conf = host.file("/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json")
+    assert conf.content_string == expected.files[f"{STAGE}/amazon-cloudwatch-agent.json"]
+    assert host.package("amazon-cloudwatch-agent").is_installed
+    agent = host.service("amazon-cloudwatch-agent")
+    assert agent.is_enabled
+    assert agent.is_running, host.run("journalctl -b -u amazon-cloudwatch-agent --no-pager -n 20").stdout
+
+
 def test_logs_rotated(host, expected, is_local):
     # 003 Log Rotation: automated, compressed, old archives purged (Application: 7 days hot).
     conf = f"/etc/logrotate.d/pipeline-{expected.module}"
@@ -145,13 +177,19 @@ def test_metadata_service_needs_imdsv2_tokens(host, is_local, plan, expected):
     assert token
 
 
-def test_bootstrap_finished_under_the_egress_limits(host, expected, is_local):
+def test_bootstrap_finished_under_the_egress_limits(host, expected, is_local, plan):
     """The whole bootstrap ran: every download it needs came through what the security groups allow
     (on the local host only the S3 and metadata stand-ins are reachable, nothing on the internet)."""
     status = host.run("cloud-init status --long")
     out = host.run("journalctl -b -u cloud-final.service --no-pager").stdout
     assert status.rc == 0 and "status: done" in status.stdout, (status.stdout + out)[-3000:]
     assert "pipeline-bootstrap" in out and "refusing" not in out
+    assert checks.internet_unreachable(host)
+    if is_local:  # the local host's only egress (S3 on 443) is what the module's security group allows
+        egress = [r.inputs for r in plan.resources
+                  if r.type == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+                  and r.name.startswith(f"{expected.stack}-network-{expected.module}-out-")]
+        checks.egress_allows_only_s3_and_vpc(egress)
 
 
 def _get(host, url: str) -> str:
