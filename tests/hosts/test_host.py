@@ -18,6 +18,16 @@ from tests.hosts.expected import STAGE
 pytestmark = pytest.mark.engine
 
 
+def test_image_is_the_fleets_debian_12(host, expected):
+    # The fleets boot fleets.ami_id, Debian 12 (docs/fleets.md "Image"); the local host is built from
+    # the same release (scripts/host-root.sh): the host tested is the host shipped.
+    os_release = dict(
+        line.split("=", 1) for line in host.file("/etc/os-release").content_string.splitlines() if "=" in line
+    )
+    assert (os_release["ID"], os_release["VERSION_ID"].strip('"')) == ("debian", "12"), os_release
+    assert host.system_info.arch == "x86_64"  # the amd64 AMI (docs/fleets.md), linux-amd64 exporter
+
+
 def test_layout_and_permissions(host, expected):
     # 003 Step 2: bin, config, lib, logs, data and the module's own directories (its config's paths).
     dirs = {"bin", "config", "lib", *expected.config["paths"]}
