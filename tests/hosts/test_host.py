@@ -158,6 +158,7 @@ def test_no_world_readable_secret(host, expected):
         "/var/lib/cloud",
         "/etc/logrotate.d",
         "/usr/local/bin",
+        "/opt/aws/amazon-cloudwatch-agent/etc",
     ]
     assert checks.world_readable_secrets(host, roots) == []
     # the staged user data (the config, the scripts) is root's only, whatever it holds
