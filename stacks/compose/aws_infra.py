@@ -14,6 +14,7 @@ from components.network.component import Network, NetworkArgs
 from components.network.flows import FLEET_MODULES, HANDOFF_LBS, FleetPorts
 from lib.kube.target import BackupTarget, KubeTarget
 from stacks.contract import AwsInfra, FleetNetwork
+from stacks.references import stack_reference
 from stacks.settings import PROJECT, SettingsError, StackSettings
 
 
@@ -134,6 +135,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
     if dr is not None and dr.site == "dr":
         from components.network.peering import VpcPeering, VpcPeeringArgs
 
+        peer = stack_reference(dr.peer_stack)
         peering = VpcPeering(
             f"{env}-peering",
             VpcPeeringArgs(
@@ -142,6 +144,9 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
                 vpc_cidr=net_settings.cidr,
                 route_table_ids=[t.id for t in network.private_route_tables],
                 peer_stack=dr.peer_stack,
+                peer_vpc_id=peer.require_output("vpc_id"),
+                peer_vpc_cidr=peer.require_output("vpc_cidr"),
+                peer_route_table_ids=peer.require_output("private_route_table_ids"),
                 peer_region=dr.peer_region,
                 peer_cidr=dr.peer_cidr,
                 account_id=account_id,

@@ -17,6 +17,7 @@ from components.dataplane.operators.component import Operators, OperatorsArgs
 from components.dataplane.postgres.component import Postgres, PostgresArgs, PostgresReplica
 from components.dataplane.scylla.component import ScyllaArgs, ScyllaDb
 from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
+from stacks.references import stack_reference
 from stacks.settings import StackSettings
 
 SCYLLA_CLUSTER = "scylla"  # the same on every site: the DR datacenter joins this ScyllaDB cluster
@@ -48,10 +49,10 @@ def build_data_plane(
     peer = None
     if dr_site:
         assert dr is not None
-        peer = pulumi.StackReference("data-plane-peer", stack_name=dr.peer_stack)
+        peer = stack_reference(dr.peer_stack)
         schema_dcs = {dr.peer_region: rf, datacenter: rf}
         # Explicit seeds (scylla.external_seeds) win over the primary stack's output.
-        seeds = list(settings.scylla.external_seeds) or peer.get_output("scylla_external_seeds")
+        seeds = list(settings.scylla.external_seeds) or peer.require_output("scylla_external_seeds")
     else:
         schema_dcs = {datacenter: rf}
         seeds = None
@@ -76,9 +77,9 @@ def build_data_plane(
     replica = None
     if dr_site and peer is not None and dr is not None:
         replica = PostgresReplica(
-            primary_cluster=peer.get_output("postgres_cluster_name"),
-            source_bucket=peer.get_output("backup_bucket"),
-            source_key_arn=peer.get_output("kms_key_arn"),
+            primary_cluster=peer.require_output("postgres_cluster_name"),
+            source_bucket=peer.require_output("backup_bucket"),
+            source_key_arn=peer.require_output("kms_key_arn"),
             source_region=dr.peer_region,
             promote=promoted,
             promotion_token=dr.promotion_token,

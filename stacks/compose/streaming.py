@@ -21,6 +21,7 @@ from components.streaming.kafka.component import (
 )
 from components.streaming.schema_registry.component import SchemaRegistry, SchemaRegistryArgs
 from lib.kube.target import NAMESPACES, KubeTarget
+from stacks.references import stack_reference
 from stacks.settings import StackSettings
 
 
@@ -84,7 +85,7 @@ def build_streaming(
         outputs["kafka_cluster_ca_cert"] = kafka.cluster_ca_cert
         outputs["kafka_mirrormaker_password"] = kafka.mirrormaker_password
     if dr is not None and dr.site == "dr":
-        peer = pulumi.StackReference("streaming-peer", stack_name=dr.peer_stack)
+        peer = stack_reference(dr.peer_stack)
         mm2 = MirrorMaker2(
             "mirrormaker2",
             MirrorMaker2Args(
@@ -93,9 +94,9 @@ def build_streaming(
                 operator=strimzi,
                 namespace=ns,
                 kafka=kafka.kafka,
-                source_bootstrap=peer.get_output("kafka_bootstrap_servers"),
-                source_ca_cert=peer.get_output("kafka_cluster_ca_cert"),
-                source_password=peer.get_output("kafka_mirrormaker_password"),
+                source_bootstrap=peer.require_output("kafka_bootstrap_servers"),
+                source_ca_cert=peer.require_output("kafka_cluster_ca_cert"),
+                source_password=peer.require_output("kafka_mirrormaker_password"),
             ),
         )
         outputs["kafka_mirrormaker_state"] = mm2.state

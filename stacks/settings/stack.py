@@ -19,7 +19,7 @@ from components.streaming.connect.settings import ConnectSettings
 from components.streaming.kafka.settings import KafkaSettings
 from components.streaming.schema_registry.settings import SchemaRegistrySettings
 from components.streaming.spec import CdcSource, FleetAccess, Replication, StreamingSpec
-from components.traffic.settings import TrafficSettings
+from components.traffic.settings import STACK_NAME, DnsSettings, TrafficSettings
 from lib.settings import Cidr, Region, Strict
 
 
@@ -37,9 +37,10 @@ class DrSettings(Strict):
         "site keeps standby",
     )
     peer_stack: str = Field(
-        pattern=r"^[A-Za-z0-9_.\-/]+$",
-        description="the other site's stack, read by StackReference (VPC, route tables, Kafka, "
-        "PostgreSQL and ScyllaDB outputs)",
+        pattern=STACK_NAME,
+        description="the other site's stack, read by StackReference on the DR site (VPC, route tables, "
+        "Kafka, PostgreSQL and ScyllaDB outputs, the ingest DNS); a short name of this project's "
+        "stacks (qualified with the organisation at run time) or organization/project/stack",
     )
     peer_region: Region = Field(description="AWS region of the other site; must differ from aws:region")
     peer_cidr: Cidr = Field(
@@ -79,9 +80,10 @@ class KubernetesSettings(Strict):
 class StackSettings(Strict):
     """Everything a stack file may set under the pipeline-infra namespace (plus aws:region)."""
 
-    role: Literal["environment", "fleet-colour"] = Field(
+    role: Literal["environment", "fleet-colour", "traffic"] = Field(
         description="environment: a whole environment (network, data plane, observability, ...); "
-        "fleet-colour: one blue or green colour of an environment's fleets"
+        "fleet-colour: one blue or green colour of an environment's fleets; traffic: the blue-green "
+        "weighted ingest records over the colour stacks (and the primary's failover record)"
     )
     target: Literal["docker", "aws"] = Field(
         description="docker: the local stack as containers (environment only); aws: AWS and EKS"
@@ -119,17 +121,24 @@ class StackSettings(Strict):
     observability: ObservabilitySettings | None = Field(
         None, description="Prometheus, Alertmanager, Grafana and tracing"
     )
+    dns: DnsSettings | None = Field(
+        None,
+        description="the Route 53 zone and ingest domain (both sites of a DR pair, and an environment "
+        "whose fleets are colour stacks)",
+    )
     traffic: TrafficSettings | None = Field(
-        None, description="the blue-green ingest DNS switch over the colour stacks (prod)"
+        None, description="the blue-green ingest DNS switch over the colour stacks (the traffic stack)"
     )
     dr: DrSettings | None = Field(
         None, description="this stack's place in a DR pair (seed 003 Disaster Recovery)"
     )
     environment_stack: str | None = Field(
         None,
-        pattern=r"^[A-Za-z0-9_.\-/]+$",
-        description="a fleet-colour stack's environment stack, read by StackReference (network, "
-        "security groups, buckets, OTLP endpoint)",
+        pattern=STACK_NAME,
+        description="the environment stack of a fleet-colour stack (network, security groups, buckets, "
+        "keys, OTLP endpoint) or of a traffic stack (ingest DNS, DR gate), read by StackReference; a "
+        "short name of this project's stacks (qualified with the organisation at run time) or "
+        "organization/project/stack",
     )
 
     # Secrets (Pulumi secrets only: `pulumi config set --secret pipeline-infra:<key> ...`).
@@ -199,6 +208,7 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
         "backups",
     ),
     ("fleet-colour", "aws"): ("region", "capacity", "fleets", "environment_stack"),
+    ("traffic", "aws"): ("region", "traffic", "environment_stack"),
 }
 FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
     ("environment", "docker"): (
@@ -209,11 +219,12 @@ FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
         "capacity",
         "fleets",
         "backups",
+        "dns",
         "traffic",
         "dr",
         "environment_stack",
     ),
-    ("environment", "aws"): ("environment_stack",),
+    ("environment", "aws"): ("environment_stack", "traffic"),
     ("fleet-colour", "aws"): (
         "network",
         "cluster",
@@ -225,7 +236,24 @@ FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
         "connect",
         "schema_registry",
         "observability",
+        "dns",
         "traffic",
+    ),
+    ("traffic", "aws"): (
+        "network",
+        "cluster",
+        "kubernetes",
+        "capacity",
+        "fleets",
+        "backups",
+        "scylla",
+        "postgres",
+        "kafka",
+        "connect",
+        "schema_registry",
+        "observability",
+        "dns",
+        "dr",
     ),
 }
 # Secrets an AWS environment needs for its Alertmanager receivers (003 Alert Routing): the

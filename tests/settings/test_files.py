@@ -34,7 +34,7 @@ FILES: list[tuple[str, str, Callable[[str], str | bytes], str, str]] = [
      "pipeline-infra:fleets.colour", "duplicate key at line 15 (first at line 14)"),
     ("a duplicate top-level key", "prod",
      lambda t: t + "  pipeline-infra:role: fleet-colour\n",
-     "pipeline-infra:role", "duplicate key at line 31 (first at line 6)"),
+     "pipeline-infra:role", "duplicate key at line 33 (first at line 6)"),
     ("Latin-1 text", "staging", lambda t: (t + "# café\n").encode("latin-1"), "-", "not UTF-8 text"),
     ("UTF-16 text", "local", lambda t: t.encode("utf-16"), "-", "not UTF-8 text: byte 0"),
     ("binary content", "prod-dr", lambda t: b"\x7fELF\x02\x01\x01\x00" + t.encode(), "-", "binary content"),
