@@ -13,6 +13,7 @@ import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.ec2 as ec2
 import pulumi_aws.eks as eks
 import pulumi_aws.iam as iam
+import pulumi_kubernetes.rbac.v1 as rbac
 import pulumi_kubernetes.storage.v1 as storage
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
@@ -20,10 +21,15 @@ from components.cluster.settings import ClusterSettings
 from components.cluster.spec import (
     CONTROL_PLANE_LOGS,
     EBS_CSI_SERVICE_ACCOUNT,
+    PREVIEW_CLUSTER_ROLE,
+    PREVIEW_GROUP,
     STORAGE_CLASS,
+    access_policies,
     kubeconfig,
     node_group_labels,
     node_group_taints,
+    preview_rules,
+    role_arn,
 )
 from lib.aws.iam import irsa_trust_policy, service_trust_policy
 from lib.aws.kms import customer_key
@@ -48,6 +54,10 @@ class EksClusterArgs:
     data_plane_security_group_id: pulumi.Input[str]
     log_retention_days: int = 180  # seed 003 Log Retention, Security: warm 180 days
     log_kms_key_arn: pulumi.Input[str] | None = None  # encrypts the control-plane log group
+    # The account of the deployer and preview roles (their access entries); the namespaces the
+    # preview role may dry-run into.
+    account_id: str = ""
+    namespaces: tuple[str, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -55,6 +65,8 @@ class EksClusterArgs:
             raise ValueError("the cluster needs at least one node group")
         if self.log_retention_days < 1:
             raise ValueError("log_retention_days must be positive")
+        if not self.account_id:
+            raise ValueError("account_id: the account of the deployer's access entry")
 
     @property
     def cluster_name(self) -> str:
@@ -123,7 +135,12 @@ class EksCluster(pulumi.ComponentResource):
                     else {}
                 ),
             },
-            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
+            # Who may use the API is declared below (access entries); the creator gets nothing implicit,
+            # so the deployer role's entry is in state and a second entry cannot collide with it.
+            access_config={
+                "authentication_mode": "API",
+                "bootstrap_cluster_creator_admin_permissions": False,
+            },
             encryption_config={"provider": {"key_arn": self.secrets_key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
             tags=tags,
@@ -220,13 +237,73 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ebs_attach, *self.node_groups.values()]),
         )
 
+        # Access entries: the deployer (cluster admin) and the CI preview role (dry runs), each with the
+        # least access policy it needs (spec.access_policies).
+        deployer_arn = role_arn(args.account_id, args.settings.deployer_role)
+        preview_arn = (
+            role_arn(args.account_id, args.settings.preview_role) if args.settings.preview_role else None
+        )
+        self.access_entries: dict[str, eks.AccessEntry] = {}
+        for who, arn in (("deployer", deployer_arn), ("preview", preview_arn)):
+            if arn is None:
+                continue
+            self.access_entries[who] = eks.AccessEntry(
+                f"{name}-{who}",
+                cluster_name=self.cluster.name,
+                principal_arn=arn,
+                type="STANDARD",
+                kubernetes_groups=[PREVIEW_GROUP] if who == "preview" else None,
+                tags=tags,
+                opts=child,
+            )
+        self.access_policies: dict[str, list[eks.AccessPolicyAssociation]] = {"deployer": [], "preview": []}
+        for assoc in access_policies(
+            deployer_arn=deployer_arn, preview_arn=preview_arn, namespaces=args.namespaces
+        ):
+            who = "deployer" if assoc["principal"] == deployer_arn else "preview"
+            self.access_policies[who].append(
+                eks.AccessPolicyAssociation(
+                    f"{name}-{who}-{assoc['policy'].rsplit('/', 1)[-1]}",
+                    cluster_name=self.cluster.name,
+                    principal_arn=self.access_entries[who].principal_arn,
+                    policy_arn=assoc["policy"],
+                    access_scope=assoc["scope"],
+                    opts=child,
+                )
+            )
+        deployer_access = self.access_policies["deployer"]
+
         # Kubernetes provider from a generated kubeconfig (`aws eks get-token`: no stored credentials).
         self.kubeconfig = pulumi.Output.all(
             self.cluster.name,
             self.cluster.endpoint,
             self.cluster.certificate_authority,
         ).apply(lambda a: kubeconfig(cluster_name=a[0], endpoint=a[1], ca_data=_ca(a[2]), region=args.region))
-        self.provider = KubernetesProvider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
+        # Every Kubernetes resource waits, through its provider, for the deployer's cluster admin access.
+        self.provider = KubernetesProvider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deployer_access),
+        )
+        if preview_arn is not None:
+            on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
+            preview_role = rbac.ClusterRole(
+                f"{name}-preview-dry-run",
+                metadata={"name": PREVIEW_CLUSTER_ROLE},
+                rules=preview_rules(),
+                opts=on_cluster,
+            )
+            rbac.ClusterRoleBinding(
+                f"{name}-preview-dry-run",
+                metadata={"name": PREVIEW_CLUSTER_ROLE},
+                role_ref={
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": preview_role.metadata.name,
+                },
+                subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": PREVIEW_GROUP}],
+                opts=on_cluster,
+            )
 
         # Encrypted gp3 default StorageClass; volumes survive their claims (data plane).
         self.storage_class = storage.StorageClass(

@@ -12,7 +12,7 @@ from components.backups.component import Backups, BackupsArgs
 from components.fleet.settings import FleetSettings
 from components.network.component import Network, NetworkArgs
 from components.network.flows import FLEET_MODULES, HANDOFF_LBS, FleetPorts
-from lib.kube.target import BackupTarget, KubeTarget
+from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 from stacks.contract import AwsInfra, FleetNetwork
 from stacks.references import stack_reference
 from stacks.settings import PROJECT, SettingsError, StackSettings
@@ -99,6 +99,8 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
                 data_plane_security_group_id=data_plane_sg,
                 log_retention_days=net_settings.flow_logs_retention_days,
                 log_kms_key_arn=network.logs_key.arn if network.logs_key is not None else None,
+                account_id=account_id,
+                namespaces=tuple(NAMESPACES.values()),
             ),
         )
         kube = KubeTarget(
