@@ -25,6 +25,7 @@ ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
     "artifact_bucket",
     "backup_bucket",
     "kms_key_arn",
+    "ebs_kms_key_arn",
     "data_plane_security_group_id",
     "otlp_endpoint",
     "fleet_security_group_ids",
@@ -97,6 +98,9 @@ class FleetNetwork:
     # role the fleets' subscription filters deliver as (components/backups/archive.py).
     log_archive_streams: pulumi.Input[dict[str, str]] | None = None
     log_subscription_role_arn: pulumi.Input[str] | None = None
+    # The environment's EBS key (Auto Scaling may use it): the fleets' volumes. kms_key_arn above is
+    # the backups key (artifacts and state backups in S3), never used for volumes.
+    ebs_kms_key_arn: pulumi.Input[str] = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

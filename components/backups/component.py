@@ -28,6 +28,7 @@ from components.backups.layout import (
 )
 from components.backups.settings import BackupSettings
 from lib.aws.iam import service_trust_policy
+from lib.aws.key_policy import s3_key_policy
 from lib.aws.kms import customer_key
 
 IrsaFactory = Callable[[str, str, str, pulumi.Input[str]], pulumi.Output[str]]
@@ -38,10 +39,12 @@ class BackupsArgs:
     settings: BackupSettings
     environment: str
     region: str
-    account_id: str | None = None  # confines the replication role's trust to this account
+    account_id: str = ""  # the keys' account (their policies); confines the replication role's trust
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not self.account_id:
+            raise ValueError("account_id: the account of the keys' policies")
         if self.settings.replicate_to_region == self.region:
             raise ValueError(f"replicate_to_region {self.region} is the bucket's own region")
 
@@ -133,6 +136,7 @@ class Backups(pulumi.ComponentResource):
             f"{name}-key",
             f"pipeline-infra {env}: backups, audit logs and artifacts",
             tags=tags,
+            policy=s3_key_policy(account_id=args.account_id, region=args.region),
             opts=child,
         )
         kms.Alias(
@@ -173,6 +177,7 @@ class Backups(pulumi.ComponentResource):
                 f"{name}-replica-key",
                 f"pipeline-infra {env}: replicas in {b.replicate_to_region}",
                 tags=tags,
+                policy=s3_key_policy(account_id=args.account_id, region=b.replicate_to_region),
                 opts=pulumi.ResourceOptions(parent=self, provider=replica),
             )
             self.replicas = {

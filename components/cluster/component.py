@@ -32,6 +32,7 @@ from components.cluster.spec import (
     role_arn,
 )
 from lib.aws.iam import irsa_trust_policy, service_trust_policy
+from lib.aws.key_policy import eks_secrets_key_policy
 from lib.aws.kms import customer_key
 from lib.versions import EBS_CSI_ADDON_VERSION, EKS_VERSION
 
@@ -58,6 +59,8 @@ class EksClusterArgs:
     # preview role may dry-run into.
     account_id: str = ""
     namespaces: tuple[str, ...] = ()
+    # The environment's EBS key: the nodes' root volumes and the data plane's (StorageClass, EBS CSI).
+    volumes_key_arn: pulumi.Input[str] = ""
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -67,6 +70,8 @@ class EksClusterArgs:
             raise ValueError("log_retention_days must be positive")
         if not self.account_id:
             raise ValueError("account_id: the account of the deployer's access entry")
+        if not self.volumes_key_arn:
+            raise ValueError("volumes_key_arn: the environment's EBS key")
 
     @property
     def cluster_name(self) -> str:
@@ -85,25 +90,24 @@ class EksCluster(pulumi.ComponentResource):
         tags = {"Environment": args.environment, **args.tags}
         self._tags = tags
 
-        # Envelope encryption of Kubernetes secrets; a second key for the data plane's volumes.
-        self.secrets_key = customer_key(
-            f"{name}-secrets",
-            f"{args.cluster_name}: Kubernetes secrets envelope encryption",
-            tags=tags,
-            opts=child,
-        )
-        self.volumes_key = customer_key(
-            f"{name}-volumes",
-            f"{args.cluster_name}: EBS volumes of the data plane",
-            tags=tags,
-            opts=child,
-        )
-
         # Control plane.
         self.cluster_role = iam.Role(
             f"{name}-cluster",
             assume_role_policy=service_trust_policy("eks.amazonaws.com"),
             tags=tags,
+            opts=child,
+        )
+        # Envelope encryption of Kubernetes secrets: a key only EKS and the cluster role may use. The
+        # volumes use the environment's EBS key (args.volumes_key_arn).
+        self.secrets_key = customer_key(
+            f"{name}-secrets",
+            f"{args.cluster_name}: Kubernetes secrets envelope encryption",
+            tags=tags,
+            policy=self.cluster_role.arn.apply(
+                lambda role: eks_secrets_key_policy(
+                    account_id=args.account_id, region=args.region, cluster_role_arn=role
+                )
+            ),
             opts=child,
         )
         cluster_attach = iam.RolePolicyAttachment(
@@ -173,6 +177,7 @@ class EksCluster(pulumi.ComponentResource):
                             "volume_size": ng.disk_gib,
                             "volume_type": "gp3",
                             "encrypted": "true",
+                            "kms_key_id": args.volumes_key_arn,
                             "delete_on_termination": "true",
                         },
                     }
@@ -217,7 +222,10 @@ class EksCluster(pulumi.ComponentResource):
         # EBS CSI driver (managed add-on) with its own role, allowed to use the volumes key.
         namespace, service_account = EBS_CSI_SERVICE_ACCOUNT
         self.ebs_csi_role = self._irsa_role(
-            "ebs-csi", namespace, service_account, self.volumes_key.arn.apply(_kms_for_ebs_policy)
+            "ebs-csi",
+            namespace,
+            service_account,
+            pulumi.Output.from_input(args.volumes_key_arn).apply(_kms_for_ebs_policy),
         )
         ebs_attach = iam.RolePolicyAttachment(
             f"{name}-ebs-csi",
@@ -316,7 +324,7 @@ class EksCluster(pulumi.ComponentResource):
             parameters={
                 "type": "gp3",
                 "encrypted": "true",
-                "kmsKeyId": self.volumes_key.arn,
+                "kmsKeyId": args.volumes_key_arn,
                 "csi.storage.k8s.io/fstype": "xfs",
             },
             reclaim_policy="Retain",

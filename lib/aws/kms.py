@@ -1,4 +1,5 @@
-"""The project's customer managed keys: rotated yearly, 30 days' grace before a deletion."""
+"""The project's customer managed keys: rotated yearly, 30 days' grace before a deletion, each with an
+explicit key policy naming exactly the services that use it (lib/aws/key_policy.py), protected."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ def customer_key(
     *,
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
-    policy: pulumi.Input[str] | None = None,
+    policy: pulumi.Input[str],
 ) -> kms.Key:
     return kms.Key(
         name,

@@ -69,6 +69,8 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         ),
     )
     data_plane_sg = network.security_group_ids["data-plane"]
+    assert network.ebs_key is not None  # with an account id, the network declares the EBS key
+    ebs_key_arn = network.ebs_key.arn
 
     # log groups of the security class (seed 003 Log Retention: VPC flow logs, EKS audit)
     security_groups: list[tuple[str, pulumi.Input[str]]] = [("flow-logs", network.flow_log_group.name)]
@@ -101,6 +103,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
                 log_kms_key_arn=network.logs_key.arn if network.logs_key is not None else None,
                 account_id=account_id,
                 namespaces=tuple(NAMESPACES.values()),
+                volumes_key_arn=ebs_key_arn,
             ),
         )
         kube = KubeTarget(
@@ -174,6 +177,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         artifact_bucket=backups.artifact_bucket,
         backup_bucket=backups.backup_bucket,
         kms_key_arn=backups.key.arn,
+        ebs_kms_key_arn=ebs_key_arn,
         data_plane_security_group_id=data_plane_sg,
         otlp_endpoint="",  # the observability composition fills it in
         fleet_security_group_ids={m: network.security_group_ids[m] for m in FLEET_MODULES},

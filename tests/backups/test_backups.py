@@ -166,7 +166,10 @@ def test_replicas_and_their_key_are_declared_in_the_replica_region():
     backups = Backups(
         "prod-backups",
         BackupsArgs(
-            settings=BackupSettings(replicate_to_region="us-west-2"), environment="prod", region="us-east-1"
+            settings=BackupSettings(replicate_to_region="us-west-2"),
+            environment="prod",
+            region="us-east-1",
+            account_id="123456789012",
         ),
     )
 

@@ -35,7 +35,7 @@ def test_references_answer_with_the_referenced_plans_outputs(plan_of):
     ref = [r for r in blue.of_type("pulumi:pulumi:StackReference")]
     assert [r.inputs["name"] for r in ref] == ["organization/pipeline-infra/prod"]
     # The fleet's launch template carries prod's actual KMS key, not an invented one.
-    key = prod.outputs["kms_key_arn"]
+    key = prod.outputs["ebs_kms_key_arn"]
     lts = blue.of_type("aws:ec2/launchTemplate:LaunchTemplate")
     assert lts and all(m["ebs"]["kmsKeyId"] == key for lt in lts for m in lt.inputs["blockDeviceMappings"])
     reads = {r["output"] for r in blue.reads}
