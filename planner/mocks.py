@@ -304,6 +304,20 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "nameServers": [f"ns-1.awsdns-01.{zone}"],
                 "arn": f"arn:aws:route53:::hostedzone/{zone}",
             }
+        if tok == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            # a stand-in secret holding every receiver key (the plan never sees real values)
+            from components.observability.alertmanager import RECEIVER_SECRETS
+            from stacks.settings import OFFLINE_SECRET
+
+            name = str(a.get("secretId"))
+            return {
+                **a,
+                "arn": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-AbCdEf",
+                "id": f"{name}|AWSCURRENT",
+                "secretString": json.dumps({k: OFFLINE_SECRET for k in RECEIVER_SECRETS}),
+                "versionId": "00000000-0000-0000-0000-000000000000",
+                "versionStages": ["AWSCURRENT"],
+            }
         if tok == "aws:eks/getClusterAuth:getClusterAuth":
             return {"name": a.get("name"), "token": "k8s-aws-v1.mock", "id": a.get("name")}
         raise InvokeError(f"{tok}: the offline plan models no answer for this function (planner/mocks.py)")

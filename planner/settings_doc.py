@@ -85,8 +85,11 @@ CROSS_SECTION_RULES: tuple[str, ...] = (
     "With the production profile (or a promoted DR site), each fleet's min is at least its "
     "`reserved_baseline` in capacity-plan.yaml.",
     "Each fleet's sizing, overrides applied, has min <= desired <= max.",
-    "An AWS environment has every Alertmanager secret: `pagerduty_critical_key`, `pagerduty_high_key`, "
-    "`slack_webhook_url`, `smtp_password` (the offline plan stands placeholders in).",
+    "With `secrets.source: secretsmanager` (the default) an AWS environment sets none of the Alertmanager "
+    "secrets in its config (they are read from AWS Secrets Manager).",
+    "With `secrets.source: config` an AWS environment has every Alertmanager secret: "
+    "`pagerduty_critical_key`, `pagerduty_high_key`, `slack_webhook_url`, `smtp_password` (the offline "
+    "plan stands placeholders in).",
 )
 
 

@@ -446,6 +446,16 @@ def _check_fleets(s: StackSettings, source: str) -> None:
 def _fill_secrets(s: StackSettings, source: str, offline: bool) -> StackSettings:
     if (s.role, s.target) != ("environment", "aws"):
         return s
+    present = [name for name in ALERTING_SECRETS if getattr(s, name) is not None]
+    if s.secrets_source == "secretsmanager":
+        if present:
+            raise SettingsError(
+                source,
+                f"{PROJECT}:{present[0]}",
+                f"the receiver secrets are read from AWS Secrets Manager ({s.alertmanager_secret_name}); "
+                "remove it here, or set secrets.source: config",
+            )
+        return s
     missing = [name for name in ALERTING_SECRETS if getattr(s, name) is None]
     if missing and not offline:
         key = f"{PROJECT}:{missing[0]}"

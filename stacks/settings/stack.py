@@ -61,6 +61,24 @@ class DrSettings(Strict):
         return self
 
 
+class SecretsSettings(Strict):
+    """Where an AWS environment's Alertmanager receiver secrets come from (seed 003 Alert Routing)."""
+
+    source: Literal["secretsmanager", "config"] = Field(
+        "secretsmanager",
+        description="secretsmanager: read at deploy time (preview too) from the AWS Secrets Manager "
+        "secret `alertmanager_secret`, a JSON object with one key per receiver secret "
+        "(pagerduty_critical_key, pagerduty_high_key, slack_webhook_url, smtp_password), kept secret "
+        "in state; config: the stack's own Pulumi secrets (pipeline-infra:<key>, each required)",
+    )
+    alertmanager_secret: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$",
+        description="name of the Secrets Manager secret in the stack's account and region; unset: "
+        "`pipeline-infra/<environment>/alertmanager`",
+    )
+
+
 class KubernetesSettings(Strict):
     """An existing Kubernetes cluster instead of EKS (the whole key is a Pulumi secret)."""
 
@@ -141,27 +159,45 @@ class StackSettings(Strict):
         "organization/project/stack",
     )
 
-    # Secrets (Pulumi secrets only: `pulumi config set --secret pipeline-infra:<key> ...`).
+    secrets: SecretsSettings | None = Field(
+        None,
+        description="where the Alertmanager receiver secrets come from (an AWS environment; unset: "
+        "AWS Secrets Manager by its default name)",
+    )
+
+    # Secrets (Pulumi secrets only: `pulumi config set --secret pipeline-infra:<key> ...`), with
+    # secrets.source config.
     pagerduty_critical_key: SecretStr | None = Field(
         None,
         description="PagerDuty routing key of receiver pagerduty-critical (seed 003 Alert Routing: "
-        "${PAGERDUTY_CRITICAL_KEY}); a Pulumi secret, required on an AWS environment",
+        "${PAGERDUTY_CRITICAL_KEY}); a Pulumi secret, required on an AWS environment with secrets.source "
+        "config",
     )
     pagerduty_high_key: SecretStr | None = Field(
         None,
         description="PagerDuty routing key of receiver pagerduty-high (seed 003 Alert Routing: "
-        "${PAGERDUTY_HIGH_KEY}); a Pulumi secret, required on an AWS environment",
+        "${PAGERDUTY_HIGH_KEY}); a Pulumi secret, required on an AWS environment with secrets.source "
+        "config",
     )
     slack_webhook_url: SecretStr | None = Field(
         None,
         description="Slack incoming webhook of receivers slack-ops and slack-info; a Pulumi secret, "
-        "required on an AWS environment",
+        "required on an AWS environment with secrets.source config",
     )
     smtp_password: SecretStr | None = Field(
         None,
         description="password of the SMTP smarthost for receiver email-ops; a Pulumi secret, required "
-        "on an AWS environment",
+        "on an AWS environment with secrets.source config",
     )
+
+    @property
+    def secrets_source(self) -> str:
+        return self.secrets.source if self.secrets is not None else "secretsmanager"
+
+    @property
+    def alertmanager_secret_name(self) -> str:
+        name = self.secrets.alertmanager_secret if self.secrets is not None else None
+        return name or f"pipeline-infra/{self.environment}/alertmanager"
 
     @property
     def data_plane(self) -> bool:
@@ -223,6 +259,7 @@ FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
         "traffic",
         "dr",
         "environment_stack",
+        "secrets",
     ),
     ("environment", "aws"): ("environment_stack", "traffic"),
     ("fleet-colour", "aws"): (
@@ -238,6 +275,7 @@ FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
         "observability",
         "dns",
         "traffic",
+        "secrets",
     ),
     ("traffic", "aws"): (
         "network",
@@ -254,6 +292,7 @@ FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
         "observability",
         "dns",
         "dr",
+        "secrets",
     ),
 }
 # Secrets an AWS environment needs for its Alertmanager receivers (003 Alert Routing): the

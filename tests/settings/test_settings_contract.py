@@ -284,14 +284,17 @@ def test_secret_in_plain_text_is_rejected():
 
 def test_secret_from_the_secret_store_is_accepted():
     cfg = with_("prod", "pipeline-infra:pagerduty_critical_key", "abc123")
+    cfg["pipeline-infra:secrets"] = {"source": "config"}
     s = load(cfg, secret_keys={"pipeline-infra:pagerduty_critical_key"})
     assert s.pagerduty_critical_key.get_secret_value() == "abc123"
     assert "abc123" not in repr(s)
 
 
 def test_missing_alerting_secret_is_an_error_for_a_real_deployment():
+    # with secrets.source config; by default they come from AWS Secrets Manager
+    cfg = with_("prod", "pipeline-infra:secrets", {"source": "config"})
     with pytest.raises(SettingsError) as info:
-        load_settings(config("prod"), source="Pulumi.prod.yaml", offline=False)
+        load_settings(cfg, source="Pulumi.prod.yaml", offline=False)
     assert "pipeline-infra:pagerduty_critical_key: required secret is not set" in str(info.value)
 
 
