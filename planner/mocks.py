@@ -116,7 +116,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
         rid = args.resource_id or f"{_ID_PREFIX.get(typ, '')}{_h(typ, name)}"
         state = dict(inputs)
-        region = self.region
+        region = str(inputs.get("region") or self.region)  # pulumi-aws v7's per-resource region
         if typ == "pulumi:pulumi:StackReference":
             ref = str(inputs.get("name") or args.resource_id or name)
             answer = self.references.answer(ref)

@@ -13,7 +13,6 @@ import pulumi
 import pulumi_aws.iam as iam
 import pulumi_aws.kms as kms
 import pulumi_aws.s3 as s3
-from pulumi_aws.provider import Provider as AwsProvider
 
 from components.backups.layout import (
     artifact_lifecycle_rules,
@@ -62,18 +61,22 @@ class _Bucket:
         lifecycle: list[dict[str, Any]],
         tags: dict[str, str],
         lock_years: int | None = None,
-        provider: pulumi.ProviderResource | None = None,
+        region: str | None = None,
     ) -> None:
-        opts = pulumi.ResourceOptions(parent=owner, provider=provider)
+        # `region`: another region than the stack's, per resource through the default provider
+        # (pulumi-aws v7), which carries the stack's `aws:` configuration (credentials, tags, ...).
+        opts = pulumi.ResourceOptions(parent=owner)
+        r = {"region": region} if region is not None else {}
         self.bucket = s3.Bucket(
             name,
             bucket_prefix=prefix,
             object_lock_enabled=lock_years is not None or None,
             tags=tags,
             opts=opts,
+            **r,
         )
         self.versioning = s3.BucketVersioning(
-            name, bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts
+            name, bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts, **r
         )
         self.encryption = s3.BucketServerSideEncryptionConfiguration(
             name,
@@ -88,6 +91,7 @@ class _Bucket:
                 }
             ],
             opts=opts,
+            **r,
         )
         self.public_access = s3.BucketPublicAccessBlock(
             name,
@@ -97,21 +101,24 @@ class _Bucket:
             ignore_public_acls=True,
             restrict_public_buckets=True,
             opts=opts,
+            **r,
         )
         s3.BucketOwnershipControls(
-            name, bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts
+            name, bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts, **r
         )
         s3.BucketPolicy(
             name,
             bucket=self.bucket.id,
             policy=self.bucket.arn.apply(tls_only_policy),
-            opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.public_access]),
+            opts=pulumi.ResourceOptions(parent=owner, depends_on=[self.public_access]),
+            **r,
         )
         self.lifecycle = s3.BucketLifecycleConfiguration(
             name,
             bucket=self.bucket.id,
             rules=lifecycle,
-            opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.versioning]),
+            opts=pulumi.ResourceOptions(parent=owner, depends_on=[self.versioning]),
+            **r,
         )
         self.lock = None
         if lock_years is not None:
@@ -120,7 +127,8 @@ class _Bucket:
                 bucket=self.bucket.id,
                 object_lock_enabled="Enabled",
                 rule={"default_retention": {"mode": "COMPLIANCE", "years": lock_years}},
-                opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.versioning]),
+                opts=pulumi.ResourceOptions(parent=owner, depends_on=[self.versioning]),
+                **r,
             )
 
 
@@ -172,13 +180,14 @@ class Backups(pulumi.ComponentResource):
         self.replica_region = b.replicate_to_region
         self.replicas: dict[str, _Bucket] = {}
         if b.replicate_to_region is not None:
-            replica = AwsProvider(f"{name}-replica-region", region=b.replicate_to_region, opts=child)
+            replica = b.replicate_to_region
             self.replica_key = customer_key(
                 f"{name}-replica-key",
                 f"pipeline-infra {env}: replicas in {b.replicate_to_region}",
                 tags=tags,
                 policy=s3_key_policy(account_id=args.account_id, region=b.replicate_to_region),
-                opts=pulumi.ResourceOptions(parent=self, provider=replica),
+                opts=child,
+                region=replica,
             )
             self.replicas = {
                 "backups": _Bucket(
@@ -188,7 +197,7 @@ class Backups(pulumi.ComponentResource):
                     key=self.replica_key,
                     lifecycle=backup_lifecycle_rules(b),
                     tags={**tags, "Purpose": "backups-replica"},
-                    provider=replica,
+                    region=replica,
                 ),
                 "audit": _Bucket(
                     self,
@@ -198,7 +207,7 @@ class Backups(pulumi.ComponentResource):
                     lifecycle=audit_lifecycle_rules(b),
                     tags={**tags, "Purpose": "audit-logs-replica"},
                     lock_years=b.audit_retention_years,
-                    provider=replica,
+                    region=replica,
                 ),
             }
             sources = {"backups": self.backup, "audit": self.audit}

@@ -1,9 +1,10 @@
 """VPC peering between the two sites of a DR pair, declared by the DR site (the requester).
 
 Both sites are in one account: the DR site requests the peering in its region, accepts it in the
-primary's region through a second provider, and routes the other site's CIDR over it on the private
-route tables of both VPCs. The primary reads nothing from the DR site, so the primary deploys first
-and the DR site after it (the DR site reads the primary's `vpc_id` and `private_route_table_ids`).
+primary's region (the resources' own `region`, through the stack's one provider), and routes the
+other site's CIDR over it on the private route tables of both VPCs. The primary reads nothing from
+the DR site, so the primary deploys first and the DR site after it (the DR site reads the
+primary's `vpc_id`, `vpc_cidr` and `private_route_table_ids`, which the composition passes in).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws.ec2 as ec2
-from pulumi_aws.provider import Provider as AwsProvider
 
 
 def checked_peer_network(declared: str, actual: str, peer_stack: str) -> str:
@@ -52,8 +52,9 @@ class VpcPeering(pulumi.ComponentResource):
         super().__init__("pipeline-infra:network:VpcPeering", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {"Environment": args.environment, "Name": name, **args.tags}
-        peer_provider = AwsProvider(f"{name}-peer-region", region=args.peer_region, opts=child)
-        in_peer = pulumi.ResourceOptions(parent=self, provider=peer_provider)
+        # The peer region's side (acceptance, routes) per resource (pulumi-aws v7 `region`) through
+        # the default provider: it inherits the stack's `aws:` configuration (credentials, tags, ...).
+        in_peer = {"region": args.peer_region}
 
         # dr.peer_cidr must be the peer's actual network: routes and security-group rules use it.
         self.peer_cidr = pulumi.Output.from_input(args.peer_vpc_cidr).apply(
@@ -77,7 +78,8 @@ class VpcPeering(pulumi.ComponentResource):
             vpc_peering_connection_id=self.connection.id,
             auto_accept=True,
             tags=tags,
-            opts=in_peer,
+            opts=child,
+            **in_peer,
         )
 
         after_accept = pulumi.ResourceOptions(parent=self, depends_on=[self.accepter])
@@ -99,9 +101,8 @@ class VpcPeering(pulumi.ComponentResource):
                     route_table_id=table,
                     destination_cidr_block=args.vpc_cidr,
                     vpc_peering_connection_id=self.connection.id,
-                    opts=pulumi.ResourceOptions(
-                        parent=self, provider=peer_provider, depends_on=[self.accepter]
-                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.accepter]),
+                    **in_peer,
                 )
             return table_ids
 

@@ -14,13 +14,17 @@ def customer_key(
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
     policy: pulumi.Input[str],
+    region: str | None = None,
 ) -> kms.Key:
+    """`region`: another region than the stack's, through the default provider (pulumi-aws v7's
+    per-resource region), so the key inherits the stack's `aws:` configuration."""
     return kms.Key(
         name,
         description=description,
         enable_key_rotation=True,
         deletion_window_in_days=30,
         policy=policy,
+        region=region,
         tags=tags,
         opts=opts,
     )
