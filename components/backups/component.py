@@ -65,14 +65,18 @@ class _Bucket:
     ) -> None:
         # `region`: another region than the stack's, per resource through the default provider
         # (pulumi-aws v7), which carries the stack's `aws:` configuration (credentials, tags, ...).
-        opts = pulumi.ResourceOptions(parent=owner)
+        # The compliance-locked audit buckets (and their configuration) stay in AWS when removed from
+        # the program or destroyed: objects under a COMPLIANCE lock cannot be deleted before it ends.
+        locked = lock_years is not None
+        opts = pulumi.ResourceOptions(parent=owner, retain_on_delete=locked or None)
         r = {"region": region} if region is not None else {}
         self.bucket = s3.Bucket(
             name,
             bucket_prefix=prefix,
             object_lock_enabled=lock_years is not None or None,
             tags=tags,
-            opts=opts,
+            # every bucket holds data: a rename without an alias or a destroy stops here
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True)),
             **r,
         )
         self.versioning = s3.BucketVersioning(
@@ -110,14 +114,14 @@ class _Bucket:
             name,
             bucket=self.bucket.id,
             policy=self.bucket.arn.apply(tls_only_policy),
-            opts=pulumi.ResourceOptions(parent=owner, depends_on=[self.public_access]),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[self.public_access])),
             **r,
         )
         self.lifecycle = s3.BucketLifecycleConfiguration(
             name,
             bucket=self.bucket.id,
             rules=lifecycle,
-            opts=pulumi.ResourceOptions(parent=owner, depends_on=[self.versioning]),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[self.versioning])),
             **r,
         )
         self.lock = None
@@ -127,7 +131,7 @@ class _Bucket:
                 bucket=self.bucket.id,
                 object_lock_enabled="Enabled",
                 rule={"default_retention": {"mode": "COMPLIANCE", "years": lock_years}},
-                opts=pulumi.ResourceOptions(parent=owner, depends_on=[self.versioning]),
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[self.versioning])),
                 **r,
             )
 

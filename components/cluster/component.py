@@ -148,7 +148,10 @@ class EksCluster(pulumi.ComponentResource):
             encryption_config={"provider": {"key_arn": self.secrets_key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_attach, self.log_group]),
+            # protected: a replacement or destroy would take the data plane and its volumes' claims
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[cluster_attach, self.log_group], protect=True
+            ),
         )
         self.cluster_security_group_id = self.cluster.vpc_config.apply(_cluster_sg)
 
@@ -210,7 +213,7 @@ class EksCluster(pulumi.ComponentResource):
                 taints=node_group_taints(group),
                 launch_template={"id": template.id, "version": template.latest_version.apply(str)},
                 tags={**tags, "pipeline-infra/workload": group},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=node_attach),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=node_attach, protect=True),
             )
 
         # IRSA: the cluster's OIDC issuer as an IAM identity provider.

@@ -26,5 +26,6 @@ def customer_key(
         policy=policy,
         region=region,
         tags=tags,
-        opts=opts,
+        # A key's deletion makes everything it encrypted unreadable: `pulumi destroy` stops at it.
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True)),
     )
