@@ -68,6 +68,7 @@ def build_streaming(
             postgres_sink_password=postgres_sink_password,
             schema_registry_url=registry.url,
             depends_on=(*kafka_ready, registry, *depends_on),
+            tags={"Environment": settings.environment},
         ),
     )
 
