@@ -2,8 +2,9 @@
 each reference answered with the outputs the referenced stack's own plan exported.
 
 Errors (each names the stacks, and the output where there is one):
-- unknown-stack: a reference to a stack that is not in the estate (names resolved as Pulumi Cloud
-  resolves them, planner.references.qualify);
+- unknown-stack: a reference to a stack that is not in the estate (the program names every reference
+  `<organisation>/<project>/<stack>`, a short stack setting qualified with the deploying
+  organisation: stacks/references.py, program_name);
 - cycle: stacks that reference each other. No deployment order from an empty backend exists. The
   estate still evaluates every member: the fewest members that break the cycle are evaluated first,
   against their in-cycle references unresolved (every read unknown), and flagged; the others then
@@ -24,6 +25,7 @@ from typing import Any
 from planner.graph import breaking_members, evaluation_order, simple_cycles, strongly_connected
 from planner.references import DEFAULT_ORG, References, StackNameError, qualify
 from planner.runtime import REPO, Plan, apply_overrides, read_stack_file, run_plan
+from stacks.references import qualified
 from stacks.settings import PROJECT, SettingsError, StackSettings, load_settings
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -136,8 +138,8 @@ def evaluate(
         graph[name] = []
         for ref in referenced_stacks(settings[name]):
             try:
-                fqn = qualify(ref, PROJECT, default_org)
-            except StackNameError as error:
+                fqn = program_name(ref, org)
+            except (StackNameError, ValueError) as error:
                 fqn = str(error)
             target = by_fqn.get(fqn)
             if target is None:
@@ -198,6 +200,7 @@ def evaluate(
             config_path=config_path,
             references=references,
             declared=_declared(list(plans.values())),
+            organization=org,
         )
         plan.stack = name
         plans[name] = plan
@@ -207,7 +210,7 @@ def evaluate(
         if late:
             unresolved[name] = late
             plan.extra["unresolved_references"] = late
-        _check_predicted(name, plan, settings[name], errors)
+        _check_predicted(name, plan, settings[name], org, errors)
         for failure in plan.invoke_errors:
             errors.append(
                 EstateError(
@@ -232,9 +235,18 @@ def evaluate(
     )
 
 
-def _check_predicted(name: str, plan: Plan, settings: StackSettings, errors: list[EstateError]) -> None:
+def program_name(ref: str, org: str) -> str:
+    """The name the program gives a StackReference to stack setting `ref` when deployed in `org`: a
+    short name qualified with the deploying organisation (stacks/references.py, from
+    pulumi.get_organization()), so the deployer's default organisation plays no part."""
+    return qualify(qualified(ref, organization=org, project=PROJECT), PROJECT, org)
+
+
+def _check_predicted(
+    name: str, plan: Plan, settings: StackSettings, org: str, errors: list[EstateError]
+) -> None:
     declared = sorted({str(r.inputs.get("name")) for r in plan.of_type(STACK_REFERENCE)})
-    predicted = sorted(set(referenced_stacks(settings)))
+    predicted = sorted({program_name(ref, org) for ref in referenced_stacks(settings)})
     if declared != predicted:
         errors.append(
             EstateError(

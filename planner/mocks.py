@@ -116,7 +116,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
         rid = args.resource_id or f"{_ID_PREFIX.get(typ, '')}{_h(typ, name)}"
         state = dict(inputs)
-        region = self.region
+        region = str(inputs.get("region") or self.region)  # pulumi-aws v7's per-resource region
         if typ == "pulumi:pulumi:StackReference":
             ref = str(inputs.get("name") or args.resource_id or name)
             answer = self.references.answer(ref)
@@ -303,6 +303,20 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "id": f"Z0{_h(zone, n=18).upper()}",
                 "nameServers": [f"ns-1.awsdns-01.{zone}"],
                 "arn": f"arn:aws:route53:::hostedzone/{zone}",
+            }
+        if tok == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            # a stand-in secret holding every receiver key (the plan never sees real values)
+            from components.observability.alertmanager import RECEIVER_SECRETS
+            from stacks.settings import OFFLINE_SECRET
+
+            name = str(a.get("secretId"))
+            return {
+                **a,
+                "arn": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-AbCdEf",
+                "id": f"{name}|AWSCURRENT",
+                "secretString": json.dumps({k: OFFLINE_SECRET for k in RECEIVER_SECRETS}),
+                "versionId": "00000000-0000-0000-0000-000000000000",
+                "versionStages": ["AWSCURRENT"],
             }
         if tok == "aws:eks/getClusterAuth:getClusterAuth":
             return {"name": a.get("name"), "token": "k8s-aws-v1.mock", "id": a.get("name")}

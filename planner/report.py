@@ -31,12 +31,15 @@ CAPACITY_FIELDS = (
 
 
 def capacity(plan: Plan) -> dict[str, Any]:
-    """The capacity table: the stack's own fleets, or for an environment with a traffic switch, the
-    fleets of its active colour stack."""
+    """The capacity table: the stack's own fleets, or for a traffic stack and the environment it
+    switches (whose fleets are colour stacks), the fleets of the active colour stack."""
     settings = plan.settings
     note = None
-    if settings.fleets is None and settings.traffic is not None:
-        colour_stack = settings.traffic.colour_stacks[settings.traffic.active]
+    traffic = settings.traffic if settings.fleets is None else None
+    if settings.fleets is None and traffic is None:
+        traffic = _traffic_of(plan.stack)
+    if traffic is not None:
+        colour_stack = traffic.colour_stacks[traffic.active].rsplit("/", 1)[-1]
         path = REPO / f"Pulumi.{colour_stack}.yaml"
         if path.is_file():
             settings = load_settings(read_stack_file(path, path.name), source=path.name, offline=True)
@@ -59,6 +62,19 @@ def violations(plan: Plan) -> list[dict[str, str]]:
 
 def mandatory_violations(plan: Plan) -> list[dict[str, str]]:
     return mandatory(violations(plan))
+
+
+def _traffic_of(environment_stack: str) -> Any:
+    """The traffic section of the committed traffic stack whose environment is `environment_stack`."""
+    for name in stack_names():
+        path = REPO / f"Pulumi.{name}.yaml"
+        config = read_stack_file(path, path.name)
+        if config.get("pipeline-infra:role") != "traffic":
+            continue
+        if str(config.get("pipeline-infra:environment_stack", "")).rsplit("/", 1)[-1] != environment_stack:
+            continue
+        return load_settings(config, source=path.name, offline=True).traffic
+    return None
 
 
 def to_json(plan: Plan) -> dict[str, Any]:

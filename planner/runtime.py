@@ -33,6 +33,8 @@ __all__ = ["read_stack_file", "to_runtime_config", "apply_overrides", "run_plan"
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
+# The organisation of the offline plan: the one the DIY backends report.
+ORGANIZATION = "organization"
 
 # Signatures of the Pulumi wire format (sdk/go/common/resource/sig).
 _SIG = "4dabf18193072939515e22adb298388d"
@@ -314,13 +316,16 @@ def run_plan(
     monitor: RecordingMonitor | None = None,
     references: References | None = None,
     declared: dict[str, set[str]] | None = None,
+    organization: str = ORGANIZATION,
 ) -> Plan:
     """Evaluate a stack (or any stack file) offline. Raises SettingsError for invalid configuration,
     before any resource is registered.
 
     `references` are what this stack's StackReferences resolve to (planner.estate builds them from the
     referenced stacks' plans); without them every reference is to a stack outside the estate, and its
-    reads are unknown. `declared`: hosted zones and parameters the estate declares (strict mocks)."""
+    reads are unknown. `declared`: hosted zones and parameters the estate declares (strict mocks).
+    `organization`: what pulumi.get_organization() answers (the organisation the stack is deployed in;
+    the program qualifies its StackReferences with it)."""
     if config_path is not None:
         path = Path(config_path)
         source = str(config_path)
@@ -339,7 +344,9 @@ def run_plan(
     context = _ReadContext(monitor.mocks.references if isinstance(monitor.mocks, PlanMocks) else References())
     _install_reference_hooks()
     runtime_settings.ROOT.set(None)
-    runtime_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    runtime_mocks.set_mocks(
+        monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, organization=organization
+    )
     runtime_config.set_all_config(flat, secret_keys)
 
     from stacks.program import main

@@ -57,8 +57,8 @@ CROSS_SECTION_RULES: tuple[str, ...] = (
     "Each section the stack's role and target require is set (the Stacks column above).",
     "No section the stack's role and target forbid is set (the Stacks column above).",
     "`fleets` needs `capacity`.",
-    "`traffic` and `fleets` are not in the same stack: the traffic switch lives in an environment whose "
-    "fleets are colour stacks.",
+    "An AWS environment of a DR pair, or whose fleets are colour stacks (no `fleets`), carries `dns` "
+    "(the same zone and domain on both sites).",
     "`dr.peer_cidr` does not overlap `network.cidr` (peered VPCs need disjoint networks).",
     "`dr.peer_region` is another region than aws:region.",
     "On EKS, `cluster.node_groups.scylla.min` is at least `network.az_count` x `scylla.members_per_rack` "
@@ -79,15 +79,18 @@ CROSS_SECTION_RULES: tuple[str, ...] = (
     "A fleet-colour stack named `<environment>-<colour>` has that `environment`.",
     "A fleet-colour stack keeps the default `fleets.handoff_port`, `health_port` and `metrics_port` (its "
     "environment's security groups allow those).",
-    "With `traffic` (fleets in colour stacks), `network.source_ports` stays the default: the colour "
-    "stacks listen on it.",
+    "An AWS environment without `fleets` (its fleets are colour stacks) keeps the default "
+    "`network.source_ports`: the colour stacks listen on it.",
     "Every key of `fleets.overrides` is one of `fleets.modules`.",
     "With the production profile (or a promoted DR site), each fleet's min is at least its "
     "`reserved_baseline` in capacity-plan.yaml.",
     "Each fleet's sizing, overrides applied, has min <= desired <= max.",
     "A stack with fleets on AWS pins `fleets.ami_id` (the offline plan stands `ami-00000000000000000` in).",
-    "An AWS environment has every Alertmanager secret: `pagerduty_critical_key`, `pagerduty_high_key`, "
-    "`slack_webhook_url`, `smtp_password`, `deadmans_switch_url` (the offline plan stands placeholders in).",
+    "With `secrets.source: secretsmanager` (the default) an AWS environment sets none of the Alertmanager "
+    "secrets in its config (they are read from AWS Secrets Manager).",
+    "With `secrets.source: config` an AWS environment has every Alertmanager secret: "
+    "`pagerduty_critical_key`, `pagerduty_high_key`, `slack_webhook_url`, `smtp_password`, "
+    "`deadmans_switch_url` (the offline plan stands placeholders in).",
 )
 
 

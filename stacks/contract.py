@@ -1,7 +1,8 @@
 """What the stacks and areas hand each other: shared types, stack-output names, namespaces.
 
-Fleet-colour stacks read their environment's outputs by StackReference, the prod stack reads the
-colour stacks', and the DR site reads the primary's. The names below are that contract: the producer
+Fleet-colour stacks read their environment's outputs by StackReference, the traffic stack reads the
+environment's and the colour stacks', and the DR site reads the primary's; the environment reads
+nothing (stacks/references.py: the graph is acyclic). The names below are that contract: the producer
 exports each of them (tests check it) and the offline plan's mocks answer them.
 """
 
@@ -24,6 +25,7 @@ ENVIRONMENT_OUTPUTS: tuple[str, ...] = (
     "artifact_bucket",
     "backup_bucket",
     "kms_key_arn",
+    "ebs_kms_key_arn",
     "data_plane_security_group_id",
     "otlp_endpoint",
     "fleet_security_group_ids",
@@ -52,7 +54,6 @@ PRIMARY_SITE_OUTPUTS: tuple[str, ...] = (
     "postgres_cluster_name",
     "backup_bucket",
     "backup_bucket_region",
-    "ingest_health_check_fqdn",
     # Kafka replication into the DR site (MirrorMaker 2): the primary's cluster CA certificate (public)
     # and the password of its replication user (a Pulumi secret).
     "kafka_cluster_ca_cert",
@@ -65,6 +66,13 @@ PRIMARY_SITE_OUTPUTS: tuple[str, ...] = (
     "backup_replica_bucket",
     "backup_replica_kms_key_arn",
 )
+
+# Outputs an environment with `dns` exports: the traffic stack's zone and domain, and what the other
+# site of a DR pair checks its own `dns` against.
+INGEST_OUTPUTS: tuple[str, ...] = ("ingest_zone_name", "ingest_domain")
+# Outputs the primary site of a DR pair exports for its traffic stack's PRIMARY failover record.
+DR_GATE_OUTPUTS: tuple[str, ...] = ("dr_gate_alarm_name", "dr_gate_alarm_region")
+
 
 @dataclass(frozen=True)
 class FleetNetwork:
@@ -97,6 +105,9 @@ class FleetNetwork:
     # role the fleets' subscription filters deliver as (components/backups/archive.py).
     log_archive_streams: pulumi.Input[dict[str, str]] | None = None
     log_subscription_role_arn: pulumi.Input[str] | None = None
+    # The environment's EBS key (Auto Scaling may use it): the fleets' volumes. kms_key_arn above is
+    # the backups key (artifacts and state backups in S3), never used for volumes.
+    ebs_kms_key_arn: pulumi.Input[str] = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

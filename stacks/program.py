@@ -39,6 +39,10 @@ def build(settings: StackSettings) -> None:
         from stacks.compose.local import build_local
 
         outputs = build_local(settings)
+    elif settings.role == "traffic":
+        from stacks.compose.traffic import build_traffic_switch
+
+        outputs = build_traffic_switch(settings)
     elif settings.role == "fleet-colour":
         from stacks.compose.fleet_colour import build_fleet_colour
 

@@ -13,7 +13,6 @@ import pulumi
 import pulumi_aws.iam as iam
 import pulumi_aws.kms as kms
 import pulumi_aws.s3 as s3
-from pulumi_aws.provider import Provider as AwsProvider
 
 from components.backups.layout import (
     artifact_lifecycle_rules,
@@ -28,6 +27,7 @@ from components.backups.layout import (
 )
 from components.backups.settings import BackupSettings
 from lib.aws.iam import service_trust_policy
+from lib.aws.key_policy import s3_key_policy
 from lib.aws.kms import customer_key
 
 IrsaFactory = Callable[[str, str, str, pulumi.Input[str]], pulumi.Output[str]]
@@ -38,10 +38,12 @@ class BackupsArgs:
     settings: BackupSettings
     environment: str
     region: str
-    account_id: str | None = None  # confines the replication role's trust to this account
+    account_id: str = ""  # the keys' account (their policies); confines the replication role's trust
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not self.account_id:
+            raise ValueError("account_id: the account of the keys' policies")
         if self.settings.replicate_to_region == self.region:
             raise ValueError(f"replicate_to_region {self.region} is the bucket's own region")
 
@@ -59,18 +61,26 @@ class _Bucket:
         lifecycle: list[dict[str, Any]],
         tags: dict[str, str],
         lock_years: int | None = None,
-        provider: pulumi.ProviderResource | None = None,
+        region: str | None = None,
     ) -> None:
-        opts = pulumi.ResourceOptions(parent=owner, provider=provider)
+        # `region`: another region than the stack's, per resource through the default provider
+        # (pulumi-aws v7), which carries the stack's `aws:` configuration (credentials, tags, ...).
+        # The compliance-locked audit buckets (and their configuration) stay in AWS when removed from
+        # the program or destroyed: objects under a COMPLIANCE lock cannot be deleted before it ends.
+        locked = lock_years is not None
+        opts = pulumi.ResourceOptions(parent=owner, retain_on_delete=locked or None)
+        r = {"region": region} if region is not None else {}
         self.bucket = s3.Bucket(
             name,
             bucket_prefix=prefix,
             object_lock_enabled=lock_years is not None or None,
             tags=tags,
-            opts=opts,
+            # every bucket holds data: a rename without an alias or a destroy stops here
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True)),
+            **r,
         )
         self.versioning = s3.BucketVersioning(
-            name, bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts
+            name, bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts, **r
         )
         self.encryption = s3.BucketServerSideEncryptionConfiguration(
             name,
@@ -85,6 +95,7 @@ class _Bucket:
                 }
             ],
             opts=opts,
+            **r,
         )
         self.public_access = s3.BucketPublicAccessBlock(
             name,
@@ -94,21 +105,24 @@ class _Bucket:
             ignore_public_acls=True,
             restrict_public_buckets=True,
             opts=opts,
+            **r,
         )
         s3.BucketOwnershipControls(
-            name, bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts
+            name, bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts, **r
         )
         s3.BucketPolicy(
             name,
             bucket=self.bucket.id,
             policy=self.bucket.arn.apply(tls_only_policy),
-            opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.public_access]),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[self.public_access])),
+            **r,
         )
         self.lifecycle = s3.BucketLifecycleConfiguration(
             name,
             bucket=self.bucket.id,
             rules=lifecycle,
-            opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.versioning]),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[self.versioning])),
+            **r,
         )
         self.lock = None
         if lock_years is not None:
@@ -117,7 +131,8 @@ class _Bucket:
                 bucket=self.bucket.id,
                 object_lock_enabled="Enabled",
                 rule={"default_retention": {"mode": "COMPLIANCE", "years": lock_years}},
-                opts=pulumi.ResourceOptions(parent=owner, provider=provider, depends_on=[self.versioning]),
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[self.versioning])),
+                **r,
             )
 
 
@@ -133,6 +148,8 @@ class Backups(pulumi.ComponentResource):
             f"{name}-key",
             f"pipeline-infra {env}: backups, audit logs and artifacts",
             tags=tags,
+            # the log archive (components/backups/archive.py) encrypts its delivery streams with this key
+            policy=s3_key_policy(account_id=args.account_id, region=args.region, firehose=True),
             opts=child,
         )
         kms.Alias(
@@ -168,12 +185,14 @@ class Backups(pulumi.ComponentResource):
         self.replica_region = b.replicate_to_region
         self.replicas: dict[str, _Bucket] = {}
         if b.replicate_to_region is not None:
-            replica = AwsProvider(f"{name}-replica-region", region=b.replicate_to_region, opts=child)
+            replica = b.replicate_to_region
             self.replica_key = customer_key(
                 f"{name}-replica-key",
                 f"pipeline-infra {env}: replicas in {b.replicate_to_region}",
                 tags=tags,
-                opts=pulumi.ResourceOptions(parent=self, provider=replica),
+                policy=s3_key_policy(account_id=args.account_id, region=b.replicate_to_region),
+                opts=child,
+                region=replica,
             )
             self.replicas = {
                 "backups": _Bucket(
@@ -183,7 +202,7 @@ class Backups(pulumi.ComponentResource):
                     key=self.replica_key,
                     lifecycle=backup_lifecycle_rules(b),
                     tags={**tags, "Purpose": "backups-replica"},
-                    provider=replica,
+                    region=replica,
                 ),
                 "audit": _Bucket(
                     self,
@@ -193,7 +212,7 @@ class Backups(pulumi.ComponentResource):
                     lifecycle=audit_lifecycle_rules(b),
                     tags={**tags, "Purpose": "audit-logs-replica"},
                     lock_years=b.audit_retention_years,
-                    provider=replica,
+                    region=replica,
                 ),
             }
             sources = {"backups": self.backup, "audit": self.audit}

@@ -13,6 +13,7 @@ import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.ec2 as ec2
 import pulumi_aws.eks as eks
 import pulumi_aws.iam as iam
+import pulumi_kubernetes.rbac.v1 as rbac
 import pulumi_kubernetes.storage.v1 as storage
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
@@ -20,12 +21,18 @@ from components.cluster.settings import ClusterSettings
 from components.cluster.spec import (
     CONTROL_PLANE_LOGS,
     EBS_CSI_SERVICE_ACCOUNT,
+    PREVIEW_CLUSTER_ROLE,
+    PREVIEW_GROUP,
     STORAGE_CLASS,
+    access_policies,
     kubeconfig,
     node_group_labels,
     node_group_taints,
+    preview_rules,
+    role_arn,
 )
 from lib.aws.iam import irsa_trust_policy, service_trust_policy
+from lib.aws.key_policy import eks_secrets_key_policy
 from lib.aws.kms import customer_key
 from lib.versions import EBS_CSI_ADDON_VERSION, EKS_VERSION
 
@@ -48,6 +55,12 @@ class EksClusterArgs:
     data_plane_security_group_id: pulumi.Input[str]
     log_retention_days: int = 180  # seed 003 Log Retention, Security: warm 180 days
     log_kms_key_arn: pulumi.Input[str] | None = None  # encrypts the control-plane log group
+    # The account of the deployer and preview roles (their access entries); the namespaces the
+    # preview role may dry-run into.
+    account_id: str = ""
+    namespaces: tuple[str, ...] = ()
+    # The environment's EBS key: the nodes' root volumes and the data plane's (StorageClass, EBS CSI).
+    volumes_key_arn: pulumi.Input[str] = ""
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -55,6 +68,10 @@ class EksClusterArgs:
             raise ValueError("the cluster needs at least one node group")
         if self.log_retention_days < 1:
             raise ValueError("log_retention_days must be positive")
+        if not self.account_id:
+            raise ValueError("account_id: the account of the deployer's access entry")
+        if not self.volumes_key_arn:
+            raise ValueError("volumes_key_arn: the environment's EBS key")
 
     @property
     def cluster_name(self) -> str:
@@ -73,25 +90,24 @@ class EksCluster(pulumi.ComponentResource):
         tags = {"Environment": args.environment, **args.tags}
         self._tags = tags
 
-        # Envelope encryption of Kubernetes secrets; a second key for the data plane's volumes.
-        self.secrets_key = customer_key(
-            f"{name}-secrets",
-            f"{args.cluster_name}: Kubernetes secrets envelope encryption",
-            tags=tags,
-            opts=child,
-        )
-        self.volumes_key = customer_key(
-            f"{name}-volumes",
-            f"{args.cluster_name}: EBS volumes of the data plane",
-            tags=tags,
-            opts=child,
-        )
-
         # Control plane.
         self.cluster_role = iam.Role(
             f"{name}-cluster",
             assume_role_policy=service_trust_policy("eks.amazonaws.com"),
             tags=tags,
+            opts=child,
+        )
+        # Envelope encryption of Kubernetes secrets: a key only EKS and the cluster role may use. The
+        # volumes use the environment's EBS key (args.volumes_key_arn).
+        self.secrets_key = customer_key(
+            f"{name}-secrets",
+            f"{args.cluster_name}: Kubernetes secrets envelope encryption",
+            tags=tags,
+            policy=self.cluster_role.arn.apply(
+                lambda role: eks_secrets_key_policy(
+                    account_id=args.account_id, region=args.region, cluster_role_arn=role
+                )
+            ),
             opts=child,
         )
         cluster_attach = iam.RolePolicyAttachment(
@@ -123,11 +139,19 @@ class EksCluster(pulumi.ComponentResource):
                     else {}
                 ),
             },
-            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
+            # Who may use the API is declared below (access entries); the creator gets nothing implicit,
+            # so the deployer role's entry is in state and a second entry cannot collide with it.
+            access_config={
+                "authentication_mode": "API",
+                "bootstrap_cluster_creator_admin_permissions": False,
+            },
             encryption_config={"provider": {"key_arn": self.secrets_key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_attach, self.log_group]),
+            # protected: a replacement or destroy would take the data plane and its volumes' claims
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[cluster_attach, self.log_group], protect=True
+            ),
         )
         self.cluster_security_group_id = self.cluster.vpc_config.apply(_cluster_sg)
 
@@ -156,6 +180,7 @@ class EksCluster(pulumi.ComponentResource):
                             "volume_size": ng.disk_gib,
                             "volume_type": "gp3",
                             "encrypted": "true",
+                            "kms_key_id": args.volumes_key_arn,
                             "delete_on_termination": "true",
                         },
                     }
@@ -188,7 +213,7 @@ class EksCluster(pulumi.ComponentResource):
                 taints=node_group_taints(group),
                 launch_template={"id": template.id, "version": template.latest_version.apply(str)},
                 tags={**tags, "pipeline-infra/workload": group},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=node_attach),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=node_attach, protect=True),
             )
 
         # IRSA: the cluster's OIDC issuer as an IAM identity provider.
@@ -200,7 +225,10 @@ class EksCluster(pulumi.ComponentResource):
         # EBS CSI driver (managed add-on) with its own role, allowed to use the volumes key.
         namespace, service_account = EBS_CSI_SERVICE_ACCOUNT
         self.ebs_csi_role = self._irsa_role(
-            "ebs-csi", namespace, service_account, self.volumes_key.arn.apply(_kms_for_ebs_policy)
+            "ebs-csi",
+            namespace,
+            service_account,
+            pulumi.Output.from_input(args.volumes_key_arn).apply(_kms_for_ebs_policy),
         )
         ebs_attach = iam.RolePolicyAttachment(
             f"{name}-ebs-csi",
@@ -220,13 +248,73 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ebs_attach, *self.node_groups.values()]),
         )
 
+        # Access entries: the deployer (cluster admin) and the CI preview role (dry runs), each with the
+        # least access policy it needs (spec.access_policies).
+        deployer_arn = role_arn(args.account_id, args.settings.deployer_role)
+        preview_arn = (
+            role_arn(args.account_id, args.settings.preview_role) if args.settings.preview_role else None
+        )
+        self.access_entries: dict[str, eks.AccessEntry] = {}
+        for who, arn in (("deployer", deployer_arn), ("preview", preview_arn)):
+            if arn is None:
+                continue
+            self.access_entries[who] = eks.AccessEntry(
+                f"{name}-{who}",
+                cluster_name=self.cluster.name,
+                principal_arn=arn,
+                type="STANDARD",
+                kubernetes_groups=[PREVIEW_GROUP] if who == "preview" else None,
+                tags=tags,
+                opts=child,
+            )
+        self.access_policies: dict[str, list[eks.AccessPolicyAssociation]] = {"deployer": [], "preview": []}
+        for assoc in access_policies(
+            deployer_arn=deployer_arn, preview_arn=preview_arn, namespaces=args.namespaces
+        ):
+            who = "deployer" if assoc["principal"] == deployer_arn else "preview"
+            self.access_policies[who].append(
+                eks.AccessPolicyAssociation(
+                    f"{name}-{who}-{assoc['policy'].rsplit('/', 1)[-1]}",
+                    cluster_name=self.cluster.name,
+                    principal_arn=self.access_entries[who].principal_arn,
+                    policy_arn=assoc["policy"],
+                    access_scope=assoc["scope"],
+                    opts=child,
+                )
+            )
+        deployer_access = self.access_policies["deployer"]
+
         # Kubernetes provider from a generated kubeconfig (`aws eks get-token`: no stored credentials).
         self.kubeconfig = pulumi.Output.all(
             self.cluster.name,
             self.cluster.endpoint,
             self.cluster.certificate_authority,
         ).apply(lambda a: kubeconfig(cluster_name=a[0], endpoint=a[1], ca_data=_ca(a[2]), region=args.region))
-        self.provider = KubernetesProvider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
+        # Every Kubernetes resource waits, through its provider, for the deployer's cluster admin access.
+        self.provider = KubernetesProvider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deployer_access),
+        )
+        if preview_arn is not None:
+            on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
+            preview_role = rbac.ClusterRole(
+                f"{name}-preview-dry-run",
+                metadata={"name": PREVIEW_CLUSTER_ROLE},
+                rules=preview_rules(),
+                opts=on_cluster,
+            )
+            rbac.ClusterRoleBinding(
+                f"{name}-preview-dry-run",
+                metadata={"name": PREVIEW_CLUSTER_ROLE},
+                role_ref={
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": preview_role.metadata.name,
+                },
+                subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": PREVIEW_GROUP}],
+                opts=on_cluster,
+            )
 
         # Encrypted gp3 default StorageClass; volumes survive their claims (data plane).
         self.storage_class = storage.StorageClass(
@@ -239,7 +327,7 @@ class EksCluster(pulumi.ComponentResource):
             parameters={
                 "type": "gp3",
                 "encrypted": "true",
-                "kmsKeyId": self.volumes_key.arn,
+                "kmsKeyId": args.volumes_key_arn,
                 "csi.storage.k8s.io/fstype": "xfs",
             },
             reclaim_policy="Retain",

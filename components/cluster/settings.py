@@ -56,12 +56,31 @@ class ClusterSettings(Strict):
         "`pipeline-infra/workload=<group>`; all four groups are required",
     )
     endpoint_public: bool = Field(
-        False, description="also expose the Kubernetes API endpoint publicly (it is always private)"
+        True,
+        description="expose the Kubernetes API endpoint publicly, only to `endpoint_public_cidrs` (it is "
+        "always private too): Pulumi drives the Kubernetes provider through it from where it runs (a "
+        "deployer's machine, the CI runner), and the stack creates the VPC, so nothing is inside it "
+        "before the first `up`; false only where every `up` and preview runs inside the VPC",
     )
     endpoint_public_cidrs: list[Cidr] = Field(
         default_factory=list,
-        description="networks allowed to reach the public API endpoint: required with "
-        "endpoint_public, only used with it, never 0.0.0.0/0",
+        description="public networks allowed to reach the public API endpoint: the deployers' and the "
+        "CI preview runner's egress addresses (EKS accepts at most 40); required with endpoint_public, "
+        "only used with it; never 0.0.0.0/0, never a private or documentation range",
+    )
+    deployer_role: str = Field(
+        "pipeline-infra-deployer",
+        pattern=r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$",
+        description="name (with its path, if any) of the IAM role in this account that runs `pulumi up`: "
+        "its EKS access entry is cluster admin (AmazonEKSClusterAdminPolicy); the cluster's creator "
+        "gets no implicit admin, so run every `up` as this role",
+    )
+    preview_role: str | None = Field(
+        "pipeline-infra-preview",
+        pattern=r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$",
+        description="name (with its path) of the IAM role CI's `pulumi preview` assumes: its access entry "
+        "may read the cluster and server-side-apply dry-run what the stack declares (write verbs on "
+        "the managed namespaces, Namespaces and StorageClasses); unset: no preview access",
     )
 
     @field_validator("version")
@@ -91,6 +110,9 @@ class ClusterSettings(Strict):
         endpoint_public_cidrs are only used with endpoint_public: true.
         endpoint_public_cidrs never name 0.0.0.0/0.
         endpoint_public_cidrs lists each network once.
+        endpoint_public_cidrs are public networks (no private, shared or documentation range).
+        endpoint_public_cidrs name at most 40 networks.
+        preview_role is another role than deployer_role.
         """
         import ipaddress
 
@@ -101,9 +123,19 @@ class ClusterSettings(Strict):
         if not self.endpoint_public and self.endpoint_public_cidrs:
             raise ValueError("endpoint_public_cidrs: only used with endpoint_public: true")
         for cidr in self.endpoint_public_cidrs:
-            if ipaddress.ip_network(cidr).prefixlen == 0:
+            net = ipaddress.ip_network(cidr)
+            if net.prefixlen == 0:
                 raise ValueError(f"endpoint_public_cidrs: {cidr} opens the API endpoint to the internet")
+            if not net.is_global:
+                raise ValueError(
+                    f"endpoint_public_cidrs: {cidr} is a private, shared or documentation range; name the "
+                    "public egress addresses of the deployers and the CI runner"
+                )
         twice = repeated(self.endpoint_public_cidrs)
         if twice:
             raise ValueError(f"endpoint_public_cidrs: {', '.join(twice)} listed more than once")
+        if len(self.endpoint_public_cidrs) > 40:
+            raise ValueError("endpoint_public_cidrs: EKS accepts at most 40 networks")
+        if self.preview_role is not None and self.preview_role == self.deployer_role:
+            raise ValueError("preview_role: must be another role than deployer_role")
         return self

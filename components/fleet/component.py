@@ -73,6 +73,8 @@ class FleetArgs:
     backup_bucket: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     otlp_endpoint: pulumi.Input[str]
+    # The environment's EBS key (its policy lets Auto Scaling use it): both volumes of the template.
+    ebs_kms_key_arn: pulumi.Input[str] | None = None
     security_group_ids: pulumi.Input[Sequence[str]] = ()
     # Alpha only: an internet-facing ingest load balancer in these subnets (network.public_ingest).
     public_subnet_ids: pulumi.Input[Sequence[str]] = ()
@@ -257,7 +259,7 @@ class Fleet(pulumi.ComponentResource):
                         volume_size=ROOT_VOLUME_GIB,
                         volume_type="gp3",
                         encrypted="true",
-                        kms_key_id=args.kms_key_arn,
+                        kms_key_id=args.ebs_kms_key_arn,
                         delete_on_termination="true",
                     ),
                 ),
@@ -268,7 +270,7 @@ class Fleet(pulumi.ComponentResource):
                         volume_type=vol.type,
                         iops=vol.iops,
                         encrypted="true",
-                        kms_key_id=args.kms_key_arn,
+                        kms_key_id=args.ebs_kms_key_arn,
                         delete_on_termination="true",
                     ),
                 ),

@@ -74,7 +74,13 @@ class DockerService(pulumi.ComponentResource):
         volumes = []
         for path in args.volumes:
             suffix = path.strip("/").replace("/", "-")
-            vol = docker.Volume(f"{name}-{suffix}", name=f"pipeline-{name}-{suffix}", opts=child)
+            # The data survives `pulumi destroy` and a replacement: the volume is retained on delete and
+            # removed only when asked (README: docker volume rm).
+            vol = docker.Volume(
+                f"{name}-{suffix}",
+                name=f"pipeline-{name}-{suffix}",
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
             volumes.append(docker.ContainerVolumeArgs(container_path=path, volume_name=vol.name))
         for path, host in sorted(args.host_mounts.items()):
             volumes.append(docker.ContainerVolumeArgs(container_path=path, host_path=host, read_only=True))

@@ -21,8 +21,8 @@ from components.network.flows import (
     intended_flows,
     subnet_plan,
 )
-from components.network.logs import log_key_policy
 from components.network.settings import NetworkSettings
+from lib.aws.key_policy import ebs_key_policy, logs_key_policy
 from lib.aws.kms import customer_key
 
 
@@ -221,14 +221,29 @@ class Network(pulumi.ComponentResource):
             for service in INTERFACE_ENDPOINTS
         ]
 
-        # The environment's log groups are encrypted with a customer managed key (with an account).
+        # The environment's keys (with an account): its log groups', and its EBS volumes' (the fleets'
+        # launch templates, the EKS nodes, the data plane's volumes), which Auto Scaling may use.
         self.logs_key: kms.Key | None = None
+        self.ebs_key: kms.Key | None = None
         if args.account_id is not None:
             self.logs_key = customer_key(
                 f"{name}-logs",
                 f"pipeline-infra {args.environment}: CloudWatch log groups",
                 tags=tags,
-                policy=log_key_policy(account_id=args.account_id, region=args.region),
+                policy=logs_key_policy(account_id=args.account_id, region=args.region),
+                opts=child,
+            )
+            self.ebs_key = customer_key(
+                f"{name}-ebs",
+                f"pipeline-infra {args.environment}: EBS volumes (fleets, EKS nodes, data plane)",
+                tags=tags,
+                policy=ebs_key_policy(account_id=args.account_id, region=args.region),
+                opts=child,
+            )
+            kms.Alias(
+                f"{name}-ebs",
+                name=f"alias/pipeline-infra/{args.environment}/ebs",
+                target_key_id=self.ebs_key.key_id,
                 opts=child,
             )
 

@@ -1,9 +1,10 @@
 """VPC peering between the two sites of a DR pair, declared by the DR site (the requester).
 
 Both sites are in one account: the DR site requests the peering in its region, accepts it in the
-primary's region through a second provider, and routes the other site's CIDR over it on the private
-route tables of both VPCs. The primary reads nothing from the DR site, so the primary deploys first
-and the DR site after it (the DR site reads the primary's `vpc_id` and `private_route_table_ids`).
+primary's region (the resources' own `region`, through the stack's one provider), and routes the
+other site's CIDR over it on the private route tables of both VPCs. The primary reads nothing from
+the DR site, so the primary deploys first and the DR site after it (the DR site reads the
+primary's `vpc_id`, `vpc_cidr` and `private_route_table_ids`, which the composition passes in).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws.ec2 as ec2
-from pulumi_aws.provider import Provider as AwsProvider
 
 
 def checked_peer_network(declared: str, actual: str, peer_stack: str) -> str:
@@ -28,7 +28,11 @@ class VpcPeeringArgs:
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     route_table_ids: Sequence[pulumi.Input[str]]
-    peer_stack: str
+    # The primary's outputs (the composition reads them from its stack by StackReference).
+    peer_stack: str  # names the primary in errors
+    peer_vpc_id: pulumi.Input[str]
+    peer_vpc_cidr: pulumi.Input[str]
+    peer_route_table_ids: pulumi.Input[Sequence[str]]
     peer_region: str
     peer_cidr: str
     account_id: pulumi.Input[str]
@@ -48,15 +52,15 @@ class VpcPeering(pulumi.ComponentResource):
         super().__init__("pipeline-infra:network:VpcPeering", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {"Environment": args.environment, "Name": name, **args.tags}
-        self.peer = pulumi.StackReference(f"{name}-peer-stack", stack_name=args.peer_stack, opts=child)
-        peer_provider = AwsProvider(f"{name}-peer-region", region=args.peer_region, opts=child)
-        in_peer = pulumi.ResourceOptions(parent=self, provider=peer_provider)
+        # The peer region's side (acceptance, routes) per resource (pulumi-aws v7 `region`) through
+        # the default provider: it inherits the stack's `aws:` configuration (credentials, tags, ...).
+        in_peer = {"region": args.peer_region}
 
         # dr.peer_cidr must be the peer's actual network: routes and security-group rules use it.
-        self.peer_cidr = self.peer.require_output("vpc_cidr").apply(
+        self.peer_cidr = pulumi.Output.from_input(args.peer_vpc_cidr).apply(
             lambda actual: checked_peer_network(args.peer_cidr, actual, args.peer_stack)
         )
-        peer_vpc_id = pulumi.Output.all(self.peer.require_output("vpc_id"), self.peer_cidr).apply(
+        peer_vpc_id = pulumi.Output.all(args.peer_vpc_id, self.peer_cidr).apply(
             lambda a: a[0]
         )
         self.connection = ec2.VpcPeeringConnection(
@@ -74,7 +78,8 @@ class VpcPeering(pulumi.ComponentResource):
             vpc_peering_connection_id=self.connection.id,
             auto_accept=True,
             tags=tags,
-            opts=in_peer,
+            opts=child,
+            **in_peer,
         )
 
         after_accept = pulumi.ResourceOptions(parent=self, depends_on=[self.accepter])
@@ -87,8 +92,8 @@ class VpcPeering(pulumi.ComponentResource):
                 opts=after_accept,
             )
 
-        # The peer's private route tables: their count is the peer stack's, read from its outputs (known
-        # at preview time: stack references are read before the plan).
+        # The peer's private route tables: their count is the peer stack's, from its outputs (known at
+        # preview time: stack references are read before the plan).
         def peer_routes(table_ids: list[str]) -> list[str]:
             for i, table in enumerate(table_ids):
                 ec2.Route(
@@ -96,13 +101,12 @@ class VpcPeering(pulumi.ComponentResource):
                     route_table_id=table,
                     destination_cidr_block=args.vpc_cidr,
                     vpc_peering_connection_id=self.connection.id,
-                    opts=pulumi.ResourceOptions(
-                        parent=self, provider=peer_provider, depends_on=[self.accepter]
-                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.accepter]),
+                    **in_peer,
                 )
             return table_ids
 
-        self.peer_route_tables = self.peer.require_output("private_route_table_ids").apply(peer_routes)
+        self.peer_route_tables = pulumi.Output.from_input(args.peer_route_table_ids).apply(peer_routes)
         self.register_outputs(
             {"vpc_peering_connection_id": self.connection.id, "peer_route_tables": self.peer_route_tables}
         )

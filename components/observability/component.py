@@ -28,8 +28,9 @@ class ObservabilityArgs:
     settings: ObservabilitySettings
     kube: KubeTarget
     environment: str
-    # Alertmanager receiver secrets by file name (alertmanager.SECRET_FILES): Pulumi secrets.
-    receiver_secrets: dict[str, SecretStr]
+    # Alertmanager receiver secrets by file name (alertmanager.SECRET_FILES): Pulumi secrets from the
+    # stack's config (SecretStr) or secret Outputs (read from AWS Secrets Manager at deploy time).
+    receiver_secrets: dict[str, SecretStr | pulumi.Output[str]]
     metrics_port: int = 9100
     # The modules' own /metrics (their health/admin port) and the fleets' traffic state (the
     # `traffic` label the fleet alerts select): the colours receiving traffic, or a DR standby.
@@ -68,7 +69,7 @@ class Observability(pulumi.ComponentResource):
             ),
             type="Opaque",
             string_data={
-                key: pulumi.Output.secret(value.get_secret_value())
+                key: pulumi.Output.secret(value.get_secret_value() if isinstance(value, SecretStr) else value)
                 for key, value in args.receiver_secrets.items()
             },
             opts=child(self.namespace),

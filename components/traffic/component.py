@@ -1,9 +1,9 @@
 """Ingest DNS in Route53.
 
-IngestSwitch (primary site, prod): weighted alias records blue/green at `<environment>.<domain>`,
-each pointing at its colour stack's ingest load balancer with target-health evaluation; and, with DR,
-the PRIMARY failover record at `<domain>` pointing at that weighted set, guarded by a health check on
-the DR promotion gate alarm.
+IngestSwitch (the primary site's traffic stack, prod-traffic): weighted alias records blue/green at
+`<environment>.<domain>`, each pointing at its colour stack's ingest load balancer with target-health
+evaluation; and, with DR, the PRIMARY failover record at `<domain>` pointing at that weighted set,
+guarded by a health check on the DR promotion gate alarm.
 
 DrIngest (DR site, prod-dr): `<environment>.<domain>` aliasing the DR ingest load balancer, the
 SECONDARY failover record at `<domain>` with a health check on the DR ingest's healthy hosts, and the
@@ -38,30 +38,32 @@ class LoadBalancerTarget:
 @dataclass(frozen=True)
 class IngestSwitchArgs:
     zone_id: pulumi.Input[str]
-    domain: str
+    domain: pulumi.Input[str]
     environment: str
     active: str
     colours: dict[str, LoadBalancerTarget]
     weights: dict[str, int] | None = None
-    # the DR stack and its region, when the primary's record is one side of a failover pair
-    dr_stack: str | None = None
-    dr_region: str | None = None
+    # the DR site's promotion-gate alarm and its region, when the primary's record is one side of a
+    # failover pair (the DR stack owns the alarm)
+    gate_alarm_name: pulumi.Input[str] | None = None
+    gate_alarm_region: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if set(self.colours) != set(COLOURS):
             raise ValueError(f"colours: needs exactly {COLOURS} (got {sorted(self.colours)})")
         colour_weights(self.active, self.weights)
-        if (self.dr_stack is None) != (self.dr_region is None):
-            raise ValueError("dr_stack and dr_region go together")
+        if (self.gate_alarm_name is None) != (self.gate_alarm_region is None):
+            raise ValueError("gate_alarm_name and gate_alarm_region go together")
 
 
 class IngestSwitch(pulumi.ComponentResource):
     def __init__(self, name: str, args: IngestSwitchArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("pipeline-infra:traffic:IngestSwitch", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        failover = args.dr_stack is not None
-        weighted_name = site_name(args.environment, args.domain) if failover else args.domain
+        failover = args.gate_alarm_name is not None
+        domain = pulumi.Output.from_input(args.domain)
+        weighted_name = domain.apply(lambda d: site_name(args.environment, d)) if failover else domain
         weights = colour_weights(args.active, args.weights)
         self.records: dict[str, route53.Record] = {}
         for colour in COLOURS:
@@ -83,15 +85,19 @@ class IngestSwitch(pulumi.ComponentResource):
         self.health_check_fqdn = weighted_name
         outputs: dict[str, object] = {"weighted_name": weighted_name}
         if failover:
-            assert args.dr_stack is not None and args.dr_region is not None
+            assert args.gate_alarm_name is not None and args.gate_alarm_region is not None
+            # The alias target must exist: the failover record waits for the weighted records.
+            target = pulumi.Output.all(weighted_name, *[r.fqdn for r in self.records.values()]).apply(
+                lambda a: a[0]
+            )
             self.gate, self.primary = _failover(
                 name,
                 "primary",
                 args.zone_id,
-                args.domain,
-                weighted_name,
-                alarm_name=gate_alarm_name(args.dr_stack),
-                alarm_region=args.dr_region,
+                domain,
+                target,
+                alarm_name=args.gate_alarm_name,
+                alarm_region=args.gate_alarm_region,
                 # before the DR stack exists (or while its alarm has no data) the primary is served
                 no_data="Healthy",
                 tags={**args.tags, "Name": f"{args.environment} primary ingest (DR promotion gate)"},
@@ -157,7 +163,8 @@ class DrIngest(pulumi.ComponentResource):
             "secondary",
             args.zone_id,
             args.domain,
-            own_name,
+            # The alias target must exist: the failover record waits for the site's record.
+            pulumi.Output.all(own_name, self.site.fqdn).apply(lambda a: a[0]),
             alarm_name=self.healthy_alarm.name,
             alarm_region=args.region,
             no_data="Unhealthy",
@@ -191,7 +198,7 @@ def _failover(
     name: str,
     role: str,
     zone_id: pulumi.Input[str],
-    domain: str,
+    domain: pulumi.Input[str],
     alias: pulumi.Input[str],
     *,
     alarm_name: pulumi.Input[str],

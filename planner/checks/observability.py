@@ -257,7 +257,12 @@ def idle_pages(estate: dict) -> list[Finding]:
         standby = (stack.get("dr") or {}).get("site") == "dr" and (stack.get("dr") or {}).get(
             "role"
         ) == "standby"
-        two_colours = stack.get("traffic") is not None
+        # an environment whose colours a traffic stack switches (prod, switched by prod-traffic)
+        two_colours = stack.get("traffic") is not None or any(
+            other.get("role") == "traffic"
+            and str(other.get("environment_stack") or "").rsplit("/", 1)[-1] == name
+            for _, other in stacks(estate)
+        )
         labelled = _traffic_labelled(stack, standby)
         for r, rule in _rules(stack):
             if not rule.get("alert") or get(rule, "labels", "severity") not in ("critical", "high"):

@@ -1,5 +1,5 @@
 """An AWS environment stack (staging, prod, prod-dr): foundation, data plane, observability, and the
-fleets, traffic switch or DR failover the stack's settings ask for."""
+fleets, ingest DNS exports or DR failover the stack's settings ask for."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def build_aws_environment(settings: StackSettings) -> dict[str, Any]:
 
         fleet_outputs = build_fleets(settings, network)
         outputs |= fleet_outputs
-    if settings.traffic is not None or settings.dr is not None:
+    if settings.dns is not None:
         from stacks.compose.traffic import build_traffic
 
         outputs |= build_traffic(settings, infra, fleet_outputs=fleet_outputs)

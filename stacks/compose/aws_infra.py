@@ -12,8 +12,9 @@ from components.backups.component import Backups, BackupsArgs
 from components.fleet.settings import FleetSettings
 from components.network.component import Network, NetworkArgs
 from components.network.flows import FLEET_MODULES, HANDOFF_LBS, FleetPorts
-from lib.kube.target import BackupTarget, KubeTarget
+from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 from stacks.contract import AwsInfra, FleetNetwork
+from stacks.references import stack_reference
 from stacks.settings import PROJECT, SettingsError, StackSettings
 
 
@@ -68,6 +69,8 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         ),
     )
     data_plane_sg = network.security_group_ids["data-plane"]
+    assert network.ebs_key is not None  # with an account id, the network declares the EBS key
+    ebs_key_arn = network.ebs_key.arn
 
     # log groups of the security class (seed 003 Log Retention: VPC flow logs, EKS audit)
     security_groups: list[tuple[str, pulumi.Input[str]]] = [("flow-logs", network.flow_log_group.name)]
@@ -98,6 +101,9 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
                 data_plane_security_group_id=data_plane_sg,
                 log_retention_days=net_settings.flow_logs_retention_days,
                 log_kms_key_arn=network.logs_key.arn if network.logs_key is not None else None,
+                account_id=account_id,
+                namespaces=tuple(NAMESPACES.values()),
+                volumes_key_arn=ebs_key_arn,
             ),
         )
         kube = KubeTarget(
@@ -134,6 +140,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
     if dr is not None and dr.site == "dr":
         from components.network.peering import VpcPeering, VpcPeeringArgs
 
+        peer = stack_reference(dr.peer_stack)
         peering = VpcPeering(
             f"{env}-peering",
             VpcPeeringArgs(
@@ -142,6 +149,9 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
                 vpc_cidr=net_settings.cidr,
                 route_table_ids=[t.id for t in network.private_route_tables],
                 peer_stack=dr.peer_stack,
+                peer_vpc_id=peer.require_output("vpc_id"),
+                peer_vpc_cidr=peer.require_output("vpc_cidr"),
+                peer_route_table_ids=peer.require_output("private_route_table_ids"),
                 peer_region=dr.peer_region,
                 peer_cidr=dr.peer_cidr,
                 account_id=account_id,
@@ -168,6 +178,7 @@ def build_aws_infra(settings: StackSettings) -> AwsInfra:
         artifact_bucket=backups.artifact_bucket,
         backup_bucket=backups.backup_bucket,
         kms_key_arn=backups.key.arn,
+        ebs_kms_key_arn=ebs_key_arn,
         data_plane_security_group_id=data_plane_sg,
         otlp_endpoint="",  # the observability composition fills it in
         fleet_security_group_ids={m: network.security_group_ids[m] for m in FLEET_MODULES},

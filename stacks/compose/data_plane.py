@@ -18,6 +18,7 @@ from components.dataplane.postgres.component import Postgres, PostgresArgs, Post
 from components.dataplane.scylla.component import ScyllaArgs, ScyllaDb
 from lib.dr import archive_timeout
 from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
+from stacks.references import stack_reference
 from stacks.settings import StackSettings
 
 SCYLLA_CLUSTER = "scylla"  # the same on every site: the DR datacenter joins this ScyllaDB cluster
@@ -52,12 +53,12 @@ def build_data_plane(
     peer = None
     if reads_peer:
         assert dr is not None
-        peer = pulumi.StackReference("data-plane-peer", stack_name=dr.peer_stack)
+        peer = stack_reference(dr.peer_stack)
     if dr_site:
         assert dr is not None and peer is not None
         schema_dcs = {dr.peer_region: rf, datacenter: rf}
         # Explicit seeds (scylla.external_seeds) win over the primary stack's output.
-        seeds = list(settings.scylla.external_seeds) or peer.get_output("scylla_external_seeds")
+        seeds = list(settings.scylla.external_seeds) or peer.require_output("scylla_external_seeds")
     else:
         schema_dcs = {datacenter: rf}
         seeds = None
@@ -82,30 +83,30 @@ def build_data_plane(
     replica = None
     if dr_site and peer is not None and dr is not None:
         replica = PostgresReplica(
-            primary_cluster=peer.get_output("postgres_cluster_name"),
+            primary_cluster=peer.require_output("postgres_cluster_name"),
             # The restore source in this site's own region: the primary's backups as S3 replicates
             # them here (backups.replicate_to_region on the primary), readable during a regional loss.
-            source_bucket=peer.get_output("backup_replica_bucket"),
-            source_key_arn=peer.get_output("backup_replica_kms_key_arn"),
+            source_bucket=peer.require_output("backup_replica_bucket"),
+            source_key_arn=peer.require_output("backup_replica_kms_key_arn"),
             source_region=kube.region,
             promote=writable,
             promotion_token=dr.promotion_token,
-            source_host=peer.get_output("postgres_replication_host"),
-            source_password=peer.get_output("postgres_replication_password"),
+            source_host=peer.require_output("postgres_replication_host"),
+            source_password=peer.require_output("postgres_replication_password"),
         )
     elif peer is not None and dr is not None:
         # Failback (seed 003 M.1 DR Deactivation, "synchronize data from DR to primary"): the primary
         # site comes back as a replica cluster of the DR site, streaming from it (the DR site's own
         # backups as the fallback), and is promoted back with the DR site's demotion token.
         replica = PostgresReplica(
-            primary_cluster=peer.get_output("postgres_cluster_name"),
-            source_bucket=peer.get_output("backup_bucket"),
-            source_key_arn=peer.get_output("kms_key_arn"),
+            primary_cluster=peer.require_output("postgres_cluster_name"),
+            source_bucket=peer.require_output("backup_bucket"),
+            source_key_arn=peer.require_output("kms_key_arn"),
             source_region=dr.peer_region,
             promote=writable,
             promotion_token=dr.promotion_token,
-            source_host=peer.get_output("postgres_replication_host"),
-            source_password=peer.get_output("postgres_replication_password"),
+            source_host=peer.require_output("postgres_replication_host"),
+            source_password=peer.require_output("postgres_replication_password"),
             keep_initdb=True,
         )
     postgres = Postgres(

@@ -1,6 +1,7 @@
 """A fleet-colour stack (prod-blue, prod-green): the alpha/beta/gamma fleets of one colour inside the
-network of its environment stack, read by StackReference. The environment's traffic switch reads
-this stack's FLEET_OUTPUTS."""
+network of its environment stack, read by StackReference (fully qualified, every output required).
+The environment's traffic stack (prod-traffic) reads this stack's FLEET_OUTPUTS; the environment
+reads nothing of it."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Any
 import pulumi
 
 from stacks.contract import FLEET_OUTPUTS, FleetNetwork
+from stacks.references import stack_reference
 from stacks.settings import StackSettings
 
 
 def network_from(ref: pulumi.StackReference) -> FleetNetwork:
     """FleetNetwork from the environment's outputs: every field FleetNetwork declares, read by name
     (ENVIRONMENT_OUTPUTS is the contract the environment exports)."""
-    values = {f.name: ref.get_output(f.name) for f in dataclasses.fields(FleetNetwork)}
+    values = {f.name: ref.require_output(f.name) for f in dataclasses.fields(FleetNetwork)}
     return FleetNetwork(**values)
 
 
@@ -24,7 +26,7 @@ def build_fleet_colour(settings: StackSettings) -> dict[str, Any]:
     from stacks.compose.fleets import build_fleets
 
     assert settings.environment_stack is not None
-    ref = pulumi.StackReference(settings.environment_stack)
+    ref = stack_reference(settings.environment_stack)
     network = network_from(ref)
     outputs = build_fleets(settings, network)
     outputs["environment_stack"] = settings.environment_stack

@@ -44,14 +44,14 @@ def _optional_list(value: Any) -> Any:
 
 def _logs_key(colour: str, region: pulumi.Input[str], environment: str) -> Any:
     """The customer managed key of this colour's fleet log groups (CloudWatch Logs of this account
-    and region only, components/network/logs.py's policy)."""
+    and region only, lib/aws/key_policy.py's logs policy)."""
     from pulumi_aws.get_caller_identity import get_caller_identity
 
-    from components.network.logs import log_key_policy
+    from lib.aws.key_policy import logs_key_policy
     from lib.aws.kms import customer_key
 
     account = get_caller_identity().account_id
-    policy = pulumi.Output.from_input(region).apply(lambda r: log_key_policy(account_id=account, region=r))
+    policy = pulumi.Output.from_input(region).apply(lambda r: logs_key_policy(account_id=account, region=r))
     return customer_key(
         f"fleets-{colour}-logs",
         f"pipeline-infra {environment} {colour}: fleet log groups",
@@ -107,6 +107,7 @@ def build_fleets(settings: StackSettings, network: FleetNetwork) -> dict[str, An
                 artifact_bucket=network.artifact_bucket,
                 backup_bucket=network.backup_bucket,
                 kms_key_arn=network.kms_key_arn,
+                ebs_kms_key_arn=network.ebs_kms_key_arn,
                 otlp_endpoint=network.otlp_endpoint,
                 security_group_ids=_module_input(sgs, module),
                 lb_security_group_ids=ingest_sg

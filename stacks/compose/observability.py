@@ -39,8 +39,9 @@ def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict
     from components.observability.component import Observability, ObservabilityArgs
 
     assert settings.observability is not None
-    # load_settings guarantees every alerting secret on an AWS environment.
-    secrets = {file_name: getattr(settings, field_name) for file_name, field_name in SECRET_FILES.items()}
+    from stacks.compose.secrets import receiver_secrets
+
+    secrets = receiver_secrets(settings, SECRET_FILES)
     fleet_ports = settings.fleets or FleetSettings.model_construct(
         **{k: f.default for k, f in FleetSettings.model_fields.items() if k.endswith("_port")}
     )

@@ -21,6 +21,7 @@ from components.streaming.kafka.component import (
 )
 from components.streaming.schema_registry.component import SchemaRegistry, SchemaRegistryArgs
 from lib.kube.target import NAMESPACES, KubeTarget
+from stacks.references import stack_reference
 from stacks.settings import StackSettings
 
 
@@ -67,6 +68,7 @@ def build_streaming(
             postgres_sink_password=postgres_sink_password,
             schema_registry_url=registry.url,
             depends_on=(*kafka_ready, registry, *depends_on),
+            tags={"Environment": settings.environment},
         ),
     )
 
@@ -90,7 +92,7 @@ def build_streaming(
         outputs["kafka_cluster_ca_cert"] = kafka.cluster_ca_cert
         outputs["kafka_mirrormaker_password"] = kafka.mirrormaker_password
     if dr is not None and dr.references_peer():
-        peer = pulumi.StackReference("streaming-peer", stack_name=dr.peer_stack)
+        peer = stack_reference(dr.peer_stack)
         mm2 = MirrorMaker2(
             "mirrormaker2",
             MirrorMaker2Args(
@@ -99,11 +101,11 @@ def build_streaming(
                 operator=strimzi,
                 namespace=ns,
                 kafka=kafka.kafka,
-                source_bootstrap=peer.get_output(
+                source_bootstrap=peer.require_output(
                     "kafka_bootstrap_servers" if dr.site == "dr" else "kafka_replication_bootstrap"
                 ),
-                source_ca_cert=peer.get_output("kafka_cluster_ca_cert"),
-                source_password=peer.get_output("kafka_mirrormaker_password"),
+                source_ca_cert=peer.require_output("kafka_cluster_ca_cert"),
+                source_password=peer.require_output("kafka_mirrormaker_password"),
             ),
         )
         outputs["kafka_mirrormaker_state"] = mm2.state

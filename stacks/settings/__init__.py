@@ -255,12 +255,12 @@ def _check_combination(s: StackSettings, source: str) -> None:
             )
     if s.fleets is not None and s.capacity is None:
         raise SettingsError(source, _key(("capacity",)), "required when fleets are declared")
-    if s.traffic is not None and s.fleets is not None:
+    if combo == ("environment", "aws") and s.dns is None and (s.dr is not None or s.fleets is None):
         raise SettingsError(
             source,
-            _key(("traffic",)),
-            "the traffic switch lives in an environment whose fleets are separate colour stacks; "
-            "remove fleets or traffic",
+            _key(("dns",)),
+            "required on a site of a DR pair and where the fleets are colour stacks: the Route 53 "
+            "zone of the ingest records (dns.zone_name), the same on both sites",
         )
     if s.dr is not None and s.network is not None:
         ours, peer = ipaddress.ip_network(s.network.cidr), ipaddress.ip_network(s.dr.peer_cidr)
@@ -403,7 +403,7 @@ def _check_colour_ports(s: StackSettings, source: str) -> None:
                     _key(("fleets", port)),
                     f"a colour stack keeps the default {default}: its environment's security groups allow it",
                 )
-    if s.traffic is not None and s.network is not None:
+    if (s.role, s.target) == ("environment", "aws") and s.fleets is None and s.network is not None:
         default_ports = NetworkSettings.model_fields["source_ports"].default_factory()  # type: ignore[misc]
         if list(s.network.source_ports) != default_ports:
             raise SettingsError(
@@ -461,6 +461,16 @@ def _pin_fleet_image(s: StackSettings, source: str, offline: bool) -> StackSetti
 def _fill_secrets(s: StackSettings, source: str, offline: bool) -> StackSettings:
     if (s.role, s.target) != ("environment", "aws"):
         return s
+    present = [name for name in ALERTING_SECRETS if getattr(s, name) is not None]
+    if s.secrets_source == "secretsmanager":
+        if present:
+            raise SettingsError(
+                source,
+                f"{PROJECT}:{present[0]}",
+                f"the receiver secrets are read from AWS Secrets Manager ({s.alertmanager_secret_name}); "
+                "remove it here, or set secrets.source: config",
+            )
+        return s
     missing = [name for name in ALERTING_SECRETS if getattr(s, name) is None]
     if missing and not offline:
         key = f"{PROJECT}:{missing[0]}"
@@ -468,3 +478,4 @@ def _fill_secrets(s: StackSettings, source: str, offline: bool) -> StackSettings
             source, key, f"required secret is not set: pulumi config set --secret {key} <value>"
         )
     return s.model_copy(update={name: SecretStr(OFFLINE_SECRET) for name in missing})
+

@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.traffic.settings import TrafficSettings
-
 from . import PROJECT, SettingsError, StackSettings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -157,9 +155,10 @@ def check_stack(name: str, estate: Estate) -> None:
                     )
     if s.dr is not None:
         _check_dr_peer(me, estate)
+        _check_dns_pair(me, estate)
     if s.role == "fleet-colour":
         _check_colour_environment(me, estate)
-    if s.traffic is not None:
+    if s.role == "traffic" and s.traffic is not None:
         _check_traffic(me, estate)
 
 
@@ -244,21 +243,76 @@ def _check_colour_environment(me: Member, estate: Estate) -> None:
             f"must be its environment's region {e.region} ({env.source}): the fleets join its VPC "
             f"(got {s.region!r})",
         )
-    if e.traffic is None:
+    if e.fleets is not None:
         raise SettingsError(
             source,
             _key("environment_stack"),
-            f"{env.source} declares its own fleets and no traffic switch: a colour stack attaches to an "
-            "environment whose fleets are colour stacks (traffic.colour_stacks)",
+            f"{env.source} declares its own fleets: a colour stack attaches to an environment whose "
+            "fleets are colour stacks (no fleets section)",
+        )
+
+
+def _check_dns_pair(me: Member, estate: Estate) -> None:
+    """Both sites of a DR pair carry the same `dns` (zone and ingest domain): the failover pair is one
+    name in one zone (the DR site also checks its dns against the primary's outputs at deploy time)."""
+    s, source = me.settings, me.source
+    assert s.dr is not None
+    peer = estate[short(s.dr.peer_stack)]
+    if s.dns != peer.settings.dns:
+        ours = "none" if s.dns is None else f"{s.dns.ingest_domain} in {s.dns.zone_name}"
+        theirs = (
+            "none"
+            if peer.settings.dns is None
+            else f"{peer.settings.dns.ingest_domain} in {peer.settings.dns.zone_name}"
+        )
+        raise SettingsError(
+            source,
+            _key("dns"),
+            f"must be {peer.source}'s dns ({theirs}; got {ours}): both sites of a DR pair carry the "
+            "same zone and ingest domain",
         )
 
 
 def _check_traffic(me: Member, estate: Estate) -> None:
-    """The traffic switch's colour stacks exist, hold their colour and attach here; its names lie in
-    its hosted zone; the primary of a DR pair keeps the names the DR site uses."""
+    """A traffic stack's environment is an AWS environment of its name whose fleets are colour stacks
+    and which carries `dns`; it declares the failover record exactly when that environment is the
+    primary of a DR pair; its colour stacks exist, hold their colour and attach to that environment."""
     s, source = me.settings, me.source
     traffic = s.traffic
     assert traffic is not None
+    env_name = short(s.environment_stack or "")
+    env = estate.get(env_name)
+    if env is None or env_name == me.name:
+        raise SettingsError(
+            source,
+            _key("environment_stack"),
+            f"no environment stack {env_name} in the project (Pulumi.{env_name}.yaml); stacks: "
+            f"{', '.join(estate)}",
+        )
+    e = env.settings
+    if (e.role, e.target) != ("environment", "aws") or e.fleets is not None or e.dns is None:
+        raise SettingsError(
+            source,
+            _key("environment_stack"),
+            f"{env.source} must be an AWS environment whose fleets are colour stacks (no fleets) and "
+            f"which carries dns (it is role {e.role}, target {e.target}, "
+            f"{'with' if e.fleets is not None else 'no'} fleets, {'with' if e.dns else 'no'} dns)",
+        )
+    if e.environment != s.environment:
+        raise SettingsError(
+            source,
+            _key("environment"),
+            f"must be its environment stack's environment {e.environment!r} ({env.source}; got "
+            f"{s.environment!r})",
+        )
+    primary = e.dr is not None and e.dr.site == "primary"
+    if traffic.failover != primary:
+        raise SettingsError(
+            source,
+            _key("traffic", "failover"),
+            f"must be {str(primary).lower()}: {env.source} is {'' if primary else 'not '}the primary "
+            "site of a DR pair (the PRIMARY failover record lives with the primary's traffic switch)",
+        )
     for colour, stack in sorted(traffic.colour_stacks.items()):
         key = _key("traffic", "colour_stacks", colour)
         member = estate.get(short(stack))
@@ -266,35 +320,13 @@ def _check_traffic(me: Member, estate: Estate) -> None:
             missing = short(stack)
             raise SettingsError(source, key, f"no stack {missing} in the project (Pulumi.{missing}.yaml)")
         c = member.settings
-        if c.role != "fleet-colour" or c.colour != colour or short(c.environment_stack or "") != me.name:
+        if c.role != "fleet-colour" or c.colour != colour or short(c.environment_stack or "") != env_name:
             raise SettingsError(
                 source,
                 key,
-                f"{member.source} must be a fleet-colour stack of colour {colour} attached to this stack "
+                f"{member.source} must be a fleet-colour stack of colour {colour} attached to {env_name} "
                 f"(it is role {c.role}, colour {c.colour}, environment_stack {c.environment_stack})",
             )
-    _check_ingest_names(source, traffic, s.dr is not None)
-
-
-def _check_ingest_names(source: str, traffic: TrafficSettings, dr_pair: bool) -> None:
-    """traffic.domain (and the weighted records below it) lie in traffic.zone_name; with a DR pair both
-    stay the defaults, which the DR site's failover record uses."""
-    if not domain_in_zone(traffic.domain, traffic.zone_name):
-        raise SettingsError(
-            source,
-            _key("traffic", "domain"),
-            f"{traffic.domain} is outside the hosted zone traffic.zone_name {traffic.zone_name}: Route 53 "
-            "creates records only in their zone",
-        )
-    fields = TrafficSettings.model_fields
-    defaults = (fields["domain"].default, fields["zone_name"].default)
-    if dr_pair and (traffic.domain, traffic.zone_name) != defaults:
-        raise SettingsError(
-            source,
-            _key("traffic", "domain"),
-            f"the DR site's failover record uses {defaults[0]} in {defaults[1]}: a primary of a DR pair "
-            f"keeps them (got {traffic.domain} in {traffic.zone_name})",
-        )
 
 
 # One line per `raise SettingsError` of the rules above, in their order (docs/settings.md; the count is
@@ -317,13 +349,15 @@ ESTATE_RULES: tuple[str, ...] = (
     "A fleet-colour stack's `environment_stack` is an AWS environment.",
     "A fleet-colour stack has its environment stack's `environment`.",
     "A fleet-colour stack is in its environment stack's aws:region.",
-    "A fleet-colour stack's environment has the traffic switch (its fleets are colour stacks).",
+    "A fleet-colour stack's environment has no `fleets` (its fleets are colour stacks).",
+    "Both sites of a DR pair carry the same `dns` (zone and ingest domain).",
+    "A traffic stack's `environment_stack` is a stack of the project.",
+    "A traffic stack's `environment_stack` is an AWS environment without `fleets` that carries `dns`.",
+    "A traffic stack has its environment stack's `environment`.",
+    "A traffic stack's `traffic.failover` is true exactly when its environment is the primary of a DR pair.",
     "Each of `traffic.colour_stacks` is a stack of the project.",
-    "Each of `traffic.colour_stacks` is a fleet-colour stack of that colour whose `environment_stack` is "
-    "this stack.",
-    "`traffic.domain` lies in the hosted zone `traffic.zone_name`.",
-    "The primary of a DR pair keeps the default `traffic.domain` and `traffic.zone_name` (the DR site's "
-    "failover record uses them).",
+    "Each of `traffic.colour_stacks` is a fleet-colour stack of that colour attached to the traffic "
+    "stack's environment.",
 )
-ESTATE_CHECKS = ("check_stack", "_check_dr_peer", "_check_colour_environment", "_check_traffic",
-                 "_check_ingest_names")
+ESTATE_CHECKS = ("check_stack", "_check_dr_peer", "_check_colour_environment", "_check_dns_pair",
+                 "_check_traffic")

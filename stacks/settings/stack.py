@@ -19,7 +19,7 @@ from components.streaming.connect.settings import ConnectSettings
 from components.streaming.kafka.settings import KafkaSettings
 from components.streaming.schema_registry.settings import SchemaRegistrySettings
 from components.streaming.spec import CdcSource, FleetAccess, Replication, StreamingSpec
-from components.traffic.settings import TrafficSettings
+from components.traffic.settings import STACK_NAME, DnsSettings, TrafficSettings
 from lib.settings import Cidr, Region, Strict
 
 
@@ -39,9 +39,10 @@ class DrSettings(Strict):
         "failback (the primary site demoted to standby, then promoted back) are each this value",
     )
     peer_stack: str = Field(
-        pattern=r"^[A-Za-z0-9_.\-/]+$",
-        description="the other site's stack, read by StackReference (VPC, route tables, Kafka, "
-        "PostgreSQL and ScyllaDB outputs)",
+        pattern=STACK_NAME,
+        description="the other site's stack, read by StackReference on the DR site (VPC, route tables, "
+        "Kafka, PostgreSQL and ScyllaDB outputs, the ingest DNS); a short name of this project's "
+        "stacks (qualified with the organisation at run time) or organization/project/stack",
     )
     peer_region: Region = Field(description="AWS region of the other site; must differ from aws:region")
     peer_cidr: Cidr = Field(
@@ -68,6 +69,24 @@ class DrSettings(Strict):
         return self.site == "dr" or self.role == "standby" or self.promotion_token is not None
 
 
+class SecretsSettings(Strict):
+    """Where an AWS environment's Alertmanager receiver secrets come from (seed 003 Alert Routing)."""
+
+    source: Literal["secretsmanager", "config"] = Field(
+        "secretsmanager",
+        description="secretsmanager: read at deploy time (preview too) from the AWS Secrets Manager "
+        "secret `alertmanager_secret`, a JSON object with one key per receiver secret "
+        "(pagerduty_critical_key, pagerduty_high_key, slack_webhook_url, smtp_password), kept secret "
+        "in state; config: the stack's own Pulumi secrets (pipeline-infra:<key>, each required)",
+    )
+    alertmanager_secret: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$",
+        description="name of the Secrets Manager secret in the stack's account and region; unset: "
+        "`pipeline-infra/<environment>/alertmanager`",
+    )
+
+
 class KubernetesSettings(Strict):
     """An existing Kubernetes cluster instead of EKS (the whole key is a Pulumi secret)."""
 
@@ -87,9 +106,10 @@ class KubernetesSettings(Strict):
 class StackSettings(Strict):
     """Everything a stack file may set under the pipeline-infra namespace (plus aws:region)."""
 
-    role: Literal["environment", "fleet-colour"] = Field(
+    role: Literal["environment", "fleet-colour", "traffic"] = Field(
         description="environment: a whole environment (network, data plane, observability, ...); "
-        "fleet-colour: one blue or green colour of an environment's fleets"
+        "fleet-colour: one blue or green colour of an environment's fleets; traffic: the blue-green "
+        "weighted ingest records over the colour stacks (and the primary's failover record)"
     )
     target: Literal["docker", "aws"] = Field(
         description="docker: the local stack as containers (environment only); aws: AWS and EKS"
@@ -127,34 +147,50 @@ class StackSettings(Strict):
     observability: ObservabilitySettings | None = Field(
         None, description="Prometheus, Alertmanager, Grafana and tracing"
     )
+    dns: DnsSettings | None = Field(
+        None,
+        description="the Route 53 zone and ingest domain (both sites of a DR pair, and an environment "
+        "whose fleets are colour stacks)",
+    )
     traffic: TrafficSettings | None = Field(
-        None, description="the blue-green ingest DNS switch over the colour stacks (prod)"
+        None, description="the blue-green ingest DNS switch over the colour stacks (the traffic stack)"
     )
     dr: DrSettings | None = Field(
         None, description="this stack's place in a DR pair (seed 003 Disaster Recovery)"
     )
     environment_stack: str | None = Field(
         None,
-        pattern=r"^[A-Za-z0-9_.\-/]+$",
-        description="a fleet-colour stack's environment stack, read by StackReference (network, "
-        "security groups, buckets, OTLP endpoint)",
+        pattern=STACK_NAME,
+        description="the environment stack of a fleet-colour stack (network, security groups, buckets, "
+        "keys, OTLP endpoint) or of a traffic stack (ingest DNS, DR gate), read by StackReference; a "
+        "short name of this project's stacks (qualified with the organisation at run time) or "
+        "organization/project/stack",
     )
 
-    # Secrets (Pulumi secrets only: `pulumi config set --secret pipeline-infra:<key> ...`).
+    secrets: SecretsSettings | None = Field(
+        None,
+        description="where the Alertmanager receiver secrets come from (an AWS environment; unset: "
+        "AWS Secrets Manager by its default name)",
+    )
+
+    # Secrets (Pulumi secrets only: `pulumi config set --secret pipeline-infra:<key> ...`), with
+    # secrets.source config.
     pagerduty_critical_key: SecretStr | None = Field(
         None,
         description="PagerDuty routing key of receiver pagerduty-critical (seed 003 Alert Routing: "
-        "${PAGERDUTY_CRITICAL_KEY}); a Pulumi secret, required on an AWS environment",
+        "${PAGERDUTY_CRITICAL_KEY}); a Pulumi secret, required on an AWS environment with secrets.source "
+        "config",
     )
     pagerduty_high_key: SecretStr | None = Field(
         None,
         description="PagerDuty routing key of receiver pagerduty-high (seed 003 Alert Routing: "
-        "${PAGERDUTY_HIGH_KEY}); a Pulumi secret, required on an AWS environment",
+        "${PAGERDUTY_HIGH_KEY}); a Pulumi secret, required on an AWS environment with secrets.source "
+        "config",
     )
     slack_webhook_url: SecretStr | None = Field(
         None,
         description="Slack incoming webhook of receivers slack-ops and slack-info; a Pulumi secret, "
-        "required on an AWS environment",
+        "required on an AWS environment with secrets.source config",
     )
     deadmans_switch_url: SecretStr | None = Field(
         None,
@@ -166,8 +202,17 @@ class StackSettings(Strict):
     smtp_password: SecretStr | None = Field(
         None,
         description="password of the SMTP smarthost for receiver email-ops; a Pulumi secret, required "
-        "on an AWS environment",
+        "on an AWS environment with secrets.source config",
     )
+
+    @property
+    def secrets_source(self) -> str:
+        return self.secrets.source if self.secrets is not None else "secretsmanager"
+
+    @property
+    def alertmanager_secret_name(self) -> str:
+        name = self.secrets.alertmanager_secret if self.secrets is not None else None
+        return name or f"pipeline-infra/{self.environment}/alertmanager"
 
     @property
     def data_plane(self) -> bool:
@@ -214,6 +259,7 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
         "backups",
     ),
     ("fleet-colour", "aws"): ("region", "capacity", "fleets", "environment_stack"),
+    ("traffic", "aws"): ("region", "traffic", "environment_stack"),
 }
 FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
     ("environment", "docker"): (
@@ -224,11 +270,13 @@ FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
         "capacity",
         "fleets",
         "backups",
+        "dns",
         "traffic",
         "dr",
         "environment_stack",
+        "secrets",
     ),
-    ("environment", "aws"): ("environment_stack",),
+    ("environment", "aws"): ("environment_stack", "traffic"),
     ("fleet-colour", "aws"): (
         "network",
         "cluster",
@@ -240,7 +288,26 @@ FORBIDDEN: dict[tuple[str, str], tuple[str, ...]] = {
         "connect",
         "schema_registry",
         "observability",
+        "dns",
         "traffic",
+        "secrets",
+    ),
+    ("traffic", "aws"): (
+        "network",
+        "cluster",
+        "kubernetes",
+        "capacity",
+        "fleets",
+        "backups",
+        "scylla",
+        "postgres",
+        "kafka",
+        "connect",
+        "schema_registry",
+        "observability",
+        "dns",
+        "dr",
+        "secrets",
     ),
 }
 # Secrets an AWS environment needs for its Alertmanager receivers (003 Alert Routing): the

@@ -116,8 +116,10 @@ def test_audit_logs_are_locked_in_compliance_mode_for_seven_years(stack, plan_of
 def test_prod_replicates_backups_and_audit_logs_to_its_dr_region(plan_of):
     plan = plan_of("prod")
     region = _config("prod")["pipeline-infra:backups"]["replicate_to_region"]
-    providers = {p.urn: p for p in plan.of_type("pulumi:providers:aws")}
-    assert [p for p in providers.values() if p.inputs.get("region") == region]
+    # replicas in their region per resource, through the stack's one provider (no explicit provider)
+    assert plan.of_type("pulumi:providers:aws") == []
+    replicas = [r for r in plan.resources if r.custom and r.name.endswith(("-replica", "-replica-key"))]
+    assert len(replicas) >= 10 and {r.inputs.get("region") for r in replicas} == {region}
     configs = plan.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
     assert len(configs) == 2
     buckets = {b.id: b for b in plan.of_type(BUCKET)}
@@ -166,27 +168,22 @@ def test_replicas_and_their_key_are_declared_in_the_replica_region():
     backups = Backups(
         "prod-backups",
         BackupsArgs(
-            settings=BackupSettings(replicate_to_region="us-west-2"), environment="prod", region="us-east-1"
+            settings=BackupSettings(replicate_to_region="us-west-2"),
+            environment="prod",
+            region="us-east-1",
+            account_id="123456789012",
         ),
     )
 
     def check(_: object) -> None:
-        (replica_provider,) = [
-            r
-            for r in monitor.records
-            if r.type == "pulumi:providers:aws" and r.inputs.get("region") == "us-west-2"
-        ]
-        in_replica = {
-            key.split("|")[0]
-            for key, ref in monitor.providers.items()
-            if ref and ref.startswith(replica_provider.urn)
-        }
-        assert {
-            "prod-backups-backups-replica",
-            "prod-backups-audit-replica",
-            "prod-backups-replica-key",
-        } <= in_replica
-        assert "prod-backups-backups" not in in_replica and "prod-backups-key" not in in_replica
+        region = {r.name: r.inputs.get("region") for r in monitor.records if r.custom}
+        replicas = ("prod-backups-backups-replica", "prod-backups-audit-replica", "prod-backups-replica-key")
+        for name in replicas:
+            assert region[name] == "us-west-2", name
+        assert region["prod-backups-backups"] is None and region["prod-backups-key"] is None
+        # no explicit provider: every resource goes through the stack's default provider
+        assert not [r for r in monitor.records if r.type == "pulumi:providers:aws"]
+        assert not any(monitor.providers.values())
 
     return pulumi.Output.all(backups.backup_bucket, *[b.bucket.id for b in backups.replicas.values()]).apply(
         check

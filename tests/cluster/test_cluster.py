@@ -82,12 +82,13 @@ def test_node_launch_templates_require_imdsv2_and_encrypt_disks(stack, plan_of):
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_control_plane_is_private_encrypted_and_logged(stack, plan_of):
+def test_control_plane_is_private_and_restricted_public_encrypted_and_logged(stack, plan_of):
     plan = plan_of(stack)
     (cluster,) = plan.of_type(CLUSTER)
     assert cluster.inputs["version"] == EKS_VERSION
     vpc = cluster.inputs["vpcConfig"]
-    assert vpc["endpointPrivateAccess"] is True and vpc["endpointPublicAccess"] is False
+    # private in the VPC, public only to the stack file's networks (tests/cluster/test_access.py)
+    assert vpc["endpointPrivateAccess"] is True and vpc["publicAccessCidrs"]
     assert vpc["subnetIds"] == plan.outputs["private_subnet_ids"]
     (enc,) = [cluster.inputs["encryptionConfig"]]
     assert enc["resources"] == ["secrets"]
@@ -104,19 +105,16 @@ def test_control_plane_is_private_encrypted_and_logged(stack, plan_of):
     }
 
 
-def test_cluster_version_and_public_endpoint_follow_settings(plan_of):
+def test_cluster_version_and_private_endpoint_follow_settings(plan_of):
+    # endpoint_public false: for a deployment whose every `up` and preview runs inside the VPC
     plan = plan_of(
         "staging",
-        {
-            "cluster.version": "1.32",
-            "cluster.endpoint_public": True,
-            "cluster.endpoint_public_cidrs": ("203.0.113.0/24",),
-        },
+        {"cluster.version": "1.32", "cluster.endpoint_public": False, "cluster.endpoint_public_cidrs": ()},
     )
     (cluster,) = plan.of_type(CLUSTER)
     assert cluster.inputs["version"] == "1.32"
-    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is True
-    assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in cluster.inputs["vpcConfig"]
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -267,7 +265,11 @@ def _load(stack: str, **changes):
         ),
         ({"endpoint_public": True}, "cluster", "name the networks"),
         ({"endpoint_public": True, "endpoint_public_cidrs": ["0.0.0.0/0"]}, "cluster", "to the internet"),
-        ({"endpoint_public_cidrs": ["203.0.113.0/24"]}, "cluster", "only used with endpoint_public"),
+        (
+            {"endpoint_public": False, "endpoint_public_cidrs": ["81.2.69.192/28"]},
+            "cluster",
+            "only used with endpoint_public",
+        ),
     ],
 )
 def test_bad_cluster_settings_are_one_settings_error(cluster, key, fragment):

@@ -35,6 +35,7 @@ def stand_in_network(settings) -> FleetNetwork:
         private_subnet_ids=["subnet-a", "subnet-b", "subnet-c"], public_subnet_ids=["subnet-pa"],
         artifact_bucket="pipeline-artifacts", backup_bucket="pipeline-backups",
         kms_key_arn=f"arn:aws:kms:{region}:123456789012:key/fleet-test",
+        ebs_kms_key_arn=f"arn:aws:kms:{region}:123456789012:key/fleet-ebs-test",
         data_plane_security_group_id="sg-dataplane", otlp_endpoint="http://otlp.observability.internal:4317",
     )
 

@@ -15,7 +15,7 @@ STACKS = stack_names()
 
 
 def test_every_committed_stack_has_golden_files():
-    assert STACKS == ["local", "prod", "prod-blue", "prod-dr", "prod-green", "staging"]
+    assert STACKS == ["local", "prod", "prod-blue", "prod-dr", "prod-green", "prod-traffic", "staging"]
     missing = [s for s in STACKS if f"plans/{s}.json" not in committed_files(s)]
     assert not missing, f"no golden plan for {missing}: run make golden"
 

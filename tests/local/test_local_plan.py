@@ -159,3 +159,23 @@ def test_prometheus_scrapes_only_containers_that_serve_metrics(plan):
         e.startswith("KAFKA_OPTS=-javaagent:/kafka/libs/jmx_prometheus_javaagent")
         for e in connect.inputs["envs"]
     )
+
+
+def test_named_volumes_survive_destroy_and_the_stateful_check_fails_without_it(plan_of):
+    # Issue 11 item 10 (review B4): the local stack's data volumes are retained on delete, so
+    # `pulumi destroy -s local` keeps the data unless it is removed by hand (README).
+    from planner.checks import stateful
+    from planner.report import estate_json
+    from tests.conftest import estate_of
+
+    volumes = plan_of("local").of_type("docker:index/volume:Volume")
+    assert len(volumes) == 5
+    assert all(v.options.get("retainOnDelete") is True for v in volumes)
+    data = estate_json(estate_of())
+    local = data["stacks"]["local"]
+    assert [f for f in stateful.run(data) if f.stack == "local"] == []
+    for r in local["resources"]:
+        if r["type"] == "docker:index/volume:Volume":
+            r["options"] = {k: v for k, v in r["options"].items() if k != "retainOnDelete"}
+    found = [f for f in stateful.run(data) if f.stack == "local"]
+    assert len(found) == 5 and all("neither protected nor retained" in f.message for f in found)

@@ -257,10 +257,14 @@ def test_dr_site_requests_and_accepts_the_peering_and_routes_both_ways(plan_of):
     (accepter,) = plan.of_type("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")
     assert accepter.inputs["vpcPeeringConnectionId"] == pcx.id
     assert accepter.inputs["autoAccept"] is True
-    providers = {r.urn: r for r in plan.of_type("pulumi:providers:aws")}
-    peer_region = [p for p in providers.values() if p.inputs.get("region") == "us-east-1"]
-    assert len(peer_region) == 1
+    # The primary's side in its region per resource (pulumi-aws v7 `region`), through the stack's one
+    # provider: it inherits the stack's aws: configuration (issue 11 item 13).
+    assert plan.of_type("pulumi:providers:aws") == []
+    assert accepter.inputs["region"] == "us-east-1" and "region" not in pcx.inputs
     routes = [r for r in plan.of_type("aws:ec2/route:Route") if r.inputs.get("vpcPeeringConnectionId")]
+    assert {r.inputs.get("region") for r in routes if r.inputs["destinationCidrBlock"] == "10.30.0.0/16"} == {
+        "us-east-1"
+    }
     to_primary = [r for r in routes if r.inputs["destinationCidrBlock"] == "10.10.0.0/16"]
     to_dr = [r for r in routes if r.inputs["destinationCidrBlock"] == "10.30.0.0/16"]
     private_tables = {r.id for r in plan.of_type("aws:ec2/routeTable:RouteTable") if "private" in r.name}

@@ -550,6 +550,21 @@ def test_observability_record_name_counts_only_when_every_rule_of_it_is_produced
     assert any(m.startswith("recording rule ratio reads made_up_total") for m in messages)
 
 
+def test_observability_idle_colour_of_an_environment_switched_by_a_traffic_stack():
+    # prod's colours are switched by prod-traffic (issue 11 item 1), not by a traffic section of prod:
+    # its fleet alerts without a colour matcher still page on the idle colour.
+    e = _obs_estate()
+    e["stacks"]["prod"] = {**e["stacks"].pop("staging"), "stack": "prod"}
+    assert observability.idle_pages(e) == []
+    e["stacks"]["prod-traffic"] = stack(
+        "prod-traffic", [], role="traffic", environment_stack="prod",
+        traffic={"active": "blue", "colour_stacks": {"blue": "prod-blue", "green": "prod-green"}},
+    )
+    [f] = observability.idle_pages(e)
+    assert (f.stack, f.check) == ("prod", "observability-idle")
+    assert "the idle colour pages" in f.message
+
+
 # --- the registry ---------------------------------------------------------------------------------
 def test_every_check_has_severity_and_enforcement():
     names = [c.name for c in registry()]

@@ -44,9 +44,24 @@ def test_an_unmodelled_function_fails_instead_of_echoing_its_arguments():
     assert "models no answer" in mocks.invoke_errors[0]["message"]
 
 
-def test_a_failed_invoke_fails_the_estate(plan_of):
+def test_the_committed_estate_looks_up_only_what_exists():
+    # Review A5: prod and prod-dr looked up the placeholder zone pipeline.example.com. The one dns
+    # section names the organisation's own zone (planner/data/account.yaml: it exists before the first
+    # stack, README step 1).
     from tests.conftest import estate_of
 
-    invokes = [e for e in estate_of().errors if e.kind == "invoke"]
-    assert [e.stacks for e in invokes] == [("prod",), ("prod-dr",)]
-    assert all("getZone" in e.message for e in invokes)
+    assert [e for e in estate_of().errors if e.kind == "invoke"] == []
+
+
+def test_a_failed_invoke_fails_the_estate(monkeypatch):
+    import stacks.settings.estate as settings_estate
+    from planner.estate import evaluate
+
+    # both sites moved to a zone the account does not hold (the settings check would refuse the pair
+    # against the committed files first: switched off here)
+    monkeypatch.setattr(settings_estate, "check_stack_in_estate", lambda *a, **k: None)
+    zone = {"dns.zone_name": "other-corp.net"}
+    estate = evaluate(["prod-traffic", "prod-dr"], overrides={"prod": zone, "prod-dr": zone})
+    invokes = [e for e in estate.errors if e.kind == "invoke"]
+    assert sorted(e.stacks for e in invokes) == [("prod-dr",), ("prod-traffic",)]
+    assert all("getZone" in e.message and "other-corp.net" in e.message for e in invokes)

@@ -12,7 +12,7 @@ import yaml
 from planner.runtime import REPO, apply_overrides
 from stacks.settings import SettingsError, load_settings
 
-STACKS = ("local", "staging", "prod", "prod-dr", "prod-blue", "prod-green")
+STACKS = ("local", "staging", "prod", "prod-dr", "prod-blue", "prod-green", "prod-traffic")
 
 
 def committed(stack: str) -> dict[str, Any]:

@@ -59,19 +59,28 @@ ESTATE = [
          f"{P}:environment_stack", "no stack prd in the project"),
     Case("a colour stack in another region than its environment", "prod-green", "aws:region", "us-east-2",
          "aws:region", "must be its environment's region us-east-1"),
-    Case("the traffic switch naming the blue stack green", "prod", "traffic.colour_stacks",
+    # the traffic stack (issue 11 item 1: the weighted records moved out of prod)
+    Case("the traffic switch naming the blue stack green", "prod-traffic", "traffic.colour_stacks",
          {"blue": "prod-blue", "green": "prod-blue"}, f"{P}:traffic.colour_stacks.green",
-         "Pulumi.prod-blue.yaml must be a fleet-colour stack of colour green"),
-    Case("the traffic switch naming a stack that does not exist", "prod", "traffic.colour_stacks",
+         "Pulumi.prod-blue.yaml must be a fleet-colour stack of colour green attached to prod"),
+    Case("the traffic switch naming a stack that does not exist", "prod-traffic", "traffic.colour_stacks",
          {"blue": "prod-blue", "green": "prod-grean"}, f"{P}:traffic.colour_stacks.green",
          "no stack prod-grean"),
-    # the ingest names and the hosted zone
-    Case("a domain outside the hosted zone", "prod", "traffic.domain", "ingest.pipeline.example.org",
-         f"{P}:traffic.domain", "outside the hosted zone traffic.zone_name pipeline.example.com"),
-    Case("a hosted zone that does not hold the domain", "prod", "traffic.zone_name", "example.net",
-         f"{P}:traffic.domain", "outside the hosted zone traffic.zone_name example.net"),
-    Case("a primary moving its ingest name away from the DR site's", "prod", "traffic.domain",
-         "data.pipeline.example.com", f"{P}:traffic.domain", "a primary of a DR pair keeps them"),
+    Case("a traffic stack over an environment with its own fleets", "prod-traffic", "environment_stack",
+         "staging", f"{P}:environment_stack",
+         "Pulumi.staging.yaml must be an AWS environment whose fleets are colour stacks"),
+    Case("a traffic stack over a stack that does not exist", "prod-traffic", "environment_stack", "prd",
+         f"{P}:environment_stack", "no environment stack prd in the project"),
+    Case("a traffic stack of another environment", "prod-traffic", "environment", "staging",
+         f"{P}:environment", "must be its environment stack's environment 'prod'"),
+    Case("the primary's traffic stack without the failover record", "prod-traffic", "traffic.failover",
+         False, f"{P}:traffic.failover", "must be true: Pulumi.prod.yaml is the primary site"),
+    # the ingest names: one dns section on both sites
+    Case("the DR site in another hosted zone", "prod-dr", "dns.zone_name", "other-corp.net",
+         f"{P}:dns", "must be Pulumi.prod.yaml's dns (ingest.pipeline.acme-corp.net in "
+         "pipeline.acme-corp.net; got ingest.other-corp.net in other-corp.net)"),
+    Case("the primary with another ingest domain", "prod", "dns.domain", "data.pipeline.acme-corp.net",
+         f"{P}:dns", "both sites of a DR pair carry the same zone and ingest domain"),
 ]
 
 
@@ -89,15 +98,15 @@ def test_a_stack_contradicting_another_is_one_clear_error(case: Case) -> None:
 
 def test_the_committed_estate_is_consistent() -> None:
     assert estate_errors() == []
-    for stack in ("local", "staging", "prod", "prod-dr", "prod-blue", "prod-green"):
+    for stack in ("local", "staging", "prod", "prod-dr", "prod-blue", "prod-green", "prod-traffic"):
         s = load_settings(committed(stack), source=f"Pulumi.{stack}.yaml", offline=True)
         check_stack_in_estate(stack, s, f"Pulumi.{stack}.yaml")
 
 
 def test_both_roles_and_every_topic_have_two_cases() -> None:
     roles = {committed(c.stack)[f"{P}:role"] for c in ESTATE}
-    assert roles == {"environment", "fleet-colour"}
-    for words in (("network",), ("dr.",), ("environment_stack", "aws:region"), ("traffic.domain", "zone")):
+    assert roles == {"environment", "fleet-colour", "traffic"}
+    for words in (("network",), ("dr.",), ("environment_stack", "aws:region"), ("traffic.",), ("dns.",)):
         assert len([c for c in ESTATE if c.change.startswith(words)]) >= 2, words
 
 
@@ -129,20 +138,27 @@ def test_a_primary_pairing_with_another_stack(tmp_path: Path) -> None:
     )
 
 
-def test_a_colour_stack_whose_environment_has_no_traffic_switch(tmp_path: Path) -> None:
-    root = _project_with(tmp_path, "prod", "traffic", None)
-    error = _evaluate(root, "prod-blue")
+def test_a_colour_stack_whose_environment_declares_fleets() -> None:
+    from stacks.settings.estate import Member, check_stack, load_estate
+
+    estate = load_estate()
+    staging = estate["staging"].settings
+    prod = estate["prod"].settings.model_copy(update={"fleets": staging.fleets, "capacity": staging.capacity})
+    estate["prod"] = Member("prod", "Pulumi.prod.yaml", prod)
+    with pytest.raises(SettingsError) as info:
+        check_stack("prod-blue", estate)
+    error = info.value
     assert error.key == f"{P}:environment_stack"
-    assert "Pulumi.prod.yaml declares its own fleets and no traffic switch" in error.message
+    assert "Pulumi.prod.yaml declares its own fleets" in error.message
 
 
 def test_a_colour_stack_attached_to_the_local_stack(tmp_path: Path) -> None:
     case = Case("attached to local", "prod-green", "environment_stack", "local", f"{P}:environment_stack",
                 "Pulumi.local.yaml is not an AWS environment")
     assert_one_clear_line(case, estate_error(case))
-    # Seen from prod, whose traffic switch still names prod-green:
+    # Seen from prod-traffic, whose traffic switch still names prod-green:
     root = _project_with(tmp_path, "prod-green", "environment_stack", "local")
-    error = _evaluate(root, "prod")
+    error = _evaluate(root, "prod-traffic")
     assert error.key == f"{P}:traffic.colour_stacks.green"
     assert "environment_stack local" in error.message
 
@@ -181,8 +197,9 @@ def test_estate_rules_are_one_per_settings_error_of_the_module() -> None:
 
     source = (REPO / "stacks" / "settings" / "estate.py").read_text(encoding="utf-8")
     assert settings_error_raises(source, ESTATE_CHECKS) == len(ESTATE_RULES)
-    line = "    fields = TrafficSettings.model_fields\n"
-    extra = source.replace(line, line + '    if not fields:\n        raise SettingsError(source, "x", "y")\n')
+    line = '    primary = e.dr is not None and e.dr.site == "primary"\n'
+    added = '    if not primary:\n        raise SettingsError(source, "x", "y")\n'
+    extra = source.replace(line, line + added)
     assert extra != source
     assert settings_error_raises(extra, ESTATE_CHECKS) == len(ESTATE_RULES) + 1
     docs = (REPO / "docs" / "settings.md").read_text(encoding="utf-8")

@@ -34,7 +34,8 @@ FILES: list[tuple[str, str, Callable[[str], str | bytes], str, str]] = [
      "pipeline-infra:fleets.colour", "duplicate key at line 17 (first at line 16)"),
     ("a duplicate top-level key", "prod",
      lambda t: t + "  pipeline-infra:role: fleet-colour\n",
-     "pipeline-infra:role", "duplicate key at line 31 (first at line 6)"),
+     "pipeline-infra:role",
+     f"duplicate key at line {len(committed_text('prod').splitlines()) + 1} (first at line 6)"),
     ("Latin-1 text", "staging", lambda t: (t + "# café\n").encode("latin-1"), "-", "not UTF-8 text"),
     ("UTF-16 text", "local", lambda t: t.encode("utf-16"), "-", "not UTF-8 text: byte 0"),
     ("binary content", "prod-dr", lambda t: b"\x7fELF\x02\x01\x01\x00" + t.encode(), "-", "binary content"),
@@ -58,7 +59,7 @@ FILES: list[tuple[str, str, Callable[[str], str | bytes], str, str]] = [
     ("a binary value", "local", lambda t: t + "  pipeline-infra:blob: !!binary aGVsbG8=\n", "-",
      "!!binary values are not configuration"),
     ("a key that is not text", "prod-green", lambda t: t + "  1: 2\n", "config.1", "config keys are text"),
-    ("a tab-indented line (not YAML)", "prod", lambda t: t.replace("  pipeline-infra:cluster: {}", "\tx: 1"),
+    ("a tab-indented line (not YAML)", "prod", lambda t: t.replace("  pipeline-infra:postgres: {}", "\tx: 1"),
      "-", "not valid YAML at line"),
 ]
 

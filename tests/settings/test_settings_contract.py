@@ -39,7 +39,9 @@ def without(stack: str, key: str) -> dict:
     return cfg
 
 
-@pytest.mark.parametrize("stack", ["local", "staging", "prod", "prod-dr", "prod-blue", "prod-green"])
+@pytest.mark.parametrize(
+    "stack", ["local", "staging", "prod", "prod-dr", "prod-blue", "prod-green", "prod-traffic"]
+)
 def test_every_stack_file_is_valid(stack):
     s = load(config(stack), source=f"Pulumi.{stack}.yaml")
     assert s.environment in {"local", "staging", "prod", "prod-dr"}
@@ -80,12 +82,12 @@ BAD = [
         "prod",
         with_("prod", "pipeline-infra:role", "primary"),
         "pipeline-infra:role",
-        "'environment' or 'fleet-colour'",
+        "'environment', 'fleet-colour' or 'traffic'",
     ),
     (
         "enum: unknown colour",
-        "prod",
-        with_("prod", "pipeline-infra:traffic", "purple", "active"),
+        "prod-traffic",
+        with_("prod-traffic", "pipeline-infra:traffic", "purple", "active"),
         "pipeline-infra:traffic.active",
         "'blue' or 'green'",
     ),
@@ -154,8 +156,8 @@ BAD = [
     ),
     (
         "inconsistent: weights not summing to 100",
-        "prod",
-        with_("prod", "pipeline-infra:traffic", {"blue": 60, "green": 30}, "weights"),
+        "prod-traffic",
+        with_("prod-traffic", "pipeline-infra:traffic", {"blue": 60, "green": 30}, "weights"),
         "pipeline-infra:traffic",
         "must sum to 100",
     ),
@@ -208,10 +210,45 @@ BAD = [
     ),
     (
         "unknown key of a mapping (colour)",
-        "prod",
-        with_("prod", "pipeline-infra:traffic", {"purple": 100}, "weights"),
+        "prod-traffic",
+        with_("prod-traffic", "pipeline-infra:traffic", {"purple": 100}, "weights"),
         "pipeline-infra:traffic.weights.purple",
         "one of 'blue' or 'green'",
+    ),
+    (
+        "placeholder zone (reserved name)",
+        "prod",
+        with_("prod", "pipeline-infra:dns", "pipeline.example.com", "zone_name"),
+        "pipeline-infra:dns",
+        "reserved placeholder name",
+    ),
+    (
+        "ingest domain outside its zone",
+        "prod-dr",
+        with_("prod-dr", "pipeline-infra:dns", "ingest.elsewhere.net", "domain"),
+        "pipeline-infra:dns",
+        "is not inside zone_name",
+    ),
+    (
+        "a DR site without the ingest zone",
+        "prod-dr",
+        without("prod-dr", "pipeline-infra:dns"),
+        "pipeline-infra:dns",
+        "required on a site of a DR pair",
+    ),
+    (
+        "a traffic stack carries no zone of its own (it reads its environment's)",
+        "prod-traffic",
+        with_("prod-traffic", "pipeline-infra:dns", {"zone_name": "pipeline.acme-corp.net"}),
+        "pipeline-infra:dns",
+        "not allowed in a stack of role traffic",
+    ),
+    (
+        "a partly qualified stack name",
+        "prod-blue",
+        with_("prod-blue", "pipeline-infra:environment_stack", "acme/prod"),
+        "pipeline-infra:environment_stack",
+        "should match pattern",
     ),
     (
         # a site's role is standby or primary (the primary site is demoted to standby in a failback)
@@ -257,14 +294,17 @@ def test_secret_in_plain_text_is_rejected():
 
 def test_secret_from_the_secret_store_is_accepted():
     cfg = with_("prod", "pipeline-infra:pagerduty_critical_key", "abc123")
+    cfg["pipeline-infra:secrets"] = {"source": "config"}
     s = load(cfg, secret_keys={"pipeline-infra:pagerduty_critical_key"})
     assert s.pagerduty_critical_key.get_secret_value() == "abc123"
     assert "abc123" not in repr(s)
 
 
 def test_missing_alerting_secret_is_an_error_for_a_real_deployment():
+    # with secrets.source config; by default they come from AWS Secrets Manager
+    cfg = with_("prod", "pipeline-infra:secrets", {"source": "config"})
     with pytest.raises(SettingsError) as info:
-        load_settings(config("prod"), source="Pulumi.prod.yaml", offline=False)
+        load_settings(cfg, source="Pulumi.prod.yaml", offline=False)
     assert "pipeline-infra:pagerduty_critical_key: required secret is not set" in str(info.value)
 
 

@@ -389,3 +389,21 @@ def test_the_crds_cel_rules_hold(stack, overrides):
             # 'validityDays' and 'renewalDays' only with type tls, both or neither, renewal < validity
             assert auth["type"] == "tls" or not ({"validityDays", "renewalDays"} & set(auth))
             assert ("validityDays" in auth) == ("renewalDays" in auth)
+
+
+def test_the_connect_image_repository_carries_its_environment_tag(plan_of):
+    # the policy required-tags flagged kafka-connect-image (an untagged ECR repository) on prod and
+    # prod-dr; the component tags it with the environment, and the rule fails without the tag
+    import copy
+
+    from policies import check_all
+
+    for stack in ("staging", "prod", "prod-dr"):
+        (repo,) = plan_of(stack).of_type("aws:ecr/repository:Repository")
+        assert repo.inputs["tags"] == {"Environment": plan_of(stack).settings.environment}
+        assert not [v for v in check_all([repo]) if v["policy"] == "required-tags"]
+        untagged = copy.deepcopy(repo)
+        untagged.inputs.pop("tags")
+        assert [v["policy"] for v in check_all([untagged]) if v["policy"] == "required-tags"] == [
+            "required-tags"
+        ]

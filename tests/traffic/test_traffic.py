@@ -33,11 +33,12 @@ STATEFUL = (
 
 @functools.cache
 def primary(overrides_json: str = "{}"):
-    from stacks.compose.traffic import build_traffic
+    """The primary site's traffic stack (prod-traffic)."""
+    from stacks.compose.traffic import build_traffic_switch
     from tests.fleets.mockrun import record
 
-    settings = stack_settings("prod", json.loads(overrides_json))
-    return record(settings, lambda: build_traffic(settings, None), stack="prod")
+    settings = stack_settings("prod-traffic", json.loads(overrides_json))
+    return record(settings, lambda: build_traffic_switch(settings), stack="prod-traffic")
 
 
 @functools.cache
@@ -76,7 +77,7 @@ def test_weighted_split_for_a_gradual_cutover():
 def test_weighted_records_alias_each_colour_stack_ingest_with_target_health():
     plan = primary()
     refs = {r.inputs.get("name") for r in plan.of_type("pulumi:pulumi:StackReference")}
-    assert refs == {"prod-blue", "prod-green"}
+    assert refs == {f"organization/pipeline-infra/{s}" for s in ("prod", "prod-blue", "prod-green")}
     for r in plan.of_type(RECORD):
         if r.inputs.get("weightedRoutingPolicies"):
             alias = r.inputs["aliases"][0]
@@ -97,8 +98,8 @@ def test_cutover_changes_only_the_weighted_records():
         assert c["paths"] == ["weightedRoutingPolicies[0].weight"]
 
 
-def test_cutover_of_the_whole_prod_stack_touches_only_traffic_records(plan_of):
-    d = diff(plan_of("prod"), plan_of("prod", {"traffic.active": "green"}))
+def test_cutover_of_the_whole_traffic_stack_touches_only_traffic_records(plan_of):
+    d = diff(plan_of("prod-traffic"), plan_of("prod-traffic", {"traffic.active": "green"}))
     assert d["created"] == [] and d["deleted"] == []
     assert {c["type"] for c in d["changed"]} == {RECORD}, [(c["name"], c["paths"]) for c in d["changed"]]
 
@@ -107,7 +108,9 @@ def test_failover_primary_on_prod_secondary_on_dr_with_health_checks():
     p = {r.inputs.get("setIdentifier"): r for r in primary().of_type(RECORD)}
     assert p["primary"].inputs["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
     assert p["primary"].inputs["healthCheckId"]
-    assert p["primary"].inputs["name"] == "ingest.pipeline.example.com"
+    # both sites carry Pulumi.prod.yaml's and Pulumi.prod-dr.yaml's dns.zone_name: ingest.<zone>
+    assert p["primary"].inputs["name"] == "ingest.pipeline.acme-corp.net"
+    assert p["primary"].inputs["aliases"][0]["name"] == "prod.ingest.pipeline.acme-corp.net"
     d = {r.inputs.get("setIdentifier"): r for r in dr_site("standby").of_type(RECORD)}
     assert d["secondary"].inputs["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
     assert d["secondary"].inputs["healthCheckId"]
@@ -178,3 +181,12 @@ def test_promotion_of_the_whole_dr_stack_replaces_no_stateful_resource(plan_of):
 def test_weights_helper_rejects_a_split_that_starves_the_active_colour():
     with pytest.raises(ValueError):
         colour_weights("green", {"blue": 100, "green": 0})
+
+
+def test_each_failover_record_waits_for_the_record_it_aliases():
+    # Route 53 refuses an alias to a record of the zone that does not exist yet.
+    p = primary()
+    weighted = {r.urn for r in p.of_type(RECORD) if r.inputs.get("weightedRoutingPolicies")}
+    assert weighted and weighted <= set(p.named("ingest-primary").dependencies)
+    d = dr_site("standby")
+    assert d.named("dr-ingest-site").urn in d.named("dr-ingest-secondary").dependencies

@@ -64,6 +64,8 @@ class KafkaConnectArgs:
     postgres_sink_password: pulumi.Input[str]
     schema_registry_url: str
     depends_on: tuple[pulumi.Resource, ...] = field(default_factory=tuple)  # Kafka, users, topics, ...
+    # tags of the AWS resources the component creates (the image repository): at least Environment
+    tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         c = self.settings.connect
@@ -110,6 +112,7 @@ class KafkaConnect(pulumi.ComponentResource):
                 image_tag_mutability="MUTABLE",  # Strimzi rebuilds the same tag when the spec changes
                 image_scanning_configuration=ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
                 encryption_configurations=[ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")],
+                tags=dict(args.tags) or None,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             repository = repo.repository_url
