@@ -35,6 +35,7 @@ def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict
             environment=settings.environment,
             receiver_secrets=secrets,
             metrics_port=metrics_port,
+            vpc_cidrs=(settings.network.cidr,) if settings.network is not None else (),
         ),
     )
     outputs = {
