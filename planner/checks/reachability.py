@@ -512,7 +512,13 @@ PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus"}
 
 
 def _policies(stack: dict[str, Any]) -> list[dict[str, Any]]:
-    return [r["inputs"] for r in resources(stack, "kubernetes:networking.k8s.io/v1:NetworkPolicy")]
+    """The stack's NetworkPolicies as manifests (named after their resource when metadata has no name)."""
+    out = []
+    for r in resources(stack, "kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+        doc = dict(r["inputs"])
+        doc["metadata"] = {"name": r["name"], **(doc.get("metadata") or {})}
+        out.append(doc)
+    return out
 
 
 def _monitors(estate: dict) -> list[Finding]:

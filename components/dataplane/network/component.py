@@ -34,7 +34,7 @@ class DataPlaneNetwork(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DataPlaneNetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("pipeline-infra:dataplane:Network", name, None, opts)
+        super().__init__("pipeline-infra:dataplane:DataPlaneNetwork", name, None, opts)
         manifests = data_plane_policies(
             NAMESPACES,
             args.names,
