@@ -592,6 +592,7 @@ def _names(stack: dict[str, Any]) -> dict[str, str]:
     for var, kind in (
         ("$scylla", "ScyllaCluster"),
         ("$postgres", "Cluster"),
+        ("$pooler", "Pooler"),
         ("$kafka", "Kafka"),
         ("$connect", "KafkaConnect"),
     ):

@@ -184,6 +184,7 @@ def _network(
     from components.backups.checks import OFFSETS_JOB, VERIFY_PREFIX
     from components.dataplane.network.component import DataPlaneNetwork, DataPlaneNetworkArgs
     from components.dataplane.network.manifests import ClusterNames
+    from components.dataplane.postgres.manifests import pooler_name
     from components.streaming.connect.manifests import CONNECT_CLUSTER
     from components.streaming.kafka.manifests import CLUSTER as KAFKA_CLUSTER
 
@@ -204,7 +205,11 @@ def _network(
         DataPlaneNetworkArgs(
             kube=kube,
             names=ClusterNames(
-                scylla=SCYLLA_CLUSTER, postgres=postgres_cluster, kafka=KAFKA_CLUSTER, connect=CONNECT_CLUSTER
+                scylla=SCYLLA_CLUSTER,
+                postgres=postgres_cluster,
+                kafka=KAFKA_CLUSTER,
+                connect=CONNECT_CLUSTER,
+                pooler=pooler_name(postgres_cluster),  # a policy of no pods where there is no Pooler
             ),
             vpc_cidrs=(settings.network.cidr,),
             peer_cidr=settings.dr.peer_cidr if settings.dr is not None else None,

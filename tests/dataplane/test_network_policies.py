@@ -11,7 +11,13 @@ from components.observability.network import observability_policies
 from lib.kube.netpol import Pod, blocked, cidr_peer, default_deny, ns_peer, policy, rule
 from lib.kube.target import NAMESPACES
 
-NAMES = ClusterNames(scylla="scylla", postgres="warehouse", kafka="pipeline", connect="pipeline-connect")
+NAMES = ClusterNames(
+    scylla="scylla",
+    postgres="warehouse",
+    kafka="pipeline",
+    connect="pipeline-connect",
+    pooler="warehouse-pooler",
+)
 VPC, PEER = "10.20.0.0/16", "10.30.0.0/16"
 
 
@@ -55,15 +61,18 @@ def test_the_peer_site_is_admitted_only_on_a_replicated_estate():
 
 
 def test_the_fleet_listener_ports_are_open_to_the_sites_networks():
-    """Kafka's load balancer listeners (replication today, the fleets' later) on 9094-9099 and
-    PostgreSQL's 5432 admit this site's and the peer's networks, nothing else."""
+    """Kafka's load balancer listeners (the fleets' 9092, replication 9094 and 9095-9099 kept for later)
+    and the Pooler's 5432 admit this site's and the peer's networks, nothing else."""
     kafka = Pod("kafka", {"strimzi.io/cluster": "pipeline", "strimzi.io/kind": "Kafka"})
-    pg = Pod("postgres", {"cnpg.io/cluster": "warehouse", "cnpg.io/instanceRole": "primary"})
-    for port in (9094, 9095, 9099):
+    pg = Pod("postgres", {"cnpg.io/poolerName": "warehouse-pooler"})
+    for port in (9092, 9094, 9095, 9099):
         assert blocked(_all(), Pod(address="10.20.3.4"), kafka, port) is None
     assert blocked(_all(), Pod(address="10.20.3.4"), kafka, 9100) is not None
     assert blocked(_all(), Pod(address="10.20.3.4"), pg, 5432) is None
     assert blocked(_all(), Pod(address="192.168.1.1"), pg, 5432) is not None
+    # The instances themselves take no connection from the network.
+    primary = Pod("postgres", {"cnpg.io/cluster": "warehouse", "cnpg.io/instanceRole": "primary"})
+    assert blocked(_all(), Pod(address="10.20.3.4"), primary, 5432) is not None
 
 
 # --- the evaluator ----------------------------------------------------------------------------------

@@ -62,7 +62,8 @@ def test_every_required_flow_passes_the_committed_policies(stack):
 # (namespace, policy taken away) -> flows it carries alone.
 CUTS = [
     (("scylla", "allow-scylla-clients"), {"connect-cdc-reads", "scylla-manager-agents", "scrape-scylla"}),
-    (("postgres", "allow-postgres-clients"), {"jdbc-sink-postgres", "cnpg-instances", "fleets-postgres"}),
+    (("postgres", "allow-postgres-clients"), {"jdbc-sink-postgres", "cnpg-instances", "scrape-postgres"}),
+    (("postgres", "allow-fleets-to-pooler"), {"fleets-postgres"}),
     (("kafka", "allow-connect"), {"connect-cdc-reads", "jdbc-sink-postgres", "strimzi-connect"}),
     (("kafka", "allow-kafka-clients"), {"strimzi-kafka", "fleets-kafka-listener", "scrape-kafka"}),
     (("scylla", "allow-dns"), {"dns"}),

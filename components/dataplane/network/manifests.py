@@ -33,8 +33,9 @@ SCYLLA_METRICS, SCYLLA_AGENT_METRICS = 9180, 5090
 SCYLLA_WEBHOOK = 5000
 POSTGRES, CNPG_STATUS, CNPG_METRICS, CNPG_WEBHOOK = 5432, 8000, 9187, 9443
 KAFKA_CONTROL, KAFKA_REPLICATION, KAFKA_TLS = 9090, 9091, 9093
-# Load balancer listeners of the Kafka resource: the DR replication listener (9094) and the ports
-# above it kept for listeners the fleets will reach through a load balancer.
+# Load balancer listeners of the Kafka resource: the module fleets' (9092, streaming FLEET_PORT), the
+# DR replication listener (9094) and the ports above it kept for listeners added later.
+KAFKA_FLEETS = 9092
 KAFKA_LB_LISTENERS = (9094, 9099)
 CONNECT_REST = 8083
 STRIMZI_METRICS = 9404
@@ -50,6 +51,7 @@ class ClusterNames:
     postgres: str
     kafka: str
     connect: str
+    pooler: str | None = None  # the Pooler in front of PostgreSQL (the fleets' database endpoint)
 
 
 def scylla_pods(cluster: str) -> dict[str, str]:
@@ -58,6 +60,11 @@ def scylla_pods(cluster: str) -> dict[str, str]:
 
 def postgres_pods(cluster: str) -> dict[str, str]:
     return {"cnpg.io/cluster": cluster}
+
+
+def pooler_pods(pooler: str) -> dict[str, str]:
+    """CloudNativePG labels a Pooler's PgBouncer pods with cnpg.io/poolerName."""
+    return {"cnpg.io/poolerName": pooler}
 
 
 def kafka_pods(cluster: str) -> dict[str, str]:
@@ -180,10 +187,17 @@ def data_plane_policies(
             rule([ns_peer(ns["operators"], CNPG_OPERATOR)], [CNPG_STATUS, POSTGRES]),
             rule([connect], [POSTGRES]),
             rule([prometheus], [CNPG_METRICS]),
-            # The fleets' database endpoint (a load balancer in front of the pooler or the primary).
-            rule([cidr_peer(c) for c in sites], [POSTGRES]),
         ],
     )
+    if names.pooler:
+        # The fleets' database endpoint: an internal load balancer in front of the Pooler's PgBouncer
+        # pods (which reach the instances as pods of the same namespace).
+        add(
+            "allow-fleets-to-pooler",
+            "postgres",
+            pods=pooler_pods(names.pooler),
+            ingress=[rule([cidr_peer(c) for c in sites], [POSTGRES])],
+        )
     # WAL archive and base backups to S3 (barman-cloud plugin sidecar); the DR replica reads them.
     add("allow-postgres-backups", "postgres", pods=pg, egress=[anywhere_https])
 
@@ -196,7 +210,7 @@ def data_plane_policies(
         ingress=[
             rule([ns_peer(ns["operators"], STRIMZI_OPERATOR)], [KAFKA_CONTROL, KAFKA_REPLICATION]),
             rule([prometheus], [STRIMZI_METRICS]),
-            rule([cidr_peer(c) for c in sites], [KAFKA_LB_LISTENERS]),
+            rule([cidr_peer(c) for c in sites], [KAFKA_FLEETS, KAFKA_LB_LISTENERS]),
         ],
     )
     add(
