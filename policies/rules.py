@@ -29,6 +29,7 @@ from .props import (
     truthy,
     walk,
 )
+from .waivers import image_reason
 
 SEVERITIES = ("low", "medium", "high", "critical")
 ENFORCEMENTS = ("advisory", "mandatory")
@@ -870,12 +871,25 @@ def _images(r: Res) -> list[tuple[str, Any]]:
     return out
 
 
-def _images_pinned(r: Res) -> Iterator[str]:
+def _unpinned(r: Res) -> Iterator[tuple[str, str, str | None]]:
+    """(where, image, waiver reason or None) of every image not pinned by digest."""
     for where, image in _images(r):
         if not isinstance(image, str) or is_unknown(image):
             continue
         if not _DIGEST.search(image):
+            yield where, image, image_reason(image)
+
+
+def _images_pinned(r: Res) -> Iterator[str]:
+    for where, image, reason in _unpinned(r):
+        if reason is None:
             yield f"{where}: image {image} is not pinned by digest (@sha256:...)"
+
+
+def _images_waived(r: Res) -> Iterator[str]:
+    for where, image, reason in _unpinned(r):
+        if reason is not None:
+            yield f"{where}: image {image} is not pinned by digest; waived (policies/waivers.yaml): {reason}"
 
 
 # --- observability --------------------------------------------------------------------------------
@@ -977,6 +991,7 @@ def _plaintext_credentials(r: Res) -> Iterator[str]:
 
 # --- the catalogue --------------------------------------------------------------------------------
 M, A = "mandatory", "advisory"
+IMAGE_TYPES = frozenset({*WORKLOADS, CNPG, OTEL, *KAFKA_CONNECT, *KAFKA_MM2, DOCKER_REMOTE_IMAGE})
 S3_POLICY_TYPES = frozenset({BUCKET_POLICY})
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -1284,7 +1299,16 @@ RULES: tuple[Rule, ...] = (
         M,
         "checkov CKV_K8S_43; SLSA (immutable references)",
         _images_pinned,
-        frozenset({*WORKLOADS, CNPG, OTEL, *KAFKA_CONNECT, *KAFKA_MM2, DOCKER_REMOTE_IMAGE}),
+        IMAGE_TYPES,
+    ),
+    Rule(
+        "images-pinned-by-digest-waived",
+        "Images not pinned by digest under a checked-in waiver (policies/waivers.yaml), with its reason.",
+        "low",
+        A,
+        "checkov CKV_K8S_43; policies/waivers.yaml",
+        _images_waived,
+        IMAGE_TYPES,
     ),
     Rule(
         "grafana-credentials",

@@ -78,7 +78,7 @@ def cron_job(
             {
                 "name": "check",
                 "image": image,
-                "imagePullPolicy": "IfNotPresent",
+                "imagePullPolicy": "Always",  # a tag, not a digest (policies/waivers.yaml)
                 "command": command,
                 "env": [
                     {"name": "HOME", "value": "/tmp"},

@@ -133,6 +133,9 @@ class DockerJobArgs:
     script: str
     # variable name -> value (secret values stay secret in the state)
     env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Secret lines sent on standard input before the script (the shell reads them with `read`): a
+    # credential reaches the container's process without being in its environment or command line.
+    secret_lines: tuple[pulumi.Input[str], ...] = ()
     depends_on: tuple[pulumi.Resource, ...] = ()
 
     def __post_init__(self) -> None:
@@ -155,7 +158,15 @@ class DockerJob(pulumi.ComponentResource):
         self.run = local.Command(
             name,
             create=run,
-            stdin=args.script,
+            stdin=(
+                pulumi.Output.secret(
+                    pulumi.Output.all(*args.secret_lines).apply(
+                        lambda lines: "".join(f"{line}\n" for line in lines) + args.script
+                    )
+                )
+                if args.secret_lines
+                else args.script
+            ),
             environment={k: args.env[k] for k in names} or None,
             triggers=[digest(args.script), pulled.image_id],
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),

@@ -11,10 +11,11 @@ import pulumi
 import pulumi_kubernetes.apiextensions as apiextensions
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.networking.v1 as networking
 import pulumi_random as random
 from pydantic import SecretStr
 
-from components.observability import manifests
+from components.observability import manifests, network
 from components.observability.alertmanager import SECRET_FILES
 from components.observability.settings import ObservabilitySettings
 from lib import versions
@@ -38,6 +39,9 @@ class ObservabilityArgs:
     active_colours: tuple[str, ...] = ("blue", "green")
     standby: bool = False
     namespace: str = field(default=NAMESPACES["observability"])
+    # The site's network (network.cidr): the NetworkPolicies admit the Kubernetes API, the nodes and
+    # the fleets from it. Empty: no NetworkPolicies.
+    vpc_cidrs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         missing = sorted(set(SECRET_FILES) - set(self.receiver_secrets))
@@ -167,6 +171,21 @@ class Observability(pulumi.ComponentResource):
                 opts=child(self.namespace, self.otel_operator),
             )
             self.otlp_endpoint = self.otlp_service.status.apply(_otlp_endpoint)
+
+        # --- network policies: default deny and the monitoring stack's flows ---------------------------
+        self.network_policies = [
+            networking.NetworkPolicy(
+                f"{name}-netpol-{m['metadata']['name']}",
+                metadata=m["metadata"],
+                spec=m["spec"],
+                opts=child(self.namespace),
+            )
+            for m in (
+                network.observability_policies(ns, vpc_cidrs=args.vpc_cidrs, tracing=s.tracing)
+                if args.vpc_cidrs
+                else []
+            )
+        ]
 
         self.register_outputs(
             {

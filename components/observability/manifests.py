@@ -402,6 +402,11 @@ def jaeger_config() -> dict[str, Any]:
     }
 
 
+# The collector's pod: requests size its node, the memory limit bounds Badger's caches (no seed names a
+# figure for tracing; a sizing choice for one collector of the estate's trace volume).
+JAEGER_RESOURCES = {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}
+
+
 def jaeger_collector(*, namespace: str, storage_class: str) -> dict[str, Any]:
     p = placement()
     return {
@@ -413,6 +418,7 @@ def jaeger_collector(*, namespace: str, storage_class: str) -> dict[str, Any]:
             "mode": "statefulset",
             "replicas": 1,
             "image": versions.IMAGES["jaeger"],
+            "resources": JAEGER_RESOURCES,
             "config": jaeger_config(),
             "ports": [{"name": "jaeger-ui", "port": JAEGER_UI, "protocol": "TCP"}],
             "podSecurityContext": {"fsGroup": 10001, "runAsNonRoot": True, "runAsUser": 10001},

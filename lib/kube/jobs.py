@@ -53,10 +53,21 @@ def script_job(
     memory: str,
     digest: str,
     env: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    secrets: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """`command` reads its script under SCRIPT_DIR (the ConfigMap's keys are its files); `digest` is
-    script_digest() of those files: it names the Job and annotates its pod template."""
+    script_digest() of those files: it names the Job and annotates its pod template. `secrets`: mount
+    path -> Secret name, each mounted read-only (files readable by the Job's user only), so that a
+    credential is read from a file, never from an environment variable."""
     labels = {"app.kubernetes.io/name": app}
+    secret_mounts = [
+        {"name": f"secret-{i}", "mountPath": path, "readOnly": True}
+        for i, path in enumerate(sorted(secrets or {}))
+    ]
+    secret_volumes = [
+        {"name": f"secret-{i}", "secret": {"secretName": (secrets or {})[path], "defaultMode": 0o400}}
+        for i, path in enumerate(sorted(secrets or {}))
+    ]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -95,12 +106,14 @@ def script_job(
                             "volumeMounts": [
                                 {"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True},
                                 {"name": "tmp", "mountPath": "/tmp"},
+                                *secret_mounts,
                             ],
                         }
                     ],
                     "volumes": [
                         {"name": "script", "configMap": {"name": configmap}},
                         {"name": "tmp", "emptyDir": {}},
+                        *secret_volumes,
                     ],
                 },
             },

@@ -14,6 +14,9 @@ the plans declare, not from a list kept beside them:
   that leads to a CloudNativePG Pooler or Cluster on the port the fleet is given;
 - Prometheus -> every EC2 scrape target (additionalScrapeConfigs ports): the fleets' security groups
   admit the port; -> every ServiceMonitor/PodMonitor target: no NetworkPolicy shuts Prometheus out;
+- inside each Kubernetes cluster and across its edge, every flow of lib/kube/flows.yaml (DNS, the API,
+  webhooks, the CDC pipeline, operators, scrapes, backups, load balancers, the peer site) passes the
+  stack's NetworkPolicies (lib/kube/netpol.py: default deny, policies add up);
 - the DR site's MirrorMaker 2 -> the primary's replication listener (source ranges admit the DR network);
 - Scylla datacenter <-> datacenter: the external seeds are addresses the other site can reach;
 - the deployer and CI -> the EKS API: the endpoint is reachable from outside the VPC the stack creates.
@@ -22,12 +25,22 @@ the plans declare, not from a list kept beside them:
 from __future__ import annotations
 
 import ipaddress
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+from lib.kube.netpol import Pod, blocked
 from planner.checks import Check, Finding
 from planner.checks.model import get, label, resources, stacks
 from planner.checks.model_userdata import database_sections, endpoints, fetched_urls, fleet_templates
 from planner.checks.name_resolution import INTERNAL
+
+FLOWS = Path(__file__).resolve().parents[2] / "lib" / "kube" / "flows.yaml"
+# A public address standing for S3 (reached at its public addresses through the gateway endpoint)
+# and the alerting receivers on the internet.
+INTERNET = "52.216.0.10"
 
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -495,24 +508,22 @@ def _scrapes(estate: dict) -> list[Finding]:
     return findings
 
 
-def _np_admits(policy: dict[str, Any], namespace: str, port: int | str) -> bool:
-    for rule in get(policy, "inputs", "spec", "ingress", default=[]) or []:
-        peers = rule.get("from") or []
-        ns_ok = not peers or any(
-            get(p, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name") == namespace
-            or p.get("namespaceSelector") == {}
-            for p in peers
-        )
-        ports = rule.get("ports") or []
-        port_ok = not ports or any(str(p.get("port")) == str(port) for p in ports)
-        if ns_ok and port_ok:
-            return True
-    return False
+PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus"}
+
+
+def _policies(stack: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stack's NetworkPolicies as manifests (named after their resource when metadata has no name)."""
+    out = []
+    for r in resources(stack, "kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+        doc = dict(r["inputs"])
+        doc["metadata"] = {"name": r["name"], **(doc.get("metadata") or {})}
+        out.append(doc)
+    return out
 
 
 def _monitors(estate: dict) -> list[Finding]:
-    """Prometheus -> every in-cluster scrape target: a NetworkPolicy that selects the target's pods
-    must admit Prometheus's namespace on the metrics port."""
+    """Prometheus -> every in-cluster scrape target: the NetworkPolicies (all of those selecting the
+    target's pods, and Prometheus's own egress) let Prometheus reach the metrics port."""
     findings = []
     for name, stack in stacks(estate):
         prom_ns = next(
@@ -525,8 +536,9 @@ def _monitors(estate: dict) -> list[Finding]:
         )
         if prom_ns is None:
             continue
-        policies = resources(stack, kind="NetworkPolicy")
+        policies = _policies(stack)
         services = resources(stack, "kubernetes:core/v1:Service")
+        prometheus = Pod(prom_ns, PROMETHEUS_POD)
         for mon in resources(stack, kind="ServiceMonitor") + resources(stack, kind="PodMonitor"):
             spec = get(mon, "inputs", "spec") or {}
             namespaces = get(spec, "namespaceSelector", "matchNames") or [
@@ -545,7 +557,7 @@ def _monitors(estate: dict) -> list[Finding]:
                             pod_labels = get(svc, "inputs", "spec", "selector") or {}
                             names = {e.get("port") for e in spec.get("endpoints") or []}
                             ports = [
-                                p.get("port")
+                                p.get("targetPort") if isinstance(p.get("targetPort"), int) else p.get("port")
                                 for p in get(svc, "inputs", "spec", "ports", default=[]) or []
                                 if p.get("name") in names
                             ]
@@ -553,23 +565,102 @@ def _monitors(estate: dict) -> list[Finding]:
                     ports = [
                         e.get("portNumber") or e.get("port") for e in spec.get("podMetricsEndpoints") or []
                     ]
-                for pol in policies:
-                    if get(pol, "inputs", "metadata", "namespace") != ns:
-                        continue
-                    selector = get(pol, "inputs", "spec", "podSelector", "matchLabels") or {}
-                    if not selector.items() <= pod_labels.items():
-                        continue
-                    if "Ingress" not in (get(pol, "inputs", "spec", "policyTypes") or ["Ingress"]):
-                        continue
-                    for port in ports:
-                        if not _np_admits(pol, prom_ns, port):
+                # A named port of an operator's pod is not modelled here: lib/kube/flows.yaml names
+                # those scrapes by number.
+                for port in (p for p in ports if isinstance(p, int)):
+                    why = blocked(policies, prometheus, Pod(ns, pod_labels), port)
+                    if why:
+                        findings.append(
+                            Finding(
+                                "reachability",
+                                name,
+                                label(mon),
+                                f"Prometheus ({prom_ns}) scrapes {ns} on {port}: {why}",
+                            )
+                        )
+    return findings
+
+
+@cache
+def required_flows() -> tuple[dict[str, Any], ...]:
+    return tuple(yaml.safe_load(FLOWS.read_text(encoding="utf-8"))["flows"])
+
+
+def _names(stack: dict[str, Any]) -> dict[str, str]:
+    """$scylla, $postgres, $kafka, $connect: the names of the stack's clusters."""
+    out = {}
+    for var, kind in (
+        ("$scylla", "ScyllaCluster"),
+        ("$postgres", "Cluster"),
+        ("$pooler", "Pooler"),
+        ("$kafka", "Kafka"),
+        ("$connect", "KafkaConnect"),
+    ):
+        found = [get(r, "inputs", "metadata", "name") for r in resources(stack, kind=kind)]
+        if found:
+            out[var] = str(found[0])
+    return out
+
+
+def _host(cidr: str | None) -> str | None:
+    return str(next(ipaddress.ip_network(cidr).hosts())) if cidr else None
+
+
+def _sides(
+    side: dict[str, Any], stack: dict[str, Any], names: dict[str, str], namespaces: list[str]
+) -> list[Pod] | None:
+    """The pods (or hosts) a side of a flow stands for in this stack; None when it has none."""
+    if "network" in side:
+        address = {
+            "vpc": _host(stack.get("network_cidr")),
+            "peer": _host(get(stack, "dr", "peer_cidr")),
+            "internet": INTERNET,
+        }[side["network"]]
+        return [Pod(address=address)] if address else None
+    labels = {k: names.get(v, v) for k, v in (side.get("labels") or {}).items()}
+    if any(str(v).startswith("$") for v in labels.values()):
+        return None
+    if side["namespace"] == "each":
+        return [Pod(ns, labels) for ns in namespaces]
+    return [Pod(side["namespace"], labels)]
+
+
+def _cluster_flows(estate: dict) -> list[Finding]:
+    """Every flow of lib/kube/flows.yaml that applies to a stack passes its NetworkPolicies."""
+    findings = []
+    for name, stack in stacks(estate):
+        policies = _policies(stack)
+        if not policies:
+            continue  # no NetworkPolicy: nothing is cut (the policy pack asks for them)
+        kinds = {get(r, "inputs", "kind") for r in stack.get("resources", [])}
+        if stack.get("dr"):
+            kinds.add("dr")
+        names = _names(stack)
+        namespaces = [
+            str(get(r, "inputs", "metadata", "name"))
+            for r in resources(stack, "kubernetes:core/v1:Namespace")
+        ]
+        owner = next(iter(resources(stack, "kubernetes:networking.k8s.io/v1:NetworkPolicy")))
+        for flow in required_flows():
+            if not set(flow.get("when") or ()) <= kinds:
+                continue
+            sources = _sides(flow["from"], stack, names, namespaces)
+            targets = _sides(flow["to"], stack, names, namespaces)
+            if not sources or not targets:
+                continue
+            for src in sources:
+                for dst in targets:
+                    for port in flow["ports"]:
+                        why = blocked(policies, src, dst, int(port), flow.get("protocol", "TCP"))
+                        if why:
+                            where = src.address or src.namespace
                             findings.append(
                                 Finding(
                                     "reachability",
                                     name,
-                                    label(mon),
-                                    f"Prometheus ({prom_ns}) scrapes {ns} on {port}, which "
-                                    f"NetworkPolicy {pol['name']} does not admit",
+                                    label(owner),
+                                    f"flow {flow['name']} ({flow['why']}): {where} -> "
+                                    f"{dst.address or dst.namespace} on {port}: {why}",
                                 )
                             )
     return findings
@@ -691,6 +782,7 @@ def run(estate: dict) -> list[Finding]:
         + _services(estate)
         + _scrapes(estate)
         + _monitors(estate)
+        + _cluster_flows(estate)
         + _dr(estate)
         + _eks_api(estate)
     )

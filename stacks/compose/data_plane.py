@@ -141,10 +141,16 @@ def build_data_plane(
         depends_on=ready,
     )
     fleet_endpoints = _fleet_credentials(settings, postgres, streaming)
-    if backups.irsa_role is not None:
-        _backup_checks(kube, backups, postgres=(postgres.cluster_name, postgres.archive_server),
-                       active=writable,
-                       after=[postgres.cluster, scylla.schema_job])
+    checks = backups.irsa_role is not None
+    _network(settings, kube, namespaces, postgres_cluster=postgres.cluster_name, backup_checks=checks)
+    if checks:
+        _backup_checks(
+            kube,
+            backups,
+            postgres=(postgres.cluster_name, postgres.archive_server),
+            active=writable,
+            after=[postgres.cluster, scylla.schema_job],
+        )
     replication: dict[str, Any] = {}
     if postgres.replication_host is not None:
         replication = {
@@ -201,8 +207,61 @@ def _fleet_credentials(
     return {"postgres_fleet_endpoint": postgres.fleet_endpoint}
 
 
-def _backup_checks(kube: KubeTarget, backups: BackupTarget, *, postgres: tuple[str, str], active: bool,
-                   after: Sequence[pulumi.Resource]) -> None:
+def _network(
+    settings: StackSettings,
+    kube: KubeTarget,
+    namespaces: Sequence[pulumi.Resource],
+    *,
+    postgres_cluster: str,
+    backup_checks: bool,
+) -> None:
+    """Default deny in every namespace of the data plane, and the flows it needs (NetworkPolicies)."""
+    from components.backups.checks import AUDIT_EXPORT_JOB, OFFSETS_JOB, VERIFY_PREFIX
+    from components.dataplane.network.component import DataPlaneNetwork, DataPlaneNetworkArgs
+    from components.dataplane.network.manifests import ClusterNames
+    from components.dataplane.postgres.manifests import pooler_name
+    from components.streaming.connect.manifests import CONNECT_CLUSTER
+    from components.streaming.kafka.manifests import CLUSTER as KAFKA_CLUSTER
+
+    if settings.network is None:
+        return
+    jobs = (
+        {
+            "operators": [f"{VERIFY_PREFIX}state"],
+            "postgres": [f"{VERIFY_PREFIX}postgres", AUDIT_EXPORT_JOB],
+            "scylla-manager": [f"{VERIFY_PREFIX}scylla"],
+            "kafka": [OFFSETS_JOB],
+        }
+        if backup_checks
+        else {}
+    )
+    DataPlaneNetwork(
+        "network-policies",
+        DataPlaneNetworkArgs(
+            kube=kube,
+            names=ClusterNames(
+                scylla=SCYLLA_CLUSTER,
+                postgres=postgres_cluster,
+                kafka=KAFKA_CLUSTER,
+                connect=CONNECT_CLUSTER,
+                pooler=pooler_name(postgres_cluster),  # a policy of no pods where there is no Pooler
+            ),
+            vpc_cidrs=(settings.network.cidr,),
+            peer_cidr=settings.dr.peer_cidr if settings.dr is not None else None,
+            backup_jobs=jobs,
+            namespace_resources=namespaces,
+        ),
+    )
+
+
+def _backup_checks(
+    kube: KubeTarget,
+    backups: BackupTarget,
+    *,
+    postgres: tuple[str, str],
+    active: bool,
+    after: Sequence[pulumi.Resource],
+) -> None:
     """Daily backup verification (seed 003) and Connect offsets backup (seed 000). A standby DR site
     takes no PostgreSQL or ScyllaDB backup and runs no connector: only its fleets' state is checked."""
     from components.backups.verification import (

@@ -123,7 +123,7 @@ def _schemas(
             network=net,
             shell=svc.POSTGRES_BOOTSTRAP_SHELL,
             script=svc.postgres_bootstrap_script(),
-            env={"PGPASSWORD": pw.superuser, "SINK_PASSWORD": pw.sink},
+            secret_lines=(pw.superuser, pw.sink),  # svc.BOOTSTRAP_SECRET_LINES
             depends_on=tuple(c.container for c in core.values()),
         ),
     )

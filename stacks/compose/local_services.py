@@ -141,13 +141,20 @@ def postgres_bootstrap_script() -> str:
 
 
 def postgres_bootstrap_shell(host: str = "postgres", port: int = 5432, workdir: str = "/tmp") -> str:
-    """psql runs the script from standard input as the superuser (PGPASSWORD from the environment),
-    with the sink's password as a psql variable; ON_ERROR_STOP makes any failed statement exit 3."""
+    """psql runs the script as the superuser, with the sink's password as a psql variable. Both
+    passwords arrive on standard input, one line each before the script (BOOTSTRAP_SECRET_LINES):
+    never in the container's environment (`docker inspect` shows it) nor on a command line; only the
+    psql process gets them. ON_ERROR_STOP makes any failed statement exit 3."""
     return (
+        "IFS= read -r PGPASSWORD && IFS= read -r sink_password && export PGPASSWORD && "
         f"cat > {workdir}/bootstrap.sql && "
-        'psql -X -v ON_ERROR_STOP=1 -v sink_password="$SINK_PASSWORD" '
+        'psql -X -v ON_ERROR_STOP=1 -v sink_password="$sink_password" '
         f"-h {host} -p {port} -U postgres -d postgres -f {workdir}/bootstrap.sql"
     )
+
+
+# What postgres_bootstrap_shell reads from standard input before the script, in this order.
+BOOTSTRAP_SECRET_LINES = ("superuser password", "sink password")
 
 
 POSTGRES_BOOTSTRAP_SHELL = postgres_bootstrap_shell()

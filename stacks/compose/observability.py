@@ -57,6 +57,7 @@ def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict
             module_metrics_port=fleet_ports.health_port,
             active_colours=active,
             standby=standby,
+            vpc_cidrs=(settings.network.cidr,) if settings.network is not None else (),
         ),
     )
     outputs = {

@@ -93,6 +93,7 @@ def test_every_type_token_names_its_folder_and_class():
         "pipeline-infra:backups:Backups",
         "pipeline-infra:backups:LogArchive",
         "pipeline-infra:cluster:EksCluster",
+        "pipeline-infra:dataplane:DataPlaneNetwork",
         "pipeline-infra:dataplane:Operators",
         "pipeline-infra:dataplane:Postgres",
         "pipeline-infra:dataplane:ScyllaDb",

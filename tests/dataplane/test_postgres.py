@@ -190,7 +190,7 @@ def test_secret_names_are_per_role() -> None:
     assert len(names) == 2 + len(LOGIN_ROLES)
 
 
-def test_bootstrap_job_is_valid_and_reads_credentials_from_the_secret() -> None:
+def test_bootstrap_job_is_valid_and_reads_credentials_from_the_mounted_secret() -> None:
     job = manifests.bootstrap_job(
         cluster_name="warehouse",
         namespace="postgres",
@@ -199,10 +199,17 @@ def test_bootstrap_job_is_valid_and_reads_credentials_from_the_secret() -> None:
         digest="0" * 64,
     )
     kubernetes_validate.validate(job, "1.33", strict=True)
-    env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    pod = job["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
     assert env["PGHOST"]["value"] == "warehouse-rw.postgres.svc"
-    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {
-        "name": "warehouse-superuser",
-        "key": "password",
-    }
-    assert all("value" not in e or "PASSWORD" not in e["name"] for e in env.values())
+    # No credential in the environment, not even as a reference (checkov CKV_K8S_35): the Secret is a
+    # read-only volume the shell reads into psql's own environment.
+    assert not any("valueFrom" in e for e in env.values()), env
+    assert "PGPASSWORD" not in env and "PGUSER" not in env
+    volume = next(v for v in pod["volumes"] if "secret" in v)
+    assert volume["secret"] == {"secretName": "warehouse-superuser", "defaultMode": 0o400}
+    mount = next(m for m in container["volumeMounts"] if m["name"] == volume["name"])
+    assert mount == {"name": volume["name"], "mountPath": manifests.SUPERUSER_DIR, "readOnly": True}
+    script = container["command"][-1]
+    assert f"$(cat {manifests.SUPERUSER_DIR}/password)" in script

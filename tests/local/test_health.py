@@ -102,11 +102,11 @@ def pg():
         shell = svc.postgres_bootstrap_shell(host="127.0.0.1", port=server.port, workdir=str(server.root))
         run = subprocess.run(
             ["sh", "-ec", shell],
-            input=script,
+            input=f"{server.superuser_password}\nsink-pw\n{script}",
             capture_output=True,
             text=True,
             timeout=120,
-            env=server.env(SINK_PASSWORD="sink-pw"),
+            env={k: v for k, v in server.env().items() if k != "PGPASSWORD"},
             check=False,
         )
         assert run.returncode == 0, run.stderr

@@ -33,13 +33,16 @@ def pg():
 def _bootstrap(pg, script: str) -> subprocess.CompletedProcess[str]:
     """What the postgres-bootstrap step runs in its container, with this server's address."""
     shell = svc.postgres_bootstrap_shell(host="127.0.0.1", port=pg.port, workdir=str(pg.root))
+    # The secret lines (svc.BOOTSTRAP_SECRET_LINES) precede the script on standard input; the
+    # environment holds no password.
+    env = {k: v for k, v in pg.env().items() if k != "PGPASSWORD"}
     return subprocess.run(
         ["sh", "-ec", shell],
-        input=script,
+        input=f"{pg.superuser_password}\n{SINK_PASSWORD}\n{script}",
         capture_output=True,
         text=True,
         timeout=120,
-        env=pg.env(SINK_PASSWORD=SINK_PASSWORD),
+        env=env,
         check=False,
     )
 

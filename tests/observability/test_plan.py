@@ -30,6 +30,7 @@ CORE = {
     "kubernetes:core/v1:Secret",
     "kubernetes:core/v1:ConfigMap",
     "kubernetes:core/v1:Service",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 }
 
 
@@ -121,7 +122,9 @@ def test_core_manifests_are_valid_kubernetes(plan_of, stack: str) -> None:
             doc["stringData"] = {"key": SECRET}
         kubernetes_validate.validate(doc, "1.33", strict=True)
         checked += 1
-    assert checked == 1 + 2 + 1 + 1  # namespace, two Secrets, dashboards ConfigMap, OTLP Service
+    # namespace, two Secrets, dashboards ConfigMap, OTLP Service, and 8 NetworkPolicies (default deny,
+    # DNS, API, same namespace, webhooks, Prometheus, Alertmanager, OTLP)
+    assert checked == 1 + 2 + 1 + 1 + 8
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -795,7 +795,7 @@ def test_reachability_prometheus_to_in_cluster_targets():
     assert f.resource == "sr-monitor [kubernetes:monitoring.coreos.com/v1:ServiceMonitor]"
     assert (
         f.message
-        == "Prometheus (observability) scrapes kafka on 9404, which NetworkPolicy sr-policy does not admit"
+        == "Prometheus (observability) scrapes kafka on 9404: no ingress rule of sr-policy admits it"
     )
 
 

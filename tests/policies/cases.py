@@ -550,6 +550,14 @@ CASES: list[Case] = [
         [(f"{C}.securityContext.readOnlyRootFilesystem", False)],
     ),
     Case("images-pinned-by-digest", DEPLOY, "app", DEPLOYMENT, [(f"{C}.image", "docker.io/library/app:1.0")]),
+    # A waived repository (policies/waivers.yaml) not pinned: advisory, with the waiver's reason.
+    Case(
+        "images-pinned-by-digest-waived",
+        DEPLOY,
+        "app",
+        DEPLOYMENT,
+        [(f"{C}.image", "docker.io/library/postgres:15.14-bookworm")],
+    ),
     Case(
         "grafana-credentials",
         "kubernetes:helm.sh/v3:Release",

@@ -40,6 +40,7 @@ def test_pack_modules_import_only_inside_the_pack():
         "sys",
         "typing",
         "pulumi_policy",
+        "yaml",  # policies/waivers.yaml (policies/requirements.txt names PyYAML, which pulumi needs too)
     }
     for path in PACK.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

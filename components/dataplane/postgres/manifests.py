@@ -303,22 +303,28 @@ def pod_monitor(*, name: str, namespace: str, cluster_name: str) -> dict[str, An
     }
 
 
+SUPERUSER_DIR = "/secrets/superuser"  # the bootstrap Job's mount of the superuser Secret
+
+
 def bootstrap_job(
     *, cluster_name: str, namespace: str, configmap: str, placement: dict[str, Any], digest: str
 ) -> dict[str, Any]:
     """psql -f bootstrap.sql as the superuser against the primary (retried until it answers), once
-    per script: `digest` (lib/kube/jobs.py script_digest of the SQL) names it."""
+    per script: `digest` (lib/kube/jobs.py script_digest of the SQL) names it. The superuser's name
+    and password are read from the Secret mounted as files (SUPERUSER_DIR), never from the pod's
+    environment: only the psql process gets them."""
     superuser = secret_name(cluster_name, "superuser")
-
-    def from_secret(name: str, key: str) -> dict[str, Any]:
-        return {"name": name, "valueFrom": {"secretKeyRef": {"name": superuser, "key": key}}}
-
     return script_job(
         app=f"{cluster_name}-bootstrap",
         namespace=namespace,
         container="psql",
         image=versions.IMAGES["postgres"],
-        command=["psql", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", f"{SCRIPT_DIR}/bootstrap.sql"],
+        command=[
+            "sh",
+            "-ec",
+            f'PGUSER="$(cat {SUPERUSER_DIR}/username)" PGPASSWORD="$(cat {SUPERUSER_DIR}/password)" '
+            f"exec psql -v ON_ERROR_STOP=1 -d postgres -f {SCRIPT_DIR}/bootstrap.sql",
+        ],
         configmap=configmap,
         placement=placement,
         memory="128Mi",
@@ -327,9 +333,8 @@ def bootstrap_job(
             {"name": "PGHOST", "value": rw_service(cluster_name, namespace)},
             {"name": "PGPORT", "value": "5432"},
             {"name": "PGSSLMODE", "value": "require"},
-            from_secret("PGUSER", "username"),
-            from_secret("PGPASSWORD", "password"),
         ],
+        secrets={SUPERUSER_DIR: superuser},
     )
 
 
