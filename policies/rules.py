@@ -544,7 +544,8 @@ def _backup_schedule(r: Res) -> Iterator[str]:
         if is_unknown(backups):
             return
         tasks = [b for b in each(r.props, "spec", "backups") if not is_unknown(b)]
-        joined = each(r.props, "spec", "externalSeeds")
+        seeds = get(r.props, "spec", "externalSeeds")
+        joined = is_unknown(seeds) or bool(each(r.props, "spec", "externalSeeds"))
         if not tasks and not joined:
             # A datacenter that joins another's cluster (externalSeeds: the DR standby) is backed up by
             # the primary datacenter's task until it is promoted.

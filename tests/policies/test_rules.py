@@ -84,3 +84,15 @@ def test_catalogue_entries_are_complete():
         assert r.enforcement in ("advisory", "mandatory"), r.name
         assert r.source and r.description, r.name
     assert len(RULES) >= 30
+
+
+def test_a_joining_datacenter_with_seeds_unknown_at_preview_is_not_a_missing_backup(analyzer):
+    """The DR site's ScyllaDB joins the primary's cluster (externalSeeds from a StackReference, unknown
+    at a preview of a new stack) and is backed up by the primary's task: no finding. With no seeds and
+    no task it is one."""
+    case = next(c for c in CASES if c.rule == "datastore-backup-schedule")
+    no_task = mutate(case.props, "spec.backups", [])
+    joining = mutate(no_task, "spec.externalSeeds", "[unknown]")
+    assert [d for d in analyzer.analyze(sent(case, joining, {}), True) if d.policy == case.rule] == []
+    assert direct(case, mutate(no_task, "spec.externalSeeds", ["scylla-0.example"]), {}) == []
+    assert direct(case, no_task, {}) == ["ScyllaCluster has no backup task (spec.backups)"]
