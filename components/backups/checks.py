@@ -32,6 +32,7 @@ SCRIPTS = Path(__file__).with_name("scripts")
 VERIFY_PREFIX = "backup-verify-"
 OFFSETS_JOB = "connect-offsets-backup"
 AUDIT_EXPORT_JOB = "audit-log-export"
+AUDIT_CREDENTIALS_DIR = "/etc/pipeline/credentials"  # the read-only role's Secret: username, password
 # barman-cloud's sidecar image runs as UID 26 (its Dockerfile); any UID works for the others.
 BARMAN_UID = 26
 # the prefix of the Connect offsets backups in the backup bucket
@@ -300,9 +301,16 @@ def audit_export_job(
             "AWS_DEFAULT_REGION": region,
         },
     )
-    container = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    container["env"] += [
-        {"name": var, "valueFrom": {"secretKeyRef": {"name": credentials_secret, "key": key}}}
-        for var, key in (("PGUSER", "username"), ("PGPASSWORD", "password"))
-    ]
+    # The read-only role's credentials as files of a read-only Secret mount, not environment variables.
+    pod = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    container["env"].append({"name": "CREDENTIALS_DIR", "value": AUDIT_CREDENTIALS_DIR})
+    container["volumeMounts"].append(
+        {"name": "credentials", "mountPath": AUDIT_CREDENTIALS_DIR, "readOnly": True}
+    )
+    # Group-readable by the image's user only (the files belong to root:fsGroup).
+    pod["securityContext"]["fsGroup"] = BARMAN_UID
+    pod["volumes"].append(
+        {"name": "credentials", "secret": {"secretName": credentials_secret, "defaultMode": 0o440}}
+    )
     return doc

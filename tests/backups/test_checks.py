@@ -235,10 +235,16 @@ def test_audit_export_writes_only_new_objects_under_the_audit_prefix_of_the_audi
         r"arn:aws:s3:::prod-backups-audit-\w+/audit-logs/\*", objects.pop()
     )
     job = _jobs(plan)["audit-log-export"]
-    (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    env = {e["name"]: e.get("value") or e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"]}
-    # the read-only role of pipeline_db, the audit bucket (Object Lock: the one with a lock configuration)
-    assert env["PGUSER"] == env["PGPASSWORD"] == "warehouse-pipeline-readonly"
+    pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert all("valueFrom" not in e for e in container["env"])  # no secret in the environment
+    env = {e["name"]: e["value"] for e in container["env"]}
+    # the read-only role of pipeline_db, as files of its mounted Secret; the audit bucket (Object Lock:
+    # the one with a lock configuration)
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert mounts["credentials"]["readOnly"] and mounts["credentials"]["mountPath"] == env["CREDENTIALS_DIR"]
+    assert volumes["credentials"]["secret"]["secretName"] == "warehouse-pipeline-readonly"
     assert env["PGDATABASE"] == "pipeline_db" and env["PGHOST"] == "warehouse-rw.postgres.svc"
     (lock,) = [
         r

@@ -7,8 +7,10 @@ s3://<audit bucket>/audit-logs/<yyyy>/<mm>/<dd>/audit-<yyyymmdd>.jsonl.gz. The b
 of writes into a bucket with a default retention. A day already exported is not written again (the
 lock would keep both versions). Exit 1 when the database or the bucket cannot be reached.
 
-Environment: PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD (libpq's own), AUDIT_BUCKET, DAY (optional,
-yyyy-mm-dd: export that day instead of yesterday); credentials for S3 from the pod's IRSA role."""
+Environment: PGHOST, PGPORT, PGDATABASE (libpq's own), CREDENTIALS_DIR (the files `username` and
+`password` of the role's mounted Secret, handed to libpq as PGUSER/PGPASSWORD of this process only),
+AUDIT_BUCKET, DAY (optional, yyyy-mm-dd: export that day instead of yesterday); credentials for S3
+from the pod's IRSA role."""
 
 from __future__ import annotations
 
@@ -72,6 +74,11 @@ def main() -> int:
         else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     )
     start, end = day_window(day)
+    credentials = os.environ.get("CREDENTIALS_DIR")
+    if credentials:
+        for var, name in (("PGUSER", "username"), ("PGPASSWORD", "password")):
+            with open(os.path.join(credentials, name), encoding="utf-8") as f:
+                os.environ[var] = f.read().strip()
     try:
         conn = psycopg2.connect("")  # libpq reads PG* from the environment
     except psycopg2.Error as e:
