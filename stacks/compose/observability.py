@@ -9,20 +9,24 @@ from typing import Any
 import pulumi
 
 from components.fleet.settings import FleetSettings
+from components.traffic.settings import TrafficSettings
 from lib.kube.target import KubeTarget
 from stacks.settings import StackSettings
+from stacks.settings.estate import traffic_switch_of
 
 
-def fleet_traffic(settings: StackSettings) -> tuple[tuple[str, ...], bool]:
+def fleet_traffic(
+    settings: StackSettings, switch: TrafficSettings | None = None
+) -> tuple[tuple[str, ...], bool]:
     """(colours receiving traffic, standby) of the fleets this environment's Prometheus scrapes:
-    a DR site before promotion is standby; an environment with a traffic switch sends traffic to
-    traffic.active, or to every colour of weight above 0; an environment with its own fleets (one
-    colour) to that colour. The same settings drive the DNS records, so a cutover or a promotion
-    moves the label in the same `up`."""
+    a DR site before promotion is standby; an environment switched by a traffic stack (`switch`, that
+    stack's committed `traffic`) sends traffic to traffic.active, or to every colour of weight above 0;
+    an environment with its own fleets (one colour) to that colour. The traffic stack's `up` moves the
+    DNS records and the environment's `up` the label, from the same committed value."""
     dr = settings.dr
     if dr is not None and dr.site == "dr" and dr.role == "standby":
         return (), True
-    t = settings.traffic
+    t = settings.traffic or switch
     if t is not None:
         if t.weights is not None:
             return tuple(sorted(c for c, w in t.weights.items() if w > 0)), False
@@ -45,7 +49,7 @@ def build_observability(settings: StackSettings, kube: KubeTarget) -> tuple[dict
     fleet_ports = settings.fleets or FleetSettings.model_construct(
         **{k: f.default for k, f in FleetSettings.model_fields.items() if k.endswith("_port")}
     )
-    active, standby = fleet_traffic(settings)
+    active, standby = fleet_traffic(settings, traffic_switch_of(pulumi.get_stack()))
     obs = Observability(
         "observability",
         ObservabilityArgs(

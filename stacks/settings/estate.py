@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.traffic.settings import TrafficSettings
+
 from . import PROJECT, SettingsError, StackSettings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -85,6 +87,18 @@ def estate_errors(root: Path = PROJECT_DIR) -> list[SettingsError]:
         except SettingsError as error:
             errors.append(error)
     return errors
+
+
+def traffic_switch_of(name: str, root: Path = PROJECT_DIR) -> TrafficSettings | None:
+    """The traffic switch of environment `name`: the committed `traffic` of the traffic stack whose
+    `environment_stack` is `name` (prod -> Pulumi.prod-traffic.yaml), or None. The environment's
+    Prometheus labels its fleets' series active/idle from it, as the switch's DNS records route them;
+    read from the stack file, not by StackReference (the traffic stack reads the environment)."""
+    for member in load_estate(root).values():
+        s = member.settings
+        if s.role == "traffic" and s.traffic is not None and short(s.environment_stack or "") == name:
+            return s.traffic
+    return None
 
 
 # --- the rules ------------------------------------------------------------------------------------

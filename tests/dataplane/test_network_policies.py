@@ -70,9 +70,12 @@ def test_the_fleet_listener_ports_are_open_to_the_sites_networks():
     assert blocked(_all(), Pod(address="10.20.3.4"), kafka, 9100) is not None
     assert blocked(_all(), Pod(address="10.20.3.4"), pg, 5432) is None
     assert blocked(_all(), Pod(address="192.168.1.1"), pg, 5432) is not None
-    # The instances themselves take no connection from the network.
+    # The instances take no connection from this site's network; the peer site's replica streams from
+    # the primary (through the replication load balancer, which keeps its address), and only on a DR pair.
     primary = Pod("postgres", {"cnpg.io/cluster": "warehouse", "cnpg.io/instanceRole": "primary"})
     assert blocked(_all(), Pod(address="10.20.3.4"), primary, 5432) is not None
+    assert blocked(_all(), Pod(address="10.30.3.4"), primary, 5432) is None
+    assert blocked(_all(peer=None), Pod(address="10.30.3.4"), primary, 5432) is not None
 
 
 # --- the evaluator ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import yaml
 
 from components.observability.dashboards import all_dashboards
 from components.observability.rules import rule_groups
+from components.traffic.settings import TrafficSettings
 from lib import versions
 from planner.render import render
 from planner.runtime import SECRET, Plan, Resource
@@ -185,9 +186,9 @@ def _fleet_relabel(plan) -> list[dict]:
 
 
 @pytest.mark.parametrize("stack,overrides,expected", [
-    # prod: traffic.active of Pulumi.prod.yaml carries traffic, the other colour is idle
+    # prod: traffic.active of Pulumi.prod-traffic.yaml (its traffic switch) carries traffic, the other
+    # colour is idle
     ("prod", {}, {"blue": "active", "green": "idle"}),
-    ("prod", {"traffic.active": "green"}, {"blue": "idle", "green": "active"}),
     # the DR site's warm standby pages nobody until promoted
     ("prod-dr", {}, {"blue": "standby", "green": "standby"}),
     ("prod-dr", {"dr.role": "primary"}, {"blue": "active", "green": "idle"}),
@@ -198,17 +199,25 @@ def test_fleet_series_carry_the_traffic_state(plan_of, stack, overrides, expecte
     assert {c: traffic_of(relabel, c) for c in ("blue", "green")} == expected
 
 
-def test_a_weighted_cutover_has_both_colours_active(plan_of):
-    from components.traffic.settings import TrafficSettings
+def test_prod_labels_its_fleets_from_its_traffic_stack(plan_of):
+    """prod has no traffic section: the switch is Pulumi.prod-traffic.yaml's, read from the stack file
+    (prod-traffic reads prod, so prod cannot reference it). A cutover there moves the label; without a
+    switch every colour would be idle and no fleet alert of prod would fire."""
     from stacks.compose.observability import fleet_traffic
+    from stacks.settings.estate import traffic_switch_of
 
     settings = plan_of("prod").settings
-    weighted = settings.model_copy(
-        update={"traffic": TrafficSettings.model_validate(
-            {**settings.traffic.model_dump(), "active": "green", "weights": {"blue": 10, "green": 90}})}
+    switch = traffic_switch_of("prod")
+    assert settings.traffic is None and switch is not None and switch.active == "blue"
+    assert fleet_traffic(settings, switch) == (("blue",), False)
+    cutover = switch.model_copy(update={"active": "green"})
+    assert fleet_traffic(settings, cutover) == (("green",), False)
+    weighted = TrafficSettings.model_validate(
+        {**switch.model_dump(), "active": "green", "weights": {"blue": 10, "green": 90}}
     )
-    assert fleet_traffic(weighted) == (("blue", "green"), False)
-    assert fleet_traffic(settings) == (("blue",), False)
+    assert fleet_traffic(settings, weighted) == (("blue", "green"), False)
+    assert fleet_traffic(settings) == ((), False)  # the failure the switch prevents: nothing active
+    assert traffic_switch_of("staging") is None
 
 
 def test_traffic_relabel_reads_the_colour_tag():

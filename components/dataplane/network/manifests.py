@@ -201,12 +201,13 @@ def data_plane_policies(
     if peer_cidr:
         # Streaming replication across the peering (seed 004 RPO < 1 min), either way round (a failback
         # reverses it): the other site's replica reaches this site's primary through the replication
-        # load balancer, whose source address may be the peer's or a node's of this network.
+        # load balancer, which keeps the client's address (externalTrafficPolicy Local). Nothing of this
+        # site's network reaches the instances directly.
         add(
             "allow-postgres-replication-peer",
             "postgres",
             pods=pg,
-            ingress=[rule([cidr_peer(c) for c in sites], [POSTGRES])],
+            ingress=[rule([cidr_peer(peer_cidr)], [POSTGRES])],
             egress=[rule([cidr_peer(peer_cidr)], [POSTGRES])],
         )
     # WAL archive and base backups to S3 (barman-cloud plugin sidecar); the DR replica reads them.

@@ -44,7 +44,9 @@ def replication_service_name(cluster: str) -> str:
 
 def replication_service(*, cluster: str, namespace: str, peer_cidr: str) -> dict[str, Any]:
     """The endpoint the other site of a DR pair streams from over the peering: an internal NLB on the
-    cluster's current primary instance, reachable from the peer's CIDR only."""
+    cluster's current primary instance, reachable from the peer's CIDR only. `externalTrafficPolicy:
+    Local` keeps the client's address (no SNAT to a node's), so the instances' NetworkPolicy admits the
+    peer's network alone."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -58,6 +60,7 @@ def replication_service(*, cluster: str, namespace: str, peer_cidr: str) -> dict
             "selector": {"cnpg.io/cluster": cluster, "cnpg.io/instanceRole": "primary"},
             "ports": [{"name": "postgres", "port": PG_PORT, "targetPort": PG_PORT, "protocol": "TCP"}],
             "loadBalancerSourceRanges": [peer_cidr],
+            "externalTrafficPolicy": "Local",
         },
     }
 
