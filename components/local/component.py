@@ -74,12 +74,13 @@ class DockerService(pulumi.ComponentResource):
         volumes = []
         for path in args.volumes:
             suffix = path.strip("/").replace("/", "-")
-            # The data survives `pulumi destroy` and a replacement: the volume is retained on delete and
-            # removed only when asked (README: docker volume rm).
+            # The data survives `pulumi destroy` and a replacement: the volume is protected (what a
+            # policy pack sees: pulumi-policy's analyzer is not sent retain_on_delete) and retained on
+            # delete; `pulumi destroy --exclude-protected` keeps it, and it goes only when asked (README).
             vol = docker.Volume(
                 f"{name}-{suffix}",
                 name=f"pipeline-{name}-{suffix}",
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+                opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
             )
             volumes.append(docker.ContainerVolumeArgs(container_path=path, volume_name=vol.name))
         for path, host in sorted(args.host_mounts.items()):

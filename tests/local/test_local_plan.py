@@ -171,8 +171,9 @@ def test_prometheus_scrapes_only_containers_that_serve_metrics(plan):
 
 
 def test_named_volumes_survive_destroy_and_the_stateful_check_fails_without_it(plan_of):
-    # Issue 11 item 10 (review B4): the local stack's data volumes are retained on delete, so
-    # `pulumi destroy -s local` keeps the data unless it is removed by hand (README).
+    # Issue 11 item 10 (review B4): the local stack's data volumes are protected and retained on
+    # delete, so `pulumi destroy -s local --exclude-protected` keeps the data unless it is removed by
+    # hand (README); protect is what a policy pack sees (pulumi-policy sends no retain_on_delete).
     from planner.checks import stateful
     from planner.report import estate_json
     from tests.conftest import estate_of
@@ -180,11 +181,12 @@ def test_named_volumes_survive_destroy_and_the_stateful_check_fails_without_it(p
     volumes = plan_of("local").of_type("docker:index/volume:Volume")
     assert len(volumes) == 5
     assert all(v.options.get("retainOnDelete") is True for v in volumes)
+    assert all(v.options.get("protect") is True for v in volumes)
     data = estate_json(estate_of())
     local = data["stacks"]["local"]
     assert [f for f in stateful.run(data) if f.stack == "local"] == []
     for r in local["resources"]:
         if r["type"] == "docker:index/volume:Volume":
-            r["options"] = {k: v for k, v in r["options"].items() if k != "retainOnDelete"}
+            r["options"] = {k: v for k, v in r["options"].items() if k not in ("retainOnDelete", "protect")}
     found = [f for f in stateful.run(data) if f.stack == "local"]
     assert len(found) == 5 and all("neither protected nor retained" in f.message for f in found)
