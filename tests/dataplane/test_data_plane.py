@@ -183,6 +183,8 @@ def test_prod_figures(plan_of) -> None:
     assert spec["storage"]["size"] == "1024Gi"  # seed 003 Storage Capacity: database 1 TB
     backup = _one(plan, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]
     assert backup["schedule"] == "0 0 1 * * *" and backup["suspend"] is False  # seed 003: DB full daily 01:00
+    # and one base backup as soon as the schedule exists, not first at the next 01:00
+    assert backup["immediate"] is True
     store = _one(plan, "kubernetes:barmancloud.cnpg.io/v1:ObjectStore").inputs["spec"]
     assert store["retentionPolicy"] == "30d"  # seed 003 Backup Classifications: 30 days full
     scylla = _one(plan, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs["spec"]
@@ -207,11 +209,18 @@ def test_dr_standby_is_a_replica_cluster_without_bootstrap_job(plan_of) -> None:
     plan = plan_of("prod-dr")
     cluster = _one(plan, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
     assert cluster["replica"]["primary"] != cluster["replica"]["self"]
-    assert "recovery" in cluster["bootstrap"]
+    # Cloned over the streaming endpoint (pg_basebackup), so it needs no base backup of the primary in
+    # the object store yet: it starts right after prod's first `up`.
+    (ext,) = cluster["externalClusters"]
+    assert list(cluster["bootstrap"]) == ["pg_basebackup"]
+    assert cluster["bootstrap"]["pg_basebackup"]["source"] == ext["name"]
+    assert ext["connectionParameters"]["user"] == "dr_replicator"
+    assert ext["connectionParameters"]["host"]
     assert not [
         r for r in _ours(plan) if r.type == "kubernetes:batch/v1:Job" and r.name.startswith("postgres")
     ]
-    assert _one(plan, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]["suspend"] is True
+    standby_backup = _one(plan, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]
+    assert standby_backup["suspend"] is True and standby_backup["immediate"] is False
     stores = {r.name: r.inputs["spec"] for r in _ours(plan) if r.inputs.get("kind") == "ObjectStore"}
     # Own store: 30 days (seed 003); the primary's store is only read here, its retention stays the primary's.
     assert stores["postgres-store"]["retentionPolicy"] == "30d"
@@ -247,7 +256,9 @@ def test_promotion_replaces_nothing_stateful_and_no_immutable_field(plan_of, ove
     sc_new = _one(after, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs
     assert update_errors(sc_new, sc_old) == []
     assert sc_new["spec"]["backups"] and sc_new["spec"]["repairs"]
-    assert _one(after, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]["suspend"] is False
+    promoted_backup = _one(after, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs["spec"]
+    # The promoted site backs up from now on, starting with one base backup of its new timeline.
+    assert promoted_backup["suspend"] is False and promoted_backup["immediate"] is True
     # The promoted site applies the (idempotent) bootstrap SQL like a primary.
     assert [r for r in _ours(after) if r.type == "kubernetes:batch/v1:Job" and r.name.startswith("postgres")]
 

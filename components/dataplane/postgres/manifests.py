@@ -219,7 +219,12 @@ def cluster(
     else:
         source = replica_of["source"]
         # The primary site demoted during a failback keeps its initdb bootstrap (immutable history:
-        # the cluster already exists); the DR site's replica cluster was bootstrapped by recovery.
+        # the cluster already exists). The DR site's replica cluster clones the primary with
+        # pg_basebackup over the streaming endpoint when it has one: it needs no base backup in the
+        # object store, so it starts right after the primary's first `up` (a recovery bootstrap would
+        # fail with no backup until the first scheduled one has run and been replicated). Without a
+        # streaming endpoint it recovers from the primary's replicated object store.
+        bootstrap_method = "pg_basebackup" if replica_of.get("host") is not None else "recovery"
         spec["bootstrap"] = {
             "initdb": {
                 "database": WAREHOUSE_DB,
@@ -228,7 +233,7 @@ def cluster(
                 "dataChecksums": True,
             }
         } if replica_of.get("keep_initdb") else {
-            "recovery": {
+            bootstrap_method: {
                 "source": source,
                 "database": WAREHOUSE_DB,
                 "owner": WAREHOUSE_OWNER,
@@ -266,7 +271,9 @@ def cluster(
 def scheduled_backup(
     *, name: str, namespace: str, cluster_name: str, schedule: str, suspend: bool
 ) -> dict[str, Any]:
-    """Daily base backup through the barman-cloud plugin (WAL archiving is continuous)."""
+    """Daily base backup through the barman-cloud plugin (WAL archiving is continuous). An active
+    schedule also takes one base backup as soon as it is created (`immediate`): point-in-time recovery
+    and the DR site's archive fallback have a base backup from the first `up`, not from the next 01:00."""
     return {
         "apiVersion": "postgresql.cnpg.io/v1",
         "kind": "ScheduledBackup",
@@ -277,7 +284,7 @@ def scheduled_backup(
             "method": "plugin",
             "pluginConfiguration": {"name": PLUGIN},
             "backupOwnerReference": "self",
-            "immediate": False,
+            "immediate": not suspend,
             "suspend": suspend,
         },
     }
