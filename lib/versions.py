@@ -66,6 +66,25 @@ SCYLLA_OPERATOR_VERSION: Final = "v1.21.1"
 _SCYLLA_CHARTS: Final = "https://scylla-operator-charts.storage.googleapis.com/stable"
 SCYLLA_OPERATOR: Final = Chart("scylla-operator", SCYLLA_OPERATOR_VERSION, _SCYLLA_CHARTS)
 SCYLLA_MANAGER: Final = Chart("scylla-manager", SCYLLA_OPERATOR_VERSION, _SCYLLA_CHARTS)
+# The scylla-operator chart keeps its CRDs in crds/ too (Helm installs them once, never upgrades them):
+# they are applied from the chart's crds/ folder at the release tag instead, like Strimzi's.
+SCYLLA_OPERATOR_CRDS: Final = tuple(
+    f"https://raw.githubusercontent.com/scylladb/scylla-operator/{SCYLLA_OPERATOR.version}/"
+    f"helm/scylla-operator/crds/00_scylla.scylladb.com_{name}.yaml"
+    for name in (
+        "nodeconfigs",
+        "remotekubernetesclusters",
+        "remoteowners",
+        "scyllaclusters",
+        "scylladbclusters",
+        "scylladbdatacenternodesstatusreports",
+        "scylladbdatacenters",
+        "scylladbmanagerclusterregistrations",
+        "scylladbmanagertasks",
+        "scylladbmonitorings",
+        "scyllaoperatorconfigs",
+    )
+)
 
 # The chart's default operator image is not relied on: the operator image and the barman-cloud
 # plugin's images are pinned in the values to the versions the CRDs come from.

@@ -143,15 +143,17 @@ def test_the_barman_cloud_plugin_runs_its_charts_images_and_crd(plan_of, stack) 
 @pytest.mark.parametrize("stack", STACKS)
 def test_operators_crds_upgrade_with_their_version(plan_of, stack) -> None:
     plan = plan_of(stack)
-    strimzi = _release(plan, "strimzi-kafka-operator")
-    # Helm never upgrades a chart's crds/ folder: Strimzi's CRDs are applied by Pulumi from the tag.
-    assert strimzi.inputs.get("skipCrds") is True
     groups = [r for r in plan.resources if r.type == "kubernetes:yaml/v2:ConfigGroup"]
-    (crds,) = [r for r in groups if "strimzi" in r.name]
-    chart_crds = (_folder(versions.STRIMZI.name, versions.STRIMZI.version) / "crds.txt").read_text().split()
-    assert sorted(Path(f).name for f in crds.inputs["files"]) == sorted(chart_crds)
-    assert all(f"/{versions.STRIMZI.version}/" in f for f in crds.inputs["files"])
-    assert crds.urn in strimzi.dependencies
+    # Helm never upgrades a chart's crds/ folder: Strimzi's and scylla-operator's CRDs (every file of
+    # the chart's crds/ at the pinned tag) are applied by Pulumi from the tag, before the operator.
+    for chart, group in ((versions.STRIMZI, "strimzi"), (versions.SCYLLA_OPERATOR, "scylla")):
+        release = _release(plan, chart.name)
+        assert release.inputs.get("skipCrds") is True, chart.name
+        (crds,) = [r for r in groups if r.name.endswith(f"-{group}-crds")]
+        chart_crds = (_folder(chart.name, chart.version) / "crds.txt").read_text().split()
+        assert sorted(Path(f).name for f in crds.inputs["files"]) == sorted(chart_crds), chart.name
+        assert all(f"/{chart.version}/" in f for f in crds.inputs["files"])
+        assert crds.urn in release.dependencies
     # kube-prometheus-stack upgrades its CRDs with its pre-upgrade job.
     kps = _release(plan, "kube-prometheus-stack").inputs["values"]
     assert kps["crds"]["upgradeJob"]["enabled"] is True

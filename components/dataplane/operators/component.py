@@ -75,13 +75,20 @@ class Operators(pulumi.ComponentResource):
             "strimzi",
             skip_crds=True,
         )
+        # scylla-operator's CRDs the same way (its chart's crds/ at the release tag), retained on delete.
+        self.scylla_crds = k8s_yaml.ConfigGroup(
+            f"{name}-scylla-crds",
+            files=list(versions.SCYLLA_OPERATOR_CRDS),
+            opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(retain_on_delete=True)),
+        )
         self.scylla_operator = helm_release(
             f"{name}-scylla-operator",
             versions.SCYLLA_OPERATOR,
             NAMESPACES["operators"],
             values.scylla_operator_values(),
-            opts_for(ops_ns, self.cert_manager),
+            opts_for(ops_ns, self.cert_manager, self.scylla_crds),
             "scylla-operator",
+            skip_crds=True,
         )
         # Scylla Manager runs the ScyllaCluster's backups and repairs (spec.backups, spec.repairs).
         self.scylla_manager = helm_release(
