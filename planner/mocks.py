@@ -110,6 +110,8 @@ class PlanMocks(pulumi.runtime.Mocks):
         # What the estate's plans declare (hosted zones, parameters): a lookup of one of these succeeds.
         self.declared = declared or {}
         self.invoke_errors: list[dict[str, Any]] = []
+        # Every provider function the program called (function token, printable arguments), in order.
+        self.invokes: list[dict[str, Any]] = []
 
     # --- resources --------------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
@@ -232,6 +234,7 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     # --- provider functions -----------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        self.invokes.append({"function": args.token, "args": _printable(args.args)})
         try:
             return self._call(args.token, dict(args.args))
         except InvokeError as error:
@@ -279,13 +282,15 @@ class PlanMocks(pulumi.runtime.Mocks):
             public = any(name.startswith(p) for p in facts["public_parameter_prefixes"])
             if not public and name not in self.declared.get("parameters", set()):
                 raise InvokeError(f"ParameterNotFound: {name}")
+            # an AMI id of the parameter in this region (a public image has one id per region)
             return {
                 **a,
-                "value": f"ami-0{_h(name, n=16)}",
-                "insecureValue": f"ami-0{_h(name, n=16)}",
+                "value": f"ami-0{_h(region, name, n=16)}",
+                "insecureValue": f"ami-0{_h(region, name, n=16)}",
                 "type": "String",
                 "id": name,
-                "arn": f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{name}",
+                # a public parameter's ARN names no account
+                "arn": f"arn:aws:ssm:{region}:{'' if public else ACCOUNT}:parameter{name}",
             }
         if tok == "aws:route53/getZone:getZone":
             zone = str(a.get("name") or "").rstrip(".")

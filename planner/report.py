@@ -240,8 +240,13 @@ def estate_json(estate: Any, documented: list[str] | None = None) -> dict[str, A
                 "peer_stack": s.dr.peer_stack,
                 "peer_cidr": str(s.dr.peer_cidr),
             },
-            "traffic": None if s.traffic is None else {"active": s.traffic.active,
-                                                       "colour_stacks": dict(s.traffic.colour_stacks)},
+            "traffic": None
+            if s.traffic is None
+            else {
+                "active": s.traffic.active,
+                "weights": None if s.traffic.weights is None else dict(s.traffic.weights),
+                "colour_stacks": dict(s.traffic.colour_stacks),
+            },
             "colour": s.colour,
             "network_cidr": None if s.network is None else str(s.network.cidr),
             "source_cidrs": [] if s.network is None else [str(c) for c in s.network.source_cidrs],

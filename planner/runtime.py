@@ -97,6 +97,9 @@ class Plan:
     # What this stack's StackReferences asked for, and the invokes that failed (planner.mocks).
     reads: list[dict[str, Any]] = field(default_factory=list)
     invoke_errors: list[dict[str, Any]] = field(default_factory=list)
+    # Every provider function the program called (planner.mocks): what its deployer and the CI preview
+    # role must be allowed to call.
+    invokes: list[dict[str, Any]] = field(default_factory=list)
 
     def of_type(self, typ: str) -> list[Resource]:
         return [r for r in self.resources if r.type == typ]
@@ -379,6 +382,7 @@ def run_plan(
         secret_outputs=secret_names,
         reads=context.reads,
         invoke_errors=list(getattr(monitor.mocks, "invoke_errors", [])),
+        invokes=list(getattr(monitor.mocks, "invokes", [])),
     )
 
 

@@ -13,7 +13,6 @@ alpha reaches beta and beta reaches gamma through a stable name.
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +36,7 @@ from components.fleet.profile import (
     refresh_checkpoints,
     refresh_max_healthy,
 )
+from components.fleet.settings import AMI_ID
 from lib import logs, versions
 from lib.aws.iam import service_trust_policy
 from lib.capacity import DataVolume, ModuleSizing, load_plan
@@ -44,7 +44,6 @@ from lib.capacity import DataVolume, ModuleSizing, load_plan
 # The root device name of Debian's AMIs (the image is fleets.ami_id: Debian 12, x86_64; every shape of
 # capacity-plan.yaml is an Intel instance type).
 ROOT_DEVICE = "/dev/xvda"
-AMI_ID = re.compile(r"^ami-[0-9a-f]{8,17}$")
 ROOT_VOLUME_GIB = 30
 MANAGED_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",

@@ -3,13 +3,28 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lib.settings import Strict
 
 Module = Literal["alpha", "beta", "gamma"]
+
+AMI_ID = re.compile(r"^ami-[0-9a-f]{8,17}$")
+# The public SSM parameter Debian publishes for one dated release of its Debian 12 amd64 AMI, in every
+# region it uploads to: <prefix>/<upload type>/<release name or id>/<version>/<arch>, the version
+# `<YYYYMMDD>-<build>` of an official image, set once and never overwritten (only `latest` moves).
+# Source: Debian cloud team, debian-cloud-images (salsa.debian.org/cloud-team/debian-cloud-images):
+# src/debian_cloud_images/cli/put_ssm.py (the keys), src/debian_cloud_images/resources/image.yaml
+# (release bookworm = id 12; official outputVersion '{date}-{version}').
+DEBIAN_12_PARAMETER = re.compile(r"^/aws/service/debian/release/(bookworm|12)/[0-9]{8}-[0-9]+/amd64$")
+AMI_ALLOWED = (
+    "an AMI id ami-<8 to 17 hex> or the dated Debian 12 amd64 public parameter "
+    "/aws/service/debian/release/bookworm/<YYYYMMDD>-<build>/amd64 (or .../release/12/...; "
+    "never latest or daily: the image is bumped on purpose)"
+)
 
 
 class CapacitySettings(Strict):
@@ -254,10 +269,12 @@ class FleetSettings(Strict):
     )
     ami_id: str | None = Field(
         None,
-        pattern=r"^ami-[0-9a-f]{8,17}$",
         description="the image every instance of these fleets boots: the official Debian 12 (bookworm) "
-        "amd64 AMI of the stack's region (owner 136693071363), pinned and bumped on purpose (a new id "
-        "rolls the fleets through the instance refresh); required on AWS, the offline plan stands "
+        "amd64 AMI of the stack's region (owner 136693071363), as its id `ami-...` or as the dated "
+        "public parameter Debian publishes for it in every region "
+        "(`/aws/service/debian/release/bookworm/<YYYYMMDD>-<build>/amd64`, read at preview with "
+        "ssm:GetParameter; never `latest`); pinned and bumped on purpose (a new image rolls the fleets "
+        "through the instance refresh); required on AWS, the offline plan stands "
         "`ami-00000000000000000` in; docs/fleets.md says how to look it up",
     )
     handoff_port: int = Field(
@@ -281,6 +298,14 @@ class FleetSettings(Strict):
         description="TCP port of the node exporter Prometheus scrapes on every fleet instance "
         "(seed 003 Monitoring Architecture); a colour stack keeps the default",
     )
+
+    @field_validator("ami_id")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        """ami_id is an AMI id or a dated Debian 12 amd64 public parameter."""
+        if value is not None and not (AMI_ID.match(value) or DEBIAN_12_PARAMETER.match(value)):
+            raise ValueError(f"must be {AMI_ALLOWED}")
+        return value
 
     @model_validator(mode="after")
     def _checks(self) -> FleetSettings:

@@ -44,6 +44,7 @@ def registry() -> list[Check]:
         reachability,
         scheduling,
         stateful,
+        traffic,
     )
 
     return [
@@ -55,6 +56,7 @@ def registry() -> list[Check]:
         reachability.CHECK,
         observability.CHECK,
         observability.IDLE,
+        traffic.CHECK,
     ]
 
 

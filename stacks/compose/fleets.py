@@ -61,6 +61,20 @@ def _logs_key(colour: str, region: pulumi.Input[str], environment: str) -> Any:
     )
 
 
+def fleet_image(ami_id: str) -> str:
+    """The AMI id the fleets boot: fleets.ami_id itself, or the id a dated Debian public parameter holds
+    in the stack's region (read at preview and `up` with ssm:GetParameter; the parameter of a dated
+    release is never overwritten, so every run reads the same id until the setting is bumped). The
+    parameter is a String: its value is read as plain (insecure_value), not as a secret in the diff."""
+    from components.fleet.settings import AMI_ID
+
+    if AMI_ID.match(ami_id):
+        return ami_id
+    import pulumi_aws.ssm as ssm
+
+    return ssm.get_parameter(name=ami_id).insecure_value
+
+
 def build_fleets(settings: StackSettings, network: FleetNetwork) -> dict[str, Any]:
     """The fleets reach Kafka and PostgreSQL through the environment's endpoints meant for them
     (network.kafka_fleet_bootstrap, network.postgres_fleet_endpoint): never an in-cluster name."""
@@ -77,6 +91,7 @@ def build_fleets(settings: StackSettings, network: FleetNetwork) -> dict[str, An
     # environment exports them; without, those load balancers have none (client IPs preserved).
     handoff_sgs = network.handoff_lb_security_group_ids
     logs_key = _logs_key(colour, network.region, settings.environment)
+    image = fleet_image(str(fleets.ami_id))  # load_settings: required on AWS
     built: dict[str, Fleet] = {}
     for module in ("gamma", "beta", "alpha"):
         if module not in fleets.modules:
@@ -95,7 +110,7 @@ def build_fleets(settings: StackSettings, network: FleetNetwork) -> dict[str, An
                 params=getattr(fleets.params, module).model_dump(),
                 artifact_version=fleets.artifact_version,
                 artifact_sha256=fleets.artifact_sha256.get(module),
-                ami_id=str(fleets.ami_id),  # load_settings: required on AWS
+                ami_id=image,
                 listen_ports=ports,
                 health_port=fleets.health_port,
                 metrics_port=fleets.metrics_port,

@@ -452,8 +452,9 @@ def _pin_fleet_image(s: StackSettings, source: str, offline: bool) -> StackSetti
         raise SettingsError(
             source,
             f"{PROJECT}:fleets.ami_id",
-            f"required: the Debian 12 (bookworm) amd64 AMI of {s.region or 'the stack region'} "
-            "(docs/fleets.md: aws ec2 describe-images --owners 136693071363 ...)",
+            f"required: the Debian 12 (bookworm) amd64 AMI of {s.region or 'the stack region'}, its id "
+            "or the dated parameter /aws/service/debian/release/bookworm/<YYYYMMDD>-<build>/amd64 "
+            "(docs/fleets.md \"Image\": aws ec2 describe-images --owners 136693071363 ...)",
         )
     return s.model_copy(update={"fleets": s.fleets.model_copy(update={"ami_id": OFFLINE_AMI})})
 

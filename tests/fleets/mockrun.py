@@ -37,4 +37,5 @@ def record(settings: StackSettings, build: Callable[[], dict[str, Any]], *, stac
 
     _sync_await(run_pulumi_func(program))
     return Plan(stack=stack, source=f"Pulumi.{stack}.yaml", settings=settings,
-                resources=list(monitor.records), outputs=_resolve_outputs(), stack_urn=monitor.stack_urn)
+                resources=list(monitor.records), outputs=_resolve_outputs(), stack_urn=monitor.stack_urn,
+                invoke_errors=list(monitor.mocks.invoke_errors), invokes=list(monitor.mocks.invokes))

@@ -8,6 +8,7 @@ import gzip
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -265,8 +266,31 @@ def test_image_is_the_pinned_setting_and_no_lookup(fleets_of, stack):
     plan = fleets_of(stack, {"fleets.ami_id": "ami-0123456789abcdef0"})
     assert {t.inputs["imageId"] for t in plan.of_type(LT)} == {"ami-0123456789abcdef0"}
     # no "latest" parameter read on every up, no secret image id in the diff
-    assert plan.of_type("aws:ssm/getParameter:getParameter") == []
+    assert [i for i in plan.invokes if i["function"] == GET_PARAMETER] == []
     assert all(t.inputs["imageId"] != "[secret]" for t in plan.of_type(LT))
+
+
+# The dated public parameter of one Debian 12 release (docs/fleets.md "Image"): the same value in every
+# stack file, each region's id read from it at preview.
+DEBIAN_RELEASE = "/aws/service/debian/release/bookworm/20250101-1234/amd64"
+GET_PARAMETER = "aws:ssm/getParameter:getParameter"
+
+
+@pytest.mark.parametrize("stack,region", [("prod-blue", "us-east-1"), ("staging", "eu-west-1"),
+                                          ("prod-dr", "us-west-2")])
+def test_image_from_a_dated_debian_parameter(fleets_of, stack, region):
+    from planner.mocks import PlanMocks
+
+    plan = fleets_of(stack, {"fleets.ami_id": DEBIAN_RELEASE})
+    # one read of the pinned parameter, in the stack's region (the deployer's and the CI preview
+    # role's ssm:GetParameter: README, Deploying for real)
+    reads = [i for i in plan.invokes if i["function"] == GET_PARAMETER]
+    assert reads == [{"function": GET_PARAMETER, "args": {"name": DEBIAN_RELEASE}}]
+    assert plan.invoke_errors == []
+    # every launch template boots the id the parameter holds in this region, as a plain value
+    answer = PlanMocks(region).call(SimpleNamespace(token=GET_PARAMETER, args={"name": DEBIAN_RELEASE}))
+    assert {t.inputs["imageId"] for t in plan.of_type(LT)} == {answer["insecureValue"]}
+    assert answer["insecureValue"].startswith("ami-0")
 
 
 def autoscaled_groups_resetting_capacity(resources) -> list[str]:

@@ -34,9 +34,21 @@ BAD = [
      "pipeline-infra:fleets.params.alpha.BATCH", "unknown key"),
     ("handoff port equal to the health port", colour_stack(handoff_port=8080),
      "pipeline-infra:fleets", "must differ"),
-    ("an SSM parameter name instead of an AMI id",
+    ("an SSM parameter outside Debian's dated releases",
      colour_stack(ami_id="/aws/service/debian/amd64/latest/debian-12-amd64"),
-     "pipeline-infra:fleets.ami_id", "ami-[0-9a-f]{8,17}"),
+     "pipeline-infra:fleets.ami_id", "ami-<8 to 17 hex> or the dated Debian 12 amd64 public parameter"),
+    # the parameter Debian moves on every release: an up would roll the fleets unasked
+    ("Debian's latest parameter",
+     colour_stack(ami_id="/aws/service/debian/release/bookworm/latest/amd64"),
+     "pipeline-infra:fleets.ami_id", "never latest or daily"),
+    ("a daily build", colour_stack(ami_id="/aws/service/debian/daily/bookworm/20250101-1234/amd64"),
+     "pipeline-infra:fleets.ami_id", "/aws/service/debian/release/bookworm/<YYYYMMDD>-<build>/amd64"),
+    ("another release", colour_stack(ami_id="/aws/service/debian/release/13/20250101-1234/amd64"),
+     "pipeline-infra:fleets.ami_id", "Debian 12 amd64"),
+    ("another architecture", colour_stack(ami_id="/aws/service/debian/release/12/20250101-1234/arm64"),
+     "pipeline-infra:fleets.ami_id", "Debian 12 amd64"),
+    ("a release without its build", colour_stack(ami_id="/aws/service/debian/release/12/20250101/amd64"),
+     "pipeline-infra:fleets.ami_id", "<YYYYMMDD>-<build>"),
 ]
 
 
@@ -149,3 +161,7 @@ def test_the_fleet_image_is_required_outside_the_offline_plan():
     pinned = colour_stack(ami_id="ami-0123456789abcdef0")
     assert load_settings(pinned, source="Pulumi.prod-blue.yaml", offline=True).fleets.ami_id == (
         "ami-0123456789abcdef0")
+    for release in ("/aws/service/debian/release/bookworm/20250101-1234/amd64",
+                    "/aws/service/debian/release/12/20250101-1234/amd64"):
+        dated = colour_stack(ami_id=release)
+        assert load_settings(dated, source="Pulumi.prod-blue.yaml", offline=False).fleets.ami_id == release

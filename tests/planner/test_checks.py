@@ -19,6 +19,7 @@ from planner.checks import (
     run_checks,
     scheduling,
     stateful,
+    traffic,
 )
 from tests.planner.estate_fixtures import changed, estate, policy, res, stack, user_data
 
@@ -565,6 +566,122 @@ def test_observability_idle_colour_of_an_environment_switched_by_a_traffic_stack
     assert "the idle colour pages" in f.message
 
 
+# --- fleet traffic --------------------------------------------------------------------------------
+def _fleet_asgs(colour: str, environment: str = "prod") -> list[dict]:
+    tags = {"Colour": colour, "Environment": environment, "Module": "alpha", "Name": f"alpha-{colour}"}
+    return [
+        res(
+            "aws:autoscaling/group:Group",
+            f"alpha-{colour}-asg",
+            {"tags": [{"key": k, "value": v, "propagateAtLaunch": True} for k, v in tags.items()]},
+        )
+    ]
+
+
+def _traffic_estate(active: str = "blue", relabels=None, colours=("blue", "green"), weights=None):
+    """prod scrapes its fleets (Environment prod, us-east-1), labelling the colour the switch names
+    active, as the program does (stacks/compose/observability.fleet_traffic); prod-blue and prod-green
+    run the colours; prod-traffic is the switch."""
+    if relabels is None:
+        relabels = [
+            {"replacement": "idle", "target_label": "traffic"},
+            {"source_labels": ["__meta_ec2_tag_Colour"], "regex": active, "replacement": "active",
+             "target_label": "traffic"},
+        ]
+    sd = {
+        "region": "us-east-1",
+        "port": 8080,
+        "filters": [
+            {"name": "tag:Environment", "values": ["prod"]},
+            {"name": "tag:Module", "values": ["alpha", "beta", "gamma"]},
+            {"name": "instance-state-name", "values": ["running"]},
+        ],
+    }
+    prom = res(
+        "kubernetes:helm.sh/v3:Release",
+        "prom",
+        {"chart": "kube-prometheus-stack", "values": {"prometheus": {"prometheusSpec": {
+            "additionalScrapeConfigs": [
+                {"job_name": "fleet-modules", "ec2_sd_configs": [sd], "relabel_configs": relabels}
+            ]}}}},
+    )
+    members = [stack("prod", [prom], role="environment", region="us-east-1")]
+    for colour in colours:
+        members.append(
+            stack(f"prod-{colour}", _fleet_asgs(colour), role="fleet-colour", colour=colour,
+                  region="us-east-1", environment_stack="prod")
+        )
+    members.append(
+        stack("prod-traffic", [], role="traffic", region="us-east-1", environment_stack="prod",
+              traffic={"active": active, "weights": weights,
+                       "colour_stacks": {"blue": "prod-blue", "green": "prod-green"}})
+    )
+    return estate(*members)
+
+
+def test_fleet_traffic_passes():
+    assert traffic.run(_traffic_estate()) == []
+    assert traffic.run(_traffic_estate(active="green")) == []
+    # weights: every colour above 0 is active (regex blue|green)
+    assert traffic.run(_traffic_estate(active="blue|green", weights={"blue": 10, "green": 90})) == []
+
+
+def test_fleet_traffic_switch_names_a_colour_whose_stack_is_absent():
+    [f] = traffic.run(_traffic_estate(active="green", colours=("blue",)))
+    assert (f.check, f.stack, f.resource) == ("fleet-traffic", "prod", "prom [kubernetes:helm.sh/v3:Release]")
+    assert f.message == (
+        "scrape job fleet-modules labels none of the fleets it discovers active (blue (prod-blue): idle): "
+        "no fleet alert of prod fires (traffic switch: prod-traffic's traffic: active green)"
+    )
+
+
+def test_fleet_traffic_active_colour_stack_declares_no_fleets():
+    e = _traffic_estate(active="green")
+    e["stacks"]["prod-green"]["resources"] = []
+    [f] = traffic.run(e)
+    assert "labels none of the fleets it discovers active (blue (prod-blue): idle)" in f.message
+
+
+def test_fleet_traffic_both_colours_idle():
+    # the label computed without the switch (fleet_traffic(settings) alone): every colour idle
+    [f] = traffic.run(_traffic_estate(relabels=[{"replacement": "idle", "target_label": "traffic"}]))
+    assert "(blue (prod-blue): idle, green (prod-green): idle)" in f.message
+
+
+def test_fleet_traffic_no_fleet_discovered():
+    # fleets of another environment or region are not this environment's
+    e = _traffic_estate(colours=())
+    e["stacks"]["staging"] = stack("staging", _fleet_asgs("blue", "staging"), region="eu-west-1")
+    e["stacks"]["prod-west"] = stack("prod-west", _fleet_asgs("blue"), region="us-west-2")
+    [f] = traffic.run(e)
+    assert "discovers no fleet of the estate" in f.message
+
+
+def test_fleet_traffic_spares_the_warm_standby_only():
+    idle = [{"replacement": "standby", "target_label": "traffic"}]
+    e = _traffic_estate(relabels=idle)
+    e["stacks"]["prod"]["dr"] = {"site": "dr", "role": "standby"}
+    assert traffic.run(e) == []
+    e["stacks"]["prod"]["dr"] = {"site": "dr", "role": "primary"}  # promoted: its fleets must page
+    [f] = traffic.run(e)
+    assert "(blue (prod-blue): standby, green (prod-green): standby)" in f.message
+
+
+def test_fleet_traffic_relabelling_follows_prometheus():
+    job = {"relabel_configs": [
+        {"replacement": "idle", "target_label": "traffic"},
+        {"source_labels": ["__meta_ec2_tag_Colour"], "regex": "blue", "replacement": "active",
+         "target_label": "traffic"},
+        {"source_labels": ["__meta_ec2_tag_Colour"], "regex": "gre", "replacement": "active",
+         "target_label": "traffic"},  # anchored: does not match green
+        {"action": "drop", "source_labels": ["__meta_ec2_tag_Colour"], "regex": "blue",
+         "target_label": "traffic"},  # not a replace: no label
+    ]}
+    assert traffic.traffic_of(job, "blue") == "active"
+    assert traffic.traffic_of(job, "green") == "idle"
+    assert traffic.traffic_of({}, "blue") is None
+
+
 # --- the registry ---------------------------------------------------------------------------------
 def test_every_check_has_severity_and_enforcement():
     names = [c.name for c in registry()]
@@ -577,6 +694,7 @@ def test_every_check_has_severity_and_enforcement():
         "reachability",
         "observability",
         "observability-idle",
+        "fleet-traffic",
     ]
     for c in registry():
         assert c.severity in ("critical", "high", "medium") and c.enforcement in ("mandatory", "advisory")

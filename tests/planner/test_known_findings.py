@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from planner.checks import failed_mandatory, run_checks
 from planner.report import estate_json
 from tests.conftest import estate_of
@@ -46,3 +48,35 @@ def test_mandatory_checks_fail_on_the_committed_stacks():
         "reachability",
         "observability",
     ]
+
+
+def test_every_environment_of_the_committed_estate_has_an_active_colour():
+    """fleet-traffic passes on the committed stacks, on what it is meant to see: prod's scrape jobs
+    discover both colour stacks' fleets and label blue (Pulumi.prod-traffic.yaml traffic.active)
+    active; staging's own blue fleets are active; the warm standby prod-dr is not held to it."""
+    from planner.checks import traffic
+
+    data = estate_json(estate_of())
+    assert traffic.run(data) == []
+    seen = {}
+    for name in ("prod", "staging"):
+        for _, job in traffic._scrape_jobs(data["stacks"][name]):
+            owners = {(o, traffic._tags(a)["Colour"]) for o, a in traffic.discovered(job, data)}
+            seen[name, job["job_name"]] = (
+                sorted(owners),
+                sorted({c for _, c in owners if traffic.traffic_of(job, c) == "active"}),
+            )
+    prod = ([("prod-blue", "blue"), ("prod-green", "green")], ["blue"])
+    assert seen == {
+        ("prod", "fleet-modules"): prod,
+        ("prod", "fleet-nodes"): prod,
+        ("staging", "fleet-modules"): ([("staging", "blue")], ["blue"]),
+        ("staging", "fleet-nodes"): ([("staging", "blue")], ["blue"]),
+    }
+    # the check reads the switch: prod with every colour idle (its label computed without the switch)
+    # fails it
+    idle = [{"replacement": "idle", "target_label": "traffic"}]
+    data = copy.deepcopy(data)  # the plans are shared by the session's tests
+    for _, job in traffic._scrape_jobs(data["stacks"]["prod"]):
+        job["relabel_configs"] = idle
+    assert {f.stack for f in traffic.run(data)} == {"prod"}

@@ -65,3 +65,50 @@ def test_a_failed_invoke_fails_the_estate(monkeypatch):
     invokes = [e for e in estate.errors if e.kind == "invoke"]
     assert sorted(e.stacks for e in invokes) == [("prod-dr",), ("prod-traffic",)]
     assert all("getZone" in e.message and "other-corp.net" in e.message for e in invokes)
+
+
+def test_debian_dated_release_parameter_answers_one_id_per_region():
+    # fleets.ami_id may name the dated parameter of a Debian release (docs/fleets.md "Image"): the mock
+    # answers it as Debian's public parameter, the same id on every read, another id in another region
+    name = "/aws/service/debian/release/bookworm/20250101-1234/amd64"
+    east = call(PlanMocks("us-east-1"), "aws:ssm/getParameter:getParameter", name=name)
+    again = call(PlanMocks("us-east-1"), "aws:ssm/getParameter:getParameter", name=name)
+    west = call(PlanMocks("us-west-2"), "aws:ssm/getParameter:getParameter", name=name)
+    assert east["insecureValue"] == again["insecureValue"] == east["value"]
+    assert east["insecureValue"] != west["insecureValue"]
+    assert east["arn"] == f"arn:aws:ssm:us-east-1::parameter{name}"  # public: no account
+    # another namespace under /aws/service/debian is not Debian's release images
+    mocks = PlanMocks("us-east-1")
+    assert call(mocks, "aws:ssm/getParameter:getParameter", name="/aws/service/debian/other/x") == {}
+    assert mocks.invoke_errors[0]["message"] == "ParameterNotFound: /aws/service/debian/other/x"
+    # every call is recorded: what the deployer and the CI preview role must be allowed
+    assert [i["function"] for i in mocks.invokes] == ["aws:ssm/getParameter:getParameter"]
+
+
+def test_every_function_the_stacks_call_is_a_permission_of_the_roles():
+    # Plan.invokes: the committed estate's calls, and prod-blue's with fleets.ami_id naming a dated
+    # Debian release (ssm:GetParameter); each has its IAM action in planner/data/account.yaml, and the
+    # actions read-only access does not cover are named in README's role step.
+    import re
+
+    from planner.mocks import account
+    from planner.runtime import REPO
+    from tests.conftest import estate_of
+
+    permissions = account()["invoke_permissions"]
+    dated = "/aws/service/debian/release/bookworm/20250101-1234/amd64"
+    called = {i["function"] for p in estate_of().plans.values() for i in p.invokes}
+    called |= {i["function"] for i in estate_of_override("prod-blue", {"fleets.ami_id": dated}).invokes}
+    assert "aws:ssm/getParameter:getParameter" in called
+    assert called <= set(permissions), sorted(called - set(permissions))
+    roles = re.search(r"2\. \*\*Account bootstrap\*\*.*?3\. \*\*", (REPO / "README.md").read_text(), re.S)
+    assert roles is not None
+    for function in sorted(called):
+        if not permissions[function]["read_only"]:
+            assert f"`{permissions[function]['action']}`" in roles.group(0), function
+
+
+def estate_of_override(stack, overrides):
+    from planner.estate import evaluate
+
+    return evaluate([stack], overrides={stack: overrides}).plans[stack]
