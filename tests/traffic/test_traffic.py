@@ -161,11 +161,12 @@ def test_promotion_of_the_whole_dr_stack_replaces_no_stateful_resource(plan_of):
     for r in d["created"] + d["deleted"]:
         assert not r["type"].startswith(STATEFUL), r
     # Stateful resources change only where promotion is meant to act (docs/runbooks/dr-drill.md):
-    # the replica cluster's primary and its resumed backups, the Scylla Manager tasks the promoted
+    # the replica cluster's primary and its resumed backups (with one base backup of the new timeline
+    # at once: `immediate`), the Scylla Manager tasks the promoted
     # site schedules, the DR connectors started and MirrorMaker 2's connectors stopped.
     allowed = {
         "postgres-cluster": {"spec.replica.primary"},
-        "postgres-daily-backup": {"spec.suspend"},
+        "postgres-daily-backup": {"spec.suspend", "spec.immediate"},
         "scylla-cluster": {"spec.backups", "spec.repairs"},
         "kafka-connect-postgres-sink": {"spec.state"},
         "kafka-connect-scylla-source": {"spec.state"},
