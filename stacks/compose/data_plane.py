@@ -2,8 +2,8 @@
 streaming layer (Kafka, Kafka Connect, Schema Registry) wired to them.
 
 On the DR site (dr.site: dr) ScyllaDB joins the primary's cluster as a second datacenter (external
-seeds from the primary stack) and PostgreSQL is a replica cluster of the primary's, which
-`dr.role: primary` promotes without replacing a stateful resource.
+seed names from the primary stack, in the DR pair's private zone) and PostgreSQL is a replica cluster
+of the primary's, which `dr.role: primary` promotes without replacing a stateful resource.
 """
 
 from __future__ import annotations

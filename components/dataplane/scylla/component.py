@@ -1,5 +1,6 @@
 """ScyllaDB on Kubernetes: a ScyllaCluster (Scylla Operator, v1) with one rack per AZ, Scylla Manager
-backup/repair tasks, the agent's S3 access through IRSA, and the schema applied by a cqlsh Job."""
+backup/repair tasks, the agent's S3 access through IRSA, and the schema applied by a cqlsh Job. In a DR
+pair, each rack's seed behind an internal NLB named in the pair's private Route 53 zone (SeedZone)."""
 
 from __future__ import annotations
 
@@ -156,7 +157,6 @@ class ScyllaDb(pulumi.ComponentResource):
                 "seeds": self.seeds,
             }
         )
-
 
     def _expose_seeds(self, name: str, args: ScyllaArgs, child) -> list[str]:
         """One internal NLB per rack's first member and its CNAME in the pair's private zone; the
