@@ -190,6 +190,12 @@ class PlanMocks(pulumi.runtime.Mocks):
             state.update(latestVersion=1, defaultVersion=1)
         elif typ == "aws:route53/healthCheck:HealthCheck":
             rid = _h(name, n=8) + "-" + _h(name, "hc", n=4)
+        elif typ == "aws:route53/zone:Zone":
+            zone = str(inputs.get("name") or name).rstrip(".")
+            rid = f"Z0{_h(zone, 'zone', n=18).upper()}"
+            state.update(
+                zoneId=rid, nameServers=[f"ns-1.awsdns-01.{zone}"], arn=f"arn:aws:route53:::hostedzone/{rid}"
+            )
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             state.update(arn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{inputs.get('name') or name}")
         elif typ == "aws:ecr/repository:Repository":

@@ -49,7 +49,10 @@ FLEET_OUTPUTS: tuple[str, ...] = (
 )
 # Outputs the primary site exports for the DR site (replication sources).
 PRIMARY_SITE_OUTPUTS: tuple[str, ...] = (
+    # ScyllaDB: this datacenter's seeds (names in the DR pair's private zone) and that zone, which the
+    # primary creates and the DR site associates its VPC with.
     "scylla_external_seeds",
+    "scylla_seed_zone_id",
     "kafka_bootstrap_servers",
     "postgres_cluster_name",
     "backup_bucket",

@@ -727,17 +727,66 @@ def _dr(estate: dict) -> list[Finding]:
                     )
         for sc in resources(stack, kind="ScyllaCluster"):
             for seed in get(sc, "inputs", "spec", "externalSeeds", default=[]) or []:
-                if INTERNAL.fullmatch(str(seed)):
-                    findings.append(
-                        Finding(
-                            "reachability",
-                            name,
-                            label(sc),
-                            f"external seed {seed} is a name inside the other site's cluster: "
-                            "the datacenters cannot gossip",
-                        )
-                    )
+                why = _seed_blocked(estate, name, str(seed), hosts)
+                if why:
+                    findings.append(Finding("reachability", name, label(sc), f"external seed {seed} {why}"))
     return findings
+
+
+def _vpc_ids(stack: dict[str, Any]) -> set[str]:
+    return {str(r.get("id")) for r in resources(stack, "aws:ec2/vpc:Vpc") if r.get("id")}
+
+
+def _zone_vpcs(estate: dict) -> dict[str, set[str]]:
+    """Private hosted zone id -> the VPCs it is associated with (its own vpcs and ZoneAssociations)."""
+    out: dict[str, set[str]] = {}
+    for _, s in stacks(estate):
+        for z in resources(s, "aws:route53/zone:Zone"):
+            vpcs = get(z, "inputs", "vpcs", default=[]) or []
+            if vpcs:
+                out.setdefault(str(z.get("id")), set()).update(str(v.get("vpcId")) for v in vpcs)
+        for a in resources(s, "aws:route53/zoneAssociation:ZoneAssociation"):
+            out.setdefault(str(get(a, "inputs", "zoneId")), set()).add(str(get(a, "inputs", "vpcId")))
+    return out
+
+
+def _seed_blocked(
+    estate: dict, name: str, seed: str, hosts: dict[str, tuple[str, dict[str, Any], list[str]]]
+) -> str | None:
+    """Why a node of stack `name` cannot reach external seed `seed`; None when it can: an address, or
+    a record of a private zone associated with this stack's VPC, on a load balancer that admits this
+    stack's network, with a peering route either way."""
+    try:
+        ipaddress.ip_address(seed)
+        return None
+    except ValueError:
+        pass
+    if INTERNAL.fullmatch(seed):
+        return "is a name inside the other site's cluster: the datacenters cannot gossip"
+    stack = estate["stacks"][name]
+    records = [
+        r
+        for _, s in stacks(estate)
+        for r in resources(s, "aws:route53/record:Record")
+        if str(get(r, "inputs", "name", default="")).rstrip(".") == seed
+    ]
+    if not records:
+        return "has no Route 53 record in the estate: the datacenters cannot gossip"
+    record = records[0]
+    if not _vpc_ids(stack) & _zone_vpcs(estate).get(str(get(record, "inputs", "zoneId")), set()):
+        return f"is a record of a zone not associated with {name}'s VPC: {name} cannot resolve it"
+    targets = [str(t).rstrip(".") for t in get(record, "inputs", "records", default=[]) or []]
+    target = next((t for t in targets if t in hosts), None)
+    if target is None:
+        return f"points at {', '.join(targets) or 'nothing'}, no load balancer of the estate"
+    owner, _, ranges = hosts[target]
+    if not _admits(ranges, stack.get("network_cidr")):
+        return f"is a load balancer that admits {ranges}, not {stack.get('network_cidr')}"
+    there = (estate["stacks"].get(owner) or {}).get("network_cidr")
+    for dest, side in ((there, "to"), (stack.get("network_cidr"), "back from")):
+        if owner != name and dest and not _peering_route(estate, dest):
+            return f"has no peering route {side} {owner} ({dest})"
+    return None
 
 
 def _peering_route(estate: dict, destination: str) -> bool:

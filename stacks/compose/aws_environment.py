@@ -20,7 +20,9 @@ def build_aws_environment(settings: StackSettings) -> dict[str, Any]:
     # Observability first: its chart installs the monitoring CRDs the data plane's monitors need.
     observability, monitoring = build_observability(settings, infra.kube)
     outputs |= observability
-    outputs |= build_data_plane(settings, infra.kube, infra.backups, monitoring=[monitoring])
+    outputs |= build_data_plane(
+        settings, infra.kube, infra.backups, monitoring=[monitoring], vpc_id=infra.network.vpc_id
+    )
     network = dataclasses.replace(
         infra.network,
         otlp_endpoint=observability["otlp_endpoint"],

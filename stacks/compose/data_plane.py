@@ -2,8 +2,8 @@
 streaming layer (Kafka, Kafka Connect, Schema Registry) wired to them.
 
 On the DR site (dr.site: dr) ScyllaDB joins the primary's cluster as a second datacenter (external
-seeds from the primary stack) and PostgreSQL is a replica cluster of the primary's, which
-`dr.role: primary` promotes without replacing a stateful resource.
+seed names from the primary stack, in the DR pair's private zone) and PostgreSQL is a replica cluster
+of the primary's, which `dr.role: primary` promotes without replacing a stateful resource.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import pulumi
 
 from components.dataplane.operators.component import Operators, OperatorsArgs
 from components.dataplane.postgres.component import Postgres, PostgresArgs, PostgresReplica
-from components.dataplane.scylla.component import ScyllaArgs, ScyllaDb
+from components.dataplane.scylla import manifests as scylla_manifests
+from components.dataplane.scylla.component import ScyllaArgs, ScyllaDb, SeedExposure, SeedZone, SeedZoneArgs
 from lib.dr import archive_timeout
 from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
 from stacks.references import stack_reference
@@ -32,9 +33,11 @@ def build_data_plane(
     backups: BackupTarget,
     *,
     monitoring: Sequence[pulumi.Resource] = (),
+    vpc_id: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
     """`monitoring`: what installs the monitoring.coreos.com CRDs (kube-prometheus-stack), if built
-    first; the PodMonitor waits for it."""
+    first; the PodMonitor waits for it. `vpc_id`: the stack's VPC (a DR pair's private seed zone is
+    associated with it)."""
     from stacks.compose.streaming import build_streaming
 
     assert settings.scylla is not None and settings.postgres is not None
@@ -63,6 +66,7 @@ def build_data_plane(
         schema_dcs = {datacenter: rf}
         seeds = None
 
+    exposure, outputs = _seed_exposure(settings, peer, vpc_id)
     scylla = ScyllaDb(
         "scylla",
         ScyllaArgs(
@@ -74,6 +78,7 @@ def build_data_plane(
             namespace_resources=namespaces,
             backups=backups,
             external_seeds=seeds,
+            seed_exposure=exposure,
             # One Scylla Manager schedules backups and repairs: the one of the site that is primary.
             manage_tasks=writable,
             cluster_name=SCYLLA_CLUSTER,
@@ -159,6 +164,7 @@ def build_data_plane(
         }
     return {
         **replication,
+        **outputs,
         "scylla_external_seeds": scylla.seeds,
         "scylla_datacenter": scylla.datacenter,
         "scylla_contact_points": scylla.contact_points,
@@ -167,6 +173,33 @@ def build_data_plane(
         **streaming,
         **fleet_endpoints,
     }
+
+
+def _seed_exposure(
+    settings: StackSettings, peer: Any, vpc_id: pulumi.Input[str] | None
+) -> tuple[SeedExposure | None, dict[str, Any]]:
+    """A DR pair's ScyllaDB seeds: each site publishes its datacenter's seeds behind internal NLBs
+    named in the pair's private zone `scylla.<dns.zone_name>`. The primary site creates the zone (and
+    exports its id); the DR site associates its VPC with it, reading the id from the primary. The
+    other site's nodes resolve the names through their VPC's resolver and reach the NLBs over the
+    peering; nodes broadcast their pod IPs, so gossip and streaming then run pod to pod both ways."""
+    dr = settings.dr
+    if dr is None:
+        return None, {}
+    if settings.dns is None or vpc_id is None:
+        raise ValueError("a DR pair's ScyllaDB seeds need dns.zone_name and the stack's VPC")
+    zone_name = scylla_manifests.seed_zone_name(settings.dns.zone_name)
+    if dr.site == "dr":
+        assert peer is not None
+        zone_id = peer.require_output("scylla_seed_zone_id")
+    else:
+        zone_id = None
+    zone = SeedZone(
+        "scylla-seed-zone",
+        SeedZoneArgs(environment=settings.environment, zone_name=zone_name, vpc_id=vpc_id, zone_id=zone_id),
+    )
+    outputs = {"scylla_seed_zone_id": zone.zone_id} if dr.site != "dr" else {}
+    return SeedExposure(zone_id=zone.zone_id, zone_name=zone_name, peer_cidr=dr.peer_cidr), outputs
 
 
 def fleet_cidrs(settings: StackSettings) -> list[str]:

@@ -97,6 +97,7 @@ def test_every_type_token_names_its_folder_and_class():
         "pipeline-infra:dataplane:Operators",
         "pipeline-infra:dataplane:Postgres",
         "pipeline-infra:dataplane:ScyllaDb",
+        "pipeline-infra:dataplane:SeedZone",
         "pipeline-infra:fleet:Fleet",
         "pipeline-infra:fleet:FleetCredentials",
         "pipeline-infra:local:DockerJob",

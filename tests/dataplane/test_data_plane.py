@@ -169,7 +169,11 @@ def test_primary_site_outputs(plan_of, stack: str) -> None:
         assert name in plan.outputs
     # The DR site replicates its backups nowhere else; its replication listener (which the primary
     # reads during a failback) is exported as kafka_replication_bootstrap.
-    missing = {"prod": set(), "prod-dr": {"backup_replica_bucket", "backup_replica_kms_key_arn"}}[stack]
+    # The private zone of the seed names is the primary's (the DR site associates its VPC with it).
+    missing = {
+        "prod": set(),
+        "prod-dr": {"backup_replica_bucket", "backup_replica_kms_key_arn", "scylla_seed_zone_id"},
+    }[stack]
     assert set(PRIMARY_SITE_OUTPUTS) - set(plan.outputs) == missing
     assert (
         len(plan.outputs["scylla_external_seeds"]) == plan.settings.network.az_count
@@ -282,3 +286,41 @@ def test_operator_images_are_the_versions_the_crds_come_from(plan_of) -> None:
     assert charts["cloudnative-pg"]["image"]["tag"] == "1.30.0"
     plugin = charts["plugin-barman-cloud"]
     assert plugin["image"]["tag"] == plugin["sidecarImage"]["tag"] == "v0.12.0"
+
+
+def _seed_records(plan: Plan) -> dict[str, Resource]:
+    return {
+        str(r.inputs["name"]): r
+        for r in plan.resources
+        if r.type == "aws:route53/record:Record" and r.name.startswith("scylla-seed-")
+    }
+
+
+def test_dr_pair_seeds_are_names_of_the_private_zone_of_both_vpcs(plan_of) -> None:
+    """prod-dr joins prod's datacenter through prod's seed names: records of the private zone prod
+    creates with its VPC and prod-dr associates its VPC with, each on an internal NLB that admits the
+    peer's network only; and prod-dr publishes its own seeds the same way (docs/data-plane.md)."""
+    prod, dr = plan_of("prod"), plan_of("prod-dr")
+    (zone,) = [r for r in prod.resources if r.type == "aws:route53/zone:Zone"]
+    assert zone.inputs["name"] == "scylla.pipeline.acme-corp.net"
+    assert zone.inputs["vpcs"] == [{"vpcId": prod.outputs["vpc_id"]}]
+    (association,) = [r for r in dr.resources if r.type == "aws:route53/zoneAssociation:ZoneAssociation"]
+    zone_id = prod.outputs["scylla_seed_zone_id"]
+    assert association.inputs == {"zoneId": zone_id, "vpcId": dr.outputs["vpc_id"]}
+    assert not [r for r in dr.resources if r.type == "aws:route53/zone:Zone"]  # one zone, the primary's
+    seeds = _one(dr, "kubernetes:scylla.scylladb.com/v1:ScyllaCluster").inputs["spec"]["externalSeeds"]
+    assert seeds == prod.outputs["scylla_external_seeds"]
+    for plan, peer in ((prod, dr), (dr, prod)):
+        records = _seed_records(plan)
+        assert sorted(records) == sorted(plan.outputs["scylla_external_seeds"])
+        services = {
+            r.inputs["metadata"]["name"]: r
+            for r in plan.resources
+            if r.type == "kubernetes:core/v1:Service" and r.name.startswith("scylla-seed-")
+        }
+        assert len(services) == len(records) == plan.settings.network.az_count  # a seed per rack
+        for r in records.values():
+            assert r.inputs["zoneId"] == zone_id and r.inputs["type"] == "CNAME"
+            assert ".elb." in r.inputs["records"][0]  # the seed Service's load balancer
+        for svc in services.values():
+            assert svc.inputs["spec"]["loadBalancerSourceRanges"] == [peer.settings.network.cidr]

@@ -275,3 +275,61 @@ def test_schema_job_is_a_valid_job() -> None:
     [(vol, path)] = [(n, p) for n, p in mount.items() if volume[n].get("configMap")]
     assert volume[vol]["configMap"]["name"] == "scylla-schema"
     assert container["command"][-2:] == ["-f", f"{path}/schema.cql"]
+
+
+# --- seeds across a DR pair -----------------------------------------------------------------------
+def test_nodes_broadcast_their_pod_ips() -> None:
+    # The other site's nodes reach these pods directly over the peering (EKS VPC CNI: pod IPs are VPC
+    # addresses); scylla-operator v1.21.1 docs deploy-multi-datacenter-cluster.md "Networking".
+    expose = _cluster("prod-dr", seeds=["seed-us-east-1a.scylla.pipeline.acme-corp.net"])["spec"][
+        "exposeOptions"
+    ]
+    assert expose["broadcastOptions"]["nodes"] == {"type": "PodIP"}
+    assert expose["nodeService"] == {"type": "Headless"}
+
+
+def test_cluster_with_seed_names_matches_crd() -> None:
+    seeds = manifests.seed_names(("us-east-1a", "us-east-1b", "us-east-1c"), "scylla.pipeline.acme-corp.net")
+    validate_custom_resource(_cluster("prod-dr", manage_tasks=False, seeds=seeds))
+
+
+def test_seed_names_one_per_rack_in_the_private_zone() -> None:
+    zone = manifests.seed_zone_name("pipeline.acme-corp.net")
+    assert zone == "scylla.pipeline.acme-corp.net"
+    east = manifests.seed_names(("us-east-1a", "us-east-1b"), zone)
+    west = manifests.seed_names(("us-west-2a", "us-west-2b"), zone)
+    assert east == [
+        "seed-us-east-1a.scylla.pipeline.acme-corp.net",
+        "seed-us-east-1b.scylla.pipeline.acme-corp.net",
+    ]
+    assert not set(east) & set(west)  # both datacenters' seeds share the zone
+    # names the settings accept as external seeds (scylla.external_seeds on a DR site)
+    assert ScyllaSettings(external_seeds=east).external_seeds == east
+
+
+def test_seed_names_refuse_no_zone_and_overlong_names() -> None:
+    with pytest.raises(ValueError, match="at least one zone"):
+        manifests.seed_names((), "scylla.pipeline.acme-corp.net")
+    with pytest.raises(ValueError, match="DNS limits"):
+        manifests.seed_names(("us-east-1a",), "scylla." + "x" * 64 + ".net")
+
+
+def test_seed_service_selects_the_racks_first_member_for_the_peer_only() -> None:
+    doc = manifests.seed_service(
+        cluster="scylla",
+        datacenter="us-east-1",
+        zone="us-east-1b",
+        namespace="scylla",
+        peer_cidr="10.30.0.0/16",
+    )
+    kubernetes_validate.validate(copy.deepcopy(doc), "1.33", strict=True)
+    spec = doc["spec"]
+    # the pod whose in-cluster name seed_addresses gives (the operator's <cluster>-<dc>-<rack>-<ordinal>)
+    (in_cluster,) = manifests.seed_addresses("scylla", "us-east-1", ("us-east-1b",), "scylla")
+    pod = spec["selector"][manifests.POD_NAME_LABEL]
+    assert in_cluster.split(".")[0] == pod == "scylla-us-east-1-us-east-1b-0"
+    assert spec["type"] == "LoadBalancer" and spec["loadBalancerSourceRanges"] == ["10.30.0.0/16"]
+    assert doc["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
+    assert [p["port"] for p in spec["ports"]] == [7000, 7001]  # gossip/streaming, and with TLS
+    # the client's (peer pod's) address reaches the pod, which only the peer's network may reach
+    assert spec["externalTrafficPolicy"] == "Local"

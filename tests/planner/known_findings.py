@@ -6,7 +6,6 @@ issue fixes the stacks and deletes the lines it fixes; a new finding fails the t
 fixed or listed here with its review item."""
 
 KNOWN = [
-    ('B3', 'name-resolution', 'prod-dr', 'output scylla_external_seeds of prod', "prod-dr reads scylla-us-east-1-us-east-1a-0.scylla.svc, scylla-us-east-1-us-east-1b-0.scylla.svc, scylla-us-east-1-us-east-1c-0.scylla.svc from prod: cluster-internal names of prod's cluster, which prod-dr cannot resolve"),
     ('seed-traceability C20-C24', 'observability', 'prod', 'observability-dashboards [kubernetes:core/v1:ConfigMap]', "cdc-reconciliation.json panel 'Data Accuracy by Table' reads cdc_data_accuracy_percentage (no exporter in the estate produces it)"),
     ('seed-traceability C20-C24', 'observability', 'prod', 'observability-dashboards [kubernetes:core/v1:ConfigMap]', "cdc-reconciliation.json panel 'Lowest Accuracy' reads cdc_data_accuracy_percentage (no exporter in the estate produces it)"),
     ('seed-traceability C20-C24', 'observability', 'prod', 'observability-rules [kubernetes:monitoring.coreos.com/v1:PrometheusRule]', 'alert cdc_data_accuracy_critical reads cdc_data_accuracy_percentage (no exporter in the estate produces it)'),
@@ -19,7 +18,4 @@ KNOWN = [
     ('seed-traceability C20-C24', 'observability', 'staging', 'observability-dashboards [kubernetes:core/v1:ConfigMap]', "cdc-reconciliation.json panel 'Lowest Accuracy' reads cdc_data_accuracy_percentage (no exporter in the estate produces it)"),
     ('seed-traceability C20-C24', 'observability', 'staging', 'observability-rules [kubernetes:monitoring.coreos.com/v1:PrometheusRule]', 'alert cdc_data_accuracy_critical reads cdc_data_accuracy_percentage (no exporter in the estate produces it)'),
     ('seed-traceability C20-C24', 'observability', 'staging', 'observability-rules [kubernetes:monitoring.coreos.com/v1:PrometheusRule]', 'alert cdc_data_accuracy_low reads cdc_data_accuracy_percentage (no exporter in the estate produces it)'),
-    ('B3', 'reachability', 'prod-dr', 'scylla-cluster [kubernetes:scylla.scylladb.com/v1:ScyllaCluster]', "external seed scylla-us-east-1-us-east-1a-0.scylla.svc is a name inside the other site's cluster: the datacenters cannot gossip"),
-    ('B3', 'reachability', 'prod-dr', 'scylla-cluster [kubernetes:scylla.scylladb.com/v1:ScyllaCluster]', "external seed scylla-us-east-1-us-east-1b-0.scylla.svc is a name inside the other site's cluster: the datacenters cannot gossip"),
-    ('B3', 'reachability', 'prod-dr', 'scylla-cluster [kubernetes:scylla.scylladb.com/v1:ScyllaCluster]', "external seed scylla-us-east-1-us-east-1c-0.scylla.svc is a name inside the other site's cluster: the datacenters cannot gossip"),
 ]

@@ -1216,3 +1216,120 @@ def test_permissions_credentials_ref_the_role_may_not_read():
     other = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/prod/alpha/postgres"
     [f] = permissions.run(_cred_estate(resource=other))
     assert "the instance role may not read it" in f.message
+
+
+def _seed_estate(
+    *,
+    seeds=("seed-us-east-1a.scylla.pipeline.acme-corp.net",),
+    associated=True,
+    ranges=("10.30.0.0/16",),
+    routes=True,
+):
+    """prod publishes a seed behind an internal NLB named in a private zone; prod-dr joins through it
+    (the design of docs/data-plane.md "ScyllaDB across the DR pair")."""
+    host = "scylla-seed-us-east-1a-0123456789.elb.us-east-1.amazonaws.com"
+    svc = res(
+        "kubernetes:core/v1:Service",
+        "scylla-seed-us-east-1a",
+        {"spec": {"type": "LoadBalancer", "loadBalancerSourceRanges": list(ranges)}},
+        state={"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}},
+    )
+    zone = res(
+        "aws:route53/zone:Zone",
+        "seed-zone",
+        {"name": "scylla.pipeline.acme-corp.net", "vpcs": [{"vpcId": "vpc-prod"}]},
+        rid="Z0SEEDS",
+    )
+    record = res(
+        "aws:route53/record:Record",
+        "seed-us-east-1a",
+        {
+            "name": "seed-us-east-1a.scylla.pipeline.acme-corp.net",
+            "type": "CNAME",
+            "zoneId": "Z0SEEDS",
+            "records": [host],
+        },
+    )
+    prod = stack(
+        "prod",
+        [res("aws:ec2/vpc:Vpc", "vpc", rid="vpc-prod"), zone, svc, record],
+        network_cidr="10.10.0.0/16",
+    )
+    association = res(
+        "aws:route53/zoneAssociation:ZoneAssociation",
+        "seed-zone-association",
+        {"zoneId": "Z0SEEDS", "vpcId": "vpc-dr"},
+    )
+    cluster = res(
+        "kubernetes:scylla.scylladb.com/v1:ScyllaCluster",
+        "scylla-cluster",
+        {"kind": "ScyllaCluster", "spec": {"externalSeeds": list(seeds)}},
+    )
+    peering = [
+        res("aws:ec2/route:Route", f"r{i}", {"destinationCidrBlock": c, "vpcPeeringConnectionId": "pcx-1"})
+        for i, c in enumerate(("10.10.0.0/16", "10.30.0.0/16"))
+        if routes
+    ]
+    dr = stack(
+        "prod-dr",
+        [
+            res("aws:ec2/vpc:Vpc", "vpc", rid="vpc-dr"),
+            cluster,
+            *peering,
+            *([association] if associated else []),
+        ],
+        network_cidr="10.30.0.0/16",
+    )
+    return estate(prod, dr)
+
+
+def test_reachability_external_seeds_through_the_private_zone():
+    assert reachability.run(_seed_estate()) == []
+    assert reachability.run(_seed_estate(seeds=("10.10.1.5",))) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # the seeds prod exported before: its first members' Services, names of prod's cluster
+        (
+            {"seeds": ("scylla-us-east-1-us-east-1a-0.scylla.svc",)},
+            "external seed scylla-us-east-1-us-east-1a-0.scylla.svc is a name inside the other site's "
+            "cluster: the datacenters cannot gossip",
+        ),
+        (
+            {"seeds": ("seed-us-east-1b.scylla.pipeline.acme-corp.net",)},
+            "external seed seed-us-east-1b.scylla.pipeline.acme-corp.net has no Route 53 record in the "
+            "estate: the datacenters cannot gossip",
+        ),
+        (
+            {"associated": False},
+            "external seed seed-us-east-1a.scylla.pipeline.acme-corp.net is a record of a zone not "
+            "associated with prod-dr's VPC: prod-dr cannot resolve it",
+        ),
+        (
+            {"ranges": ("10.10.0.0/16",)},
+            "external seed seed-us-east-1a.scylla.pipeline.acme-corp.net is a load balancer that admits "
+            "['10.10.0.0/16'], not 10.30.0.0/16",
+        ),
+        (
+            {"routes": False},
+            "external seed seed-us-east-1a.scylla.pipeline.acme-corp.net has no peering route to prod "
+            "(10.10.0.0/16)",
+        ),
+    ],
+)
+def test_reachability_external_seeds_the_other_site_cannot_reach(change, expected):
+    found = only(reachability.run(_seed_estate(**change)), "reachability")
+    assert [(f.stack, f.message) for f in found] == [("prod-dr", expected)]
+
+
+def test_name_resolution_seed_names_of_the_private_zone_leave_the_cluster():
+    """The old in-cluster seeds are a finding when prod-dr reads them; the private zone's are not."""
+    read = [{"reference": "peer", "stack": "prod", "output": "scylla_external_seeds", "required": True}]
+    old = ["scylla-us-east-1-us-east-1a-0.scylla.svc"]
+    new = ["seed-us-east-1a.scylla.pipeline.acme-corp.net"]
+    for seeds, count in ((old, 1), (new, 0)):
+        prod = stack("prod", [], outputs={"scylla_external_seeds": seeds})
+        found = name_resolution.run(estate(prod, stack("prod-dr", [], reads=read)))
+        assert len(found) == count, found

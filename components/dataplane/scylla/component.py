@@ -1,5 +1,6 @@
 """ScyllaDB on Kubernetes: a ScyllaCluster (Scylla Operator, v1) with one rack per AZ, Scylla Manager
-backup/repair tasks, the agent's S3 access through IRSA, and the schema applied by a cqlsh Job."""
+backup/repair tasks, the agent's S3 access through IRSA, and the schema applied by a cqlsh Job. In a DR
+pair, each rack's seed behind an internal NLB named in the pair's private Route 53 zone (SeedZone)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
+import pulumi_aws.route53 as route53
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 
@@ -17,6 +19,16 @@ from components.dataplane.scylla.webhook import webhook_errors
 from lib.kube.resources import custom_resource, stateful
 from lib.kube.script import script_and_job
 from lib.kube.target import NAMESPACES, BackupTarget, KubeTarget
+
+
+@dataclass(frozen=True)
+class SeedExposure:
+    """A DR pair's seeds: this datacenter's seeds behind internal NLBs that admit `peer_cidr`, named
+    in the pair's private zone (`zone_id`, `zone_name`: associated with both sites' VPCs)."""
+
+    zone_id: pulumi.Input[str]
+    zone_name: str
+    peer_cidr: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,8 @@ class ScyllaArgs:
     backups: BackupTarget | None = None
     # Seeds of the other datacenter (DR site joining the primary's cluster), or None.
     external_seeds: pulumi.Input[list[str]] | None = None
+    # This datacenter's seeds published to the other site of a DR pair, or None (no peer).
+    seed_exposure: SeedExposure | None = None
     # Scylla Manager tasks (backups, repairs): on the site that is primary only.
     manage_tasks: bool = True
     cluster_name: str = "scylla"
@@ -133,6 +147,8 @@ class ScyllaDb(pulumi.ComponentResource):
         self.datacenter = args.datacenter
         self.contact_points = f"{manifests.client_service(cluster, ns)}:{manifests.CQL_PORT}"
         self.seeds = manifests.seed_addresses(cluster, args.datacenter, tuple(kube.zones), ns)
+        if args.seed_exposure is not None:
+            self.seeds = self._expose_seeds(name, args, child)
         self.register_outputs(
             {
                 "cluster": cluster,
@@ -141,6 +157,47 @@ class ScyllaDb(pulumi.ComponentResource):
                 "seeds": self.seeds,
             }
         )
+
+    def _expose_seeds(self, name: str, args: ScyllaArgs, child) -> list[str]:
+        """One internal NLB per rack's first member and its CNAME in the pair's private zone; the
+        names (known at preview) are the seeds the other site joins through."""
+        exposure = args.seed_exposure
+        assert exposure is not None
+        zones = tuple(args.kube.zones)
+        names = manifests.seed_names(zones, exposure.zone_name)
+        for zone, record in zip(zones, names, strict=True):
+            doc = manifests.seed_service(
+                cluster=args.cluster_name,
+                datacenter=args.datacenter,
+                zone=zone,
+                namespace=args.namespace,
+                peer_cidr=exposure.peer_cidr,
+            )
+            rack = manifests.rack_name(zone)
+            svc = core.Service(
+                f"{name}-seed-{rack}", metadata=doc["metadata"], spec=doc["spec"], opts=child(self.cluster)
+            )
+            route53.Record(
+                f"{name}-seed-{rack}",
+                zone_id=exposure.zone_id,
+                name=record,
+                type="CNAME",
+                ttl=60,
+                # pulumi-kubernetes waits until the load balancer has its address (status.loadBalancer)
+                records=[svc.status.apply(lambda st, s=doc["metadata"]["name"]: _lb_host(st, s))],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return names
+
+
+def _lb_host(status: object, service: str) -> str:
+    """The NLB DNS name of a seed Service; no in-cluster fallback (the other site cannot resolve it)."""
+    ingress = getattr(getattr(status, "load_balancer", None), "ingress", None) or []
+    for item in ingress:
+        host = getattr(item, "hostname", None) or getattr(item, "ip", None)
+        if host:
+            return str(host)
+    raise ValueError(f"Service {service} has no load balancer address: its seed record cannot point at it")
 
 
 def _plain_view(manifest: dict) -> dict:
@@ -152,3 +209,39 @@ def _plain_view(manifest: dict) -> dict:
     if isinstance(manifest, pulumi.Output):
         return "<output>"
     return manifest
+
+
+@dataclass(frozen=True)
+class SeedZoneArgs:
+    """The private Route 53 zone of a DR pair's seed names. The primary site creates it with its VPC
+    (`zone_id` None); the DR site associates its own VPC with the primary's zone (`zone_id`, read
+    from the primary's outputs), so the primary reads nothing from the DR site."""
+
+    environment: str
+    zone_name: str
+    vpc_id: pulumi.Input[str]
+    zone_id: pulumi.Input[str] | None = None
+
+
+class SeedZone(pulumi.ComponentResource):
+    def __init__(self, name: str, args: SeedZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pipeline-infra:dataplane:SeedZone", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        if args.zone_id is None:
+            zone = route53.Zone(
+                f"{name}-zone",
+                name=args.zone_name,
+                comment=f"ScyllaDB seeds of the DR pair of {args.environment} (private)",
+                vpcs=[route53.ZoneVpcArgs(vpc_id=args.vpc_id)],
+                tags={"Environment": args.environment, "Name": args.zone_name},
+                # The DR site adds its VPC with a ZoneAssociation: the zone keeps it (AWS provider
+                # docs, aws_route53_zone_association: ignore changes to the zone's vpc blocks).
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["vpcs"]),
+            )
+            self.zone_id: pulumi.Output[str] = zone.zone_id
+        else:
+            association = route53.ZoneAssociation(
+                f"{name}-association", zone_id=args.zone_id, vpc_id=args.vpc_id, opts=child
+            )
+            self.zone_id = association.zone_id
+        self.register_outputs({"zone_id": self.zone_id, "zone_name": args.zone_name})

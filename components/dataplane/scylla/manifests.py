@@ -12,6 +12,17 @@ WORKLOAD = "scylla"
 WORKLOAD_LABEL = "pipeline-infra/workload"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 CQL_PORT = 9042
+# Inter-node ports: gossip and streaming (7000), and the same over TLS (7001, internode encryption).
+INTER_NODE_PORTS = {"inter-node": 7000, "inter-node-tls": 7001}
+# An internal NLB of the in-tree AWS cloud provider (as the PostgreSQL replication endpoint).
+INTERNAL_NLB = {
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+}
+# The label the StatefulSet controller puts on each of its pods (the operator's own member Services
+# select a node's pod by it).
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 # The Scylla Manager agent's sidecar: small and Guaranteed like the ScyllaDB container.
 AGENT_RESOURCES = {"cpu": "100m", "memory": "256Mi"}
 # The prefix Scylla Manager writes backups under in the bucket (backup/meta, backup/sst, ...).
@@ -34,8 +45,70 @@ def client_service(cluster: str, namespace: str) -> str:
 
 
 def seed_addresses(cluster: str, datacenter: str, zones: tuple[str, ...], namespace: str) -> list[str]:
-    """One seed per rack: the first member's own Service (operator naming <cluster>-<dc>-<rack>-0)."""
-    return [f"{cluster}-{datacenter}-{rack_name(z)}-0.{namespace}.svc" for z in zones]
+    """One seed per rack: the first member's own Service (operator naming <cluster>-<dc>-<rack>-0).
+    Names inside this cluster: for a datacenter no other site joins."""
+    return [f"{seed_pod(cluster, datacenter, z)}.{namespace}.svc" for z in zones]
+
+
+def seed_pod(cluster: str, datacenter: str, zone: str) -> str:
+    """The first member of a rack (the operator's StatefulSet <cluster>-<dc>-<rack>, ordinal 0)."""
+    return f"{cluster}-{datacenter}-{rack_name(zone)}-0"
+
+
+def seed_zone_name(dns_zone: str) -> str:
+    """The private Route 53 zone of a DR pair's seed names (associated with both sites' VPCs)."""
+    return f"scylla.{dns_zone}"
+
+
+def seed_names(zones: tuple[str, ...], seed_zone: str) -> list[str]:
+    """The seeds of a datacenter as the other site of a DR pair resolves them: one stable name per
+    rack in the pair's private zone, known before anything is deployed. Rack names carry the region
+    (us-east-1a), so both datacenters' names share the zone without colliding."""
+    if not zones:
+        raise ValueError("zones: one seed per rack needs at least one zone")
+    names = [f"seed-{rack_name(z)}.{seed_zone}" for z in zones]
+    if any(len(n) > 253 or any(len(label) > 63 for label in n.split(".")) for n in names):
+        raise ValueError(f"seed names {names} exceed DNS limits (253 characters, 63 per label)")
+    return names
+
+
+def seed_service_name(cluster: str, zone: str) -> str:
+    return f"{cluster}-seed-{rack_name(zone)}"
+
+
+def seed_service(
+    *, cluster: str, datacenter: str, zone: str, namespace: str, peer_cidr: str
+) -> dict[str, Any]:
+    """The address the other site's nodes first contact: an internal NLB on one rack's first member,
+    on the inter-node ports, reachable from the peer's network only. Nodes broadcast their pod IPs
+    (exposeOptions), so only the first contact goes through it; gossip and streaming then run pod to
+    pod over the peering. `externalTrafficPolicy: Local` keeps the client's address (the pods'
+    NetworkPolicy admits the peer's network alone); not-ready addresses are published, as the
+    operator's member Services do, so a restarting seed still answers gossip."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": seed_service_name(cluster, zone),
+            "namespace": namespace,
+            "annotations": dict(INTERNAL_NLB),
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": {
+                "app.kubernetes.io/name": "scylla",
+                "scylla/cluster": cluster,
+                POD_NAME_LABEL: seed_pod(cluster, datacenter, zone),
+            },
+            "ports": [
+                {"name": name, "port": port, "targetPort": port, "protocol": "TCP"}
+                for name, port in INTER_NODE_PORTS.items()
+            ],
+            "loadBalancerSourceRanges": [peer_cidr],
+            "externalTrafficPolicy": "Local",
+            "publishNotReadyAddresses": True,
+        },
+    }
 
 
 def _placement(zone: str, tolerations: list[dict[str, Any]], cluster: str) -> dict[str, Any]:

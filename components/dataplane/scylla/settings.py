@@ -74,7 +74,8 @@ class ScyllaSettings(Strict):
         default_factory=list,
         max_length=16,
         description="DR site only: seeds of the primary's datacenter (IPv4 addresses or DNS names this "
-        "cluster resolves); empty: the primary stack's scylla_external_seeds output",
+        "cluster resolves); empty: the primary stack's scylla_external_seeds output (its seeds' names in "
+        "the DR pair's private zone)",
     )
 
     # Scylla Operator's webhook refuses a rack without non-zero cpu and memory limits (the limits
