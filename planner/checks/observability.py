@@ -141,9 +141,55 @@ def _producer(metric: str) -> dict[str, Any] | None:
     return best[1] if best else None
 
 
-def _status(metric: str, stack: dict[str, Any], blocked: set[int]) -> str | None:
-    """None when an exporter produces the metric and a scrape reaches it; otherwise why not."""
+# Column usages that export no series of their own (cloudnative-pg metrics/parser.go ColumnUsage).
+_NO_SERIES = {"LABEL", "DISCARD"}
+
+
+def custom_query_metrics(stack: dict[str, Any]) -> set[str]:
+    """The metric names CloudNativePG's instance managers export from the custom queries the stack's
+    Clusters name (spec.monitoring.customQueriesConfigMap: {name, key} of a ConfigMap in the Cluster's
+    namespace), read from the ConfigMaps as rendered: cnpg_<query's `name` or key>_<column's `name` or
+    column> for every column but LABEL and DISCARD ones, a HISTOGRAM as its _bucket, _sum and _count
+    (cloudnative-pg pkg/management/postgres/metrics: collector.go ParseUserQueries, mappings.go)."""
+    maps = {
+        (get(cm, "inputs", "metadata", "namespace"), get(cm, "inputs", "metadata", "name")): get(
+            cm, "inputs", "data", default={}
+        )
+        or {}
+        for cm in resources(stack, "kubernetes:core/v1:ConfigMap")
+    }
+    out: set[str] = set()
+    for cluster in resources(stack, kind="Cluster"):
+        if not str(get(cluster, "inputs", "apiVersion", default="")).startswith("postgresql.cnpg.io/"):
+            continue
+        namespace = get(cluster, "inputs", "metadata", "namespace")
+        for ref in get(cluster, "inputs", "spec", "monitoring", "customQueriesConfigMap", default=[]) or []:
+            text = maps.get((namespace, ref.get("name")), {}).get(ref.get("key"))
+            try:
+                queries = yaml.safe_load(text) if isinstance(text, str) else None
+            except yaml.YAMLError:
+                continue
+            for key, query in (queries or {}).items() if isinstance(queries, dict) else ():
+                prefix = f"cnpg_{(query or {}).get('name') or key}"
+                for mapping in (query or {}).get("metrics") or []:
+                    for column, desc in (mapping or {}).items():
+                        usage = str((desc or {}).get("usage", "")).upper()
+                        if usage in _NO_SERIES:
+                            continue
+                        name = f"{prefix}_{(desc or {}).get('name') or column}"
+                        if usage == "HISTOGRAM":
+                            out |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+                        else:
+                            out.add(name)
+    return out
+
+
+def _status(metric: str, stack: dict[str, Any], blocked: set[int], custom: set[str]) -> str | None:
+    """None when an exporter produces the metric and a scrape reaches it; otherwise why not.
+    `custom`: custom_query_metrics(stack)."""
     spec = _producer(metric)
+    if spec is not None and spec.get("custom_queries") and metric not in custom:
+        spec = None
     if spec is None:
         return "no exporter in the estate produces it"
     if not _collected(stack, spec):
@@ -161,6 +207,7 @@ def run(estate: dict) -> list[Finding]:
     for name, stack in stacks(estate):
         rules = _rules(stack)
         blocked = {port for s, port in blocked_all if s == name}
+        custom = custom_query_metrics(stack)
         # A recording rule produces its metric only if what it reads is produced (to a fixed point).
         # Several rules may record one name (an SLO's ratio per SLO label): the name counts as
         # produced only when every one of them is, since a reader selects the series of any of them.
@@ -174,7 +221,7 @@ def run(estate: dict) -> list[Finding]:
             changed = False
             for record, inputs in recording.items():
                 if record not in recorded and all(
-                    m in recorded or _status(m, stack, blocked) is None for m in inputs
+                    m in recorded or _status(m, stack, blocked, custom) is None for m in inputs
                 ):
                     recorded.add(record)
                     changed = True
@@ -198,7 +245,7 @@ def run(estate: dict) -> list[Finding]:
                         f"{metric} (recorded from metrics that are not produced)"
                     )
                     continue
-                why = _status(metric, stack, blocked)
+                why = _status(metric, stack, blocked, custom)
                 if why:
                     missing.setdefault((res, where), set()).add(f"{metric} ({why})")
         for (res, where), metrics in sorted(missing.items()):

@@ -14,7 +14,12 @@ from typing import Any
 import pulumi
 
 from components.dataplane.operators.component import Operators, OperatorsArgs
-from components.dataplane.postgres.component import Postgres, PostgresArgs, PostgresReplica
+from components.dataplane.postgres.component import (
+    CdcReconciliation,
+    Postgres,
+    PostgresArgs,
+    PostgresReplica,
+)
 from components.dataplane.scylla import manifests as scylla_manifests
 from components.dataplane.scylla.component import ScyllaArgs, ScyllaDb, SeedExposure, SeedZone, SeedZoneArgs
 from lib.dr import archive_timeout
@@ -128,6 +133,13 @@ def build_data_plane(
             fleet_cidrs=fleet_cidrs(settings),
             peer_cidr=dr.peer_cidr if dr is not None else None,
             archive_timeout=archive_timeout() if dr is not None else None,
+            # seed 000 "Run daily reconciliation": each replicated table, counted at both ends
+            reconciliation=CdcReconciliation(
+                scylla_host=scylla_manifests.client_service(SCYLLA_CLUSTER, NAMESPACES["scylla"]),
+                scylla_port=scylla_manifests.CQL_PORT,
+                keyspace=settings.scylla.keyspace,
+                tables=[t.name for t in settings.scylla.tables],
+            ),
         ),
     )
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.dataplane.postgres.reconciliation import JOB as RECONCILIATION_JOB
 from lib.kube.netpol import ANYWHERE, cidr_peer, namespace_baseline, ns_peer, pod_peer, policy, rule
 
 PART_OF = {"app.kubernetes.io/part-of": "pipeline-infra"}
@@ -143,6 +144,7 @@ def data_plane_policies(
 
     # --- scylla -----------------------------------------------------------------------------------
     scylla = scylla_pods(names.scylla)
+    reconciliation = {"app.kubernetes.io/name": RECONCILIATION_JOB}
     add(
         "allow-scylla-clients",
         "scylla",
@@ -152,6 +154,8 @@ def data_plane_policies(
             rule([ns_peer(ns["scylla-manager"])], [SCYLLA_AGENT_API, SCYLLA_CQL, SCYLLA_CQL_SHARD_AWARE]),
             rule([ns_peer(ns["operators"], SCYLLA_OPERATOR)], [SCYLLA_API, SCYLLA_AGENT_API]),
             rule([prometheus], [SCYLLA_METRICS, SCYLLA_AGENT_METRICS]),
+            # the daily CDC reconciliation's cqlsh counts the source tables (seed 000)
+            rule([ns_peer(ns["postgres"], reconciliation)], [SCYLLA_CQL]),
         ],
     )
     # The agent uploads backups to S3 (gateway endpoint: S3's public addresses, routed in the VPC).
@@ -210,6 +214,14 @@ def data_plane_policies(
             ingress=[rule([cidr_peer(peer_cidr)], [POSTGRES])],
             egress=[rule([cidr_peer(peer_cidr)], [POSTGRES])],
         )
+    # The daily CDC reconciliation (seed 000) counts the source's rows with cqlsh; it reaches the
+    # instances as a pod of their namespace.
+    add(
+        "allow-cdc-reconciliation",
+        "postgres",
+        pods=reconciliation,
+        egress=[rule([ns_peer(ns["scylla"], scylla)], [SCYLLA_CQL])],
+    )
     # WAL archive and base backups to S3 (barman-cloud plugin sidecar); the DR replica reads them.
     add("allow-postgres-backups", "postgres", pods=pg, egress=[anywhere_https])
 

@@ -1,7 +1,8 @@
 """PostgreSQL on Kubernetes: a CloudNativePG Cluster (v1) with managed roles whose passwords are
 Pulumi secrets, WAL archiving and daily base backups through the barman-cloud plugin (ObjectStore on
-the backups bucket, IRSA), a PodMonitor, the bootstrap SQL Job, and on the DR site a replica cluster
-of the primary (distributed topology) that one setting promotes."""
+the backups bucket, IRSA), a PodMonitor, the bootstrap SQL Job, the daily CDC reconciliation and its
+custom metrics query (reconciliation.py), and on the DR site a replica cluster of the primary
+(distributed topology) that one setting promotes."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_random as random
 
-from components.dataplane.postgres import manifests
+from components.dataplane.postgres import manifests, reconciliation
 from components.dataplane.postgres.settings import PostgresSettings
 from components.dataplane.postgres.sql import (
     LOGIN_ROLES,
+    RECONCILER_ROLE,
     SINK_ROLE,
     WAREHOUSE_DB,
     WAREHOUSE_OWNER,
@@ -56,6 +58,21 @@ class PostgresReplica:
 
 
 @dataclass(frozen=True)
+class CdcReconciliation:
+    """The CDC source the daily reconciliation counts (seed 000): ScyllaDB's client endpoint, the
+    keyspace and the replicated tables (settings.scylla.tables, lib/cdc.py)."""
+
+    scylla_host: str
+    scylla_port: int
+    keyspace: str
+    tables: Sequence[str]
+
+    def __post_init__(self) -> None:
+        if not self.tables:
+            raise ValueError("the CDC reconciliation needs at least one table")
+
+
+@dataclass(frozen=True)
 class PostgresArgs:
     settings: PostgresSettings
     kube: KubeTarget
@@ -74,6 +91,8 @@ class PostgresArgs:
     # and archive_timeout (lib/dr.yaml, the WAL archive fallback's RPO).
     peer_cidr: str | None = None
     archive_timeout: str | None = None
+    # The daily CDC reconciliation and its metrics (cdc_data_accuracy_percentage); None: neither.
+    reconciliation: CdcReconciliation | None = None
 
     def __post_init__(self) -> None:
         if self.backups is None and self.replica is not None:
@@ -173,6 +192,22 @@ class Postgres(pulumi.ComponentResource):
                 "keep_initdb": r.keep_initdb,
             }
 
+        # --- the reconciliation's metrics: a custom query of the instances' exporter ---------------
+        queries: list[core.ConfigMap] = []
+        queries_name = f"{cluster}-monitoring-queries"
+        if args.reconciliation is not None:
+            doc = reconciliation.queries_configmap(
+                name=queries_name, namespace=ns, tables=list(args.reconciliation.tables)
+            )
+            queries.append(
+                core.ConfigMap(
+                    f"{name}-monitoring-queries",
+                    metadata=doc["metadata"],
+                    data=doc["data"],
+                    opts=child(),
+                )
+            )
+
         # --- the cluster --------------------------------------------------------------------------
         doc = manifests.cluster(
             name=cluster,
@@ -188,8 +223,10 @@ class Postgres(pulumi.ComponentResource):
         )
         if args.backups is None:
             doc["spec"].pop("plugins")
+        if queries:
+            doc["spec"]["monitoring"] = reconciliation.monitoring(queries_name)
         self.cluster = custom_resource(
-            f"{name}-cluster", doc, stateful(child(*args.operators, *secrets, *stores))
+            f"{name}-cluster", doc, stateful(child(*args.operators, *secrets, *stores, *queries))
         )
 
         if args.backups is not None:
@@ -226,6 +263,37 @@ class Postgres(pulumi.ComponentResource):
                 ),
                 opts=child,
                 after=[self.cluster],
+            )
+
+        # --- the daily CDC reconciliation: suspended on a standby (its database is read-only) -------
+        self.reconciliation: batch.CronJob | None = None
+        if args.reconciliation is not None:
+            rc = args.reconciliation
+            files = reconciliation.scripts()
+            script = core.ConfigMap(
+                f"{name}-reconciliation-script",
+                metadata=meta.ObjectMetaArgs(name=f"{cluster}-{reconciliation.JOB}", namespace=ns),
+                data=files,
+                opts=child(),
+            )
+            doc = reconciliation.cron_job(
+                namespace=ns,
+                scylla_host=rc.scylla_host,
+                scylla_port=rc.scylla_port,
+                keyspace=rc.keyspace,
+                tables=list(rc.tables),
+                postgres_host=manifests.rw_service(cluster, ns),
+                credentials_secret=manifests.secret_name(cluster, RECONCILER_ROLE),
+                configmap=f"{cluster}-{reconciliation.JOB}",
+                placement=KubeTarget.placement("platform"),
+                suspend=args.replica is not None and not args.replica.promote,
+            )
+            after = [self.bootstrap_job] if self.bootstrap_job is not None else [self.cluster]
+            self.reconciliation = batch.CronJob(
+                f"{name}-reconciliation",
+                metadata=doc["metadata"],
+                spec=doc["spec"],
+                opts=child(script, *secrets, *after),
             )
 
         # --- the module fleets' endpoint: Pooler + internal network load balancer ------------------

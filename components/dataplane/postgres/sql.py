@@ -7,6 +7,9 @@ of psql (stacks/compose/local_services.py postgres_bootstrap_script). It creates
 - the roles (NOLOGIN here; logins and passwords come from CloudNativePG managed roles or, locally,
   from an ALTER ROLE that reads the password from the environment: no password is ever in this SQL),
 - database `warehouse` (if missing) with schema `cdc_data` owned by the JDBC sink's role `cdc_sink`,
+  and schema `reconciliation` (owned by `app`) where the daily CDC reconciliation records, per
+  table, the rows it counted at the source and in the sink (seed 000 "Run daily reconciliation";
+  components/dataplane/postgres/reconciliation.py) as `cdc_reconciler`, which reads `cdc_data`,
 - database `pipeline_db` with the module tables of seed 003 and exactly the indexes its
   Maintenance Windows > Database Maintenance section rebuilds, owned by `pipeline_owner`,
 - the grants of each module role to its own table, and read-only access for `pipeline_readonly`
@@ -22,6 +25,12 @@ SINK_SCHEMA = "cdc_data"
 PIPELINE_DB = "pipeline_db"
 PIPELINE_OWNER = "pipeline_owner"
 READONLY_ROLE = "pipeline_readonly"
+# The daily CDC reconciliation (seed 000): reads the sink's tables, records into its own table, which
+# CloudNativePG's metrics exporter (a member of pg_monitor) reads.
+RECONCILER_ROLE = "cdc_reconciler"
+RECONCILIATION_SCHEMA = "reconciliation"
+RECONCILIATION_TABLE = "cdc_reconciliation"
+METRICS_READER = "pg_monitor"
 # Module -> the table it keeps its state in (seed 003 Backup Classifications > Database Backups:
 # "validation cache, transformation state, delivery tracking").
 MODULE_TABLES: dict[str, str] = {
@@ -30,7 +39,7 @@ MODULE_TABLES: dict[str, str] = {
     "module_gamma": "delivery_tracking",
 }
 # Roles with a login (passwords managed outside this SQL).
-LOGIN_ROLES: tuple[str, ...] = (SINK_ROLE, *MODULE_TABLES, READONLY_ROLE)
+LOGIN_ROLES: tuple[str, ...] = (SINK_ROLE, *MODULE_TABLES, READONLY_ROLE, RECONCILER_ROLE)
 # Tables of pipeline_db (seed 003 Database Maintenance: ANALYZE list and the audit archive).
 TABLES: tuple[str, ...] = (*MODULE_TABLES.values(), "audit_log", "audit_log_archive")
 
@@ -116,6 +125,54 @@ CREATE INDEX IF NOT EXISTS idx_audit_log_archive_timestamp ON audit_log_archive 
 """
 
 
+# warehouse.reconciliation: one row per table and run. Accuracy is the smaller row count over the
+# larger one (rows missing from the sink and rows the sink kept after a delete both lower it); two empty
+# tables agree (100). record() counts the sink's table (none yet: 0 rows, the sink creates it on its
+# first write) and inserts the row in the caller's transaction.
+_RECONCILIATION_SCHEMA = f"""\
+CREATE SCHEMA IF NOT EXISTS {RECONCILIATION_SCHEMA};
+CREATE TABLE IF NOT EXISTS {RECONCILIATION_SCHEMA}.{RECONCILIATION_TABLE} (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    table_name          text          NOT NULL,
+    checked_at          timestamptz   NOT NULL DEFAULT now(),
+    source_rows         bigint        NOT NULL CHECK (source_rows >= 0),
+    sink_rows           bigint        NOT NULL CHECK (sink_rows >= 0),
+    accuracy_percentage numeric(6, 3) NOT NULL CHECK (accuracy_percentage BETWEEN 0 AND 100)
+);
+CREATE INDEX IF NOT EXISTS idx_cdc_reconciliation_table_checked
+    ON {RECONCILIATION_SCHEMA}.{RECONCILIATION_TABLE} (table_name, checked_at DESC);
+CREATE OR REPLACE FUNCTION {RECONCILIATION_SCHEMA}.accuracy_percentage(source_rows bigint, sink_rows bigint)
+RETURNS numeric LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE WHEN greatest(source_rows, sink_rows) = 0 THEN 100::numeric
+                ELSE round(100.0 * least(source_rows, sink_rows) / greatest(source_rows, sink_rows), 3) END
+$$;
+CREATE OR REPLACE FUNCTION {RECONCILIATION_SCHEMA}.record(table_name text, source_rows bigint)
+RETURNS numeric LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    sink_rows bigint := 0;
+    accuracy  numeric;
+BEGIN
+    IF table_name !~ '^[a-z][a-z0-9_]{{0,47}}$' THEN
+        RAISE EXCEPTION 'not a CDC table name: %', table_name;
+    END IF;
+    IF to_regclass(format('%I.%I', '{SINK_SCHEMA}', table_name)) IS NOT NULL THEN
+        EXECUTE format('SELECT count(*) FROM %I.%I', '{SINK_SCHEMA}', table_name) INTO sink_rows;
+    END IF;
+    accuracy := {RECONCILIATION_SCHEMA}.accuracy_percentage(source_rows, sink_rows);
+    INSERT INTO {RECONCILIATION_SCHEMA}.{RECONCILIATION_TABLE}
+        (table_name, source_rows, sink_rows, accuracy_percentage)
+        VALUES (table_name, source_rows, sink_rows, accuracy);
+    RETURN accuracy;
+END
+$$;
+REVOKE ALL ON FUNCTION {RECONCILIATION_SCHEMA}.record(text, bigint) FROM PUBLIC;
+GRANT USAGE ON SCHEMA {RECONCILIATION_SCHEMA} TO {RECONCILER_ROLE}, {METRICS_READER};
+GRANT EXECUTE ON FUNCTION {RECONCILIATION_SCHEMA}.record(text, bigint) TO {RECONCILER_ROLE};
+GRANT SELECT, INSERT ON {RECONCILIATION_SCHEMA}.{RECONCILIATION_TABLE} TO {RECONCILER_ROLE};
+GRANT SELECT ON {RECONCILIATION_SCHEMA}.{RECONCILIATION_TABLE} TO {METRICS_READER};
+"""
+
+
 def bootstrap_sql() -> str:
     """The whole bootstrap as one psql script (uses \\gexec and \\connect; stops on the first error)."""
     modules = ", ".join(MODULE_TABLES)
@@ -134,6 +191,7 @@ def bootstrap_sql() -> str:
         _create_database(PIPELINE_DB, PIPELINE_OWNER),
         f"REVOKE ALL ON DATABASE {WAREHOUSE_DB} FROM PUBLIC;",
         f"GRANT CONNECT, TEMPORARY ON DATABASE {WAREHOUSE_DB} TO {WAREHOUSE_OWNER}, {SINK_ROLE};",
+        f"GRANT CONNECT ON DATABASE {WAREHOUSE_DB} TO {RECONCILER_ROLE}, {METRICS_READER};",
         f"REVOKE ALL ON DATABASE {PIPELINE_DB} FROM PUBLIC;",
         f"GRANT CONNECT ON DATABASE {PIPELINE_DB} TO {readers};",
         f"ALTER ROLE {SINK_ROLE} IN DATABASE {WAREHOUSE_DB} SET search_path = {SINK_SCHEMA};",
@@ -143,6 +201,16 @@ def bootstrap_sql() -> str:
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
         f"CREATE SCHEMA IF NOT EXISTS {SINK_SCHEMA} AUTHORIZATION {SINK_ROLE};",
         f"ALTER SCHEMA {SINK_SCHEMA} OWNER TO {SINK_ROLE};",
+        "",
+        "-- warehouse: the daily CDC reconciliation reads the sink's tables (those it creates later too)",
+        "-- and records into schema reconciliation, which the metrics exporter (pg_monitor) reads.",
+        f"GRANT USAGE ON SCHEMA {SINK_SCHEMA} TO {RECONCILER_ROLE};",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA {SINK_SCHEMA} TO {RECONCILER_ROLE};",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {SINK_ROLE} IN SCHEMA {SINK_SCHEMA} "
+        f"GRANT SELECT ON TABLES TO {RECONCILER_ROLE};",
+        f"SET ROLE {WAREHOUSE_OWNER};",
+        _RECONCILIATION_SCHEMA,
+        "RESET ROLE;",
         "",
         "-- pipeline_db: module state (seed 003 Database Maintenance), owned by pipeline_owner.",
         f"\\connect {PIPELINE_DB}",
