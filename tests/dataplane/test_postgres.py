@@ -92,7 +92,14 @@ def test_initdb_and_managed_roles() -> None:
         }
     }
     roles = {r["name"]: r for r in spec["managed"]["roles"]}
-    assert set(roles) == {"cdc_sink", "module_alpha", "module_beta", "module_gamma", "pipeline_readonly"}
+    assert set(roles) == {
+        "cdc_sink",
+        "module_alpha",
+        "module_beta",
+        "module_gamma",
+        "pipeline_readonly",
+        "cdc_reconciler",
+    }
     for name, role in roles.items():
         assert role["login"] and role["ensure"] == "present"
         assert role["passwordSecret"] == {"name": manifests.secret_name("warehouse", name)}

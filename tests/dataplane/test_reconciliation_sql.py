@@ -21,9 +21,9 @@ pytestmark = pytest.mark.engine
 TABLES = ["users", "orders"]  # lib/cdc.py default_tables (seed 000: app_data.users, orders)
 
 
-def _sink_rows(pg: Server, table: str, rows: int) -> None:
+def _sink_rows(server: Server, table: str, rows: int) -> None:
     """A sink table as the JDBC sink creates it (owned by cdc_sink in cdc_data), with `rows` rows."""
-    pg.psql(
+    server.psql(
         f"SET ROLE cdc_sink; DROP TABLE IF EXISTS cdc_data.{table}; "
         f"CREATE TABLE cdc_data.{table} (id int PRIMARY KEY); "
         f"INSERT INTO cdc_data.{table} SELECT generate_series(1, {rows});",
@@ -67,8 +67,8 @@ def test_record_counts_the_sink_as_the_reconciler_and_inserts_one_row(clean: Ser
         "SET ROLE cdc_reconciler; SELECT reconciliation.record('orders', 5)", db="warehouse"
     ) == ("0.000")
     rows = clean.value(
-        "SELECT string_agg(table_name || ':' || source_rows || ':' || sink_rows || ':' || accuracy_percentage,"
-        " ',' ORDER BY table_name) FROM reconciliation.cdc_reconciliation",
+        "SELECT string_agg(table_name || ':' || source_rows || ':' || sink_rows || ':' "
+        "|| accuracy_percentage, ',' ORDER BY table_name) FROM reconciliation.cdc_reconciliation",
         db="warehouse",
     )
     assert rows == "orders:5:0:0.000,users:100:94:94.000"
@@ -91,7 +91,7 @@ def test_only_the_reconciler_records_and_names_are_checked(clean: Server):
     assert denied.returncode != 0 and "permission denied" in denied.stderr
 
 
-def _run_record(pg: Server, tmp: Path, counts: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run_record(server: Server, tmp: Path, counts: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """record.sh as the CronJob's container runs it (the real sh and psql), the Secret's files in a
     directory, the counts the init container leaves."""
     for d in ("script", "counts", "credentials", "tmp"):
@@ -113,7 +113,7 @@ def _run_record(pg: Server, tmp: Path, counts: dict[str, str]) -> subprocess.Com
         "COUNTS_DIR": str(tmp / "counts"),
         "CREDENTIALS_DIR": str(tmp / "credentials"),
         "PGHOST": "127.0.0.1",
-        "PGPORT": str(pg.port),
+        "PGPORT": str(server.port),
         "PGDATABASE": "warehouse",
         "PGSSLMODE": "disable",  # the test server has no TLS; the CronJob requires it
     }

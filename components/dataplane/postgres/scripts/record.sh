@@ -1,8 +1,8 @@
 #!/bin/sh
 # The sink side of the daily CDC reconciliation (seed 000): for each table, reconciliation.record()
 # counts the sink's rows (warehouse.cdc_data.<table>) and inserts one row with both counts and the
-# accuracy, all tables in one transaction. The role's name and password are read from the Secret
-# mounted under $CREDENTIALS_DIR (files), never from the pod's environment: only psql gets them.
+# accuracy, all tables in one transaction. The role's credentials are read from the Secret mounted
+# under $CREDENTIALS_DIR (files), never from the pod's environment: only psql gets them.
 # Environment: TABLES (comma-separated), COUNTS_DIR, CREDENTIALS_DIR, PGHOST, PGPORT, PGDATABASE,
 # PGSSLMODE.
 set -eu
@@ -22,6 +22,7 @@ for table in $(printf '%s' "$TABLES" | tr ',' ' '); do
 done
 echo 'COMMIT;' >> "$sql"
 
-user=$(cat "$CREDENTIALS_DIR/username")
-password=$(cat "$CREDENTIALS_DIR/password")
-PGUSER="$user" PGPASSWORD="$password" exec psql -X -v ON_ERROR_STOP=1 -d "$PGDATABASE" -f "$sql"
+test -r "$CREDENTIALS_DIR/username"
+test -r "$CREDENTIALS_DIR/password"
+PGUSER="$(cat "$CREDENTIALS_DIR/username")" PGPASSWORD="$(cat "$CREDENTIALS_DIR/password")" \
+    exec psql -X -v ON_ERROR_STOP=1 -d "$PGDATABASE" -f "$sql"

@@ -9,11 +9,13 @@ SELECT 'CREATE ROLE module_alpha NOLOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_rol
 SELECT 'CREATE ROLE module_beta NOLOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'module_beta')\gexec
 SELECT 'CREATE ROLE module_gamma NOLOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'module_gamma')\gexec
 SELECT 'CREATE ROLE pipeline_readonly NOLOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pipeline_readonly')\gexec
+SELECT 'CREATE ROLE cdc_reconciler NOLOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cdc_reconciler')\gexec
 
 SELECT 'CREATE DATABASE warehouse OWNER app' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'warehouse')\gexec
 SELECT 'CREATE DATABASE pipeline_db OWNER pipeline_owner' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'pipeline_db')\gexec
 REVOKE ALL ON DATABASE warehouse FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE warehouse TO app, cdc_sink;
+GRANT CONNECT ON DATABASE warehouse TO cdc_reconciler, pg_monitor;
 REVOKE ALL ON DATABASE pipeline_db FROM PUBLIC;
 GRANT CONNECT ON DATABASE pipeline_db TO module_alpha, module_beta, module_gamma, pipeline_readonly;
 ALTER ROLE cdc_sink IN DATABASE warehouse SET search_path = cdc_data;
@@ -23,6 +25,55 @@ ALTER ROLE cdc_sink IN DATABASE warehouse SET search_path = cdc_data;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 CREATE SCHEMA IF NOT EXISTS cdc_data AUTHORIZATION cdc_sink;
 ALTER SCHEMA cdc_data OWNER TO cdc_sink;
+
+-- warehouse: the daily CDC reconciliation reads the sink's tables (those it creates later too)
+-- and records into schema reconciliation, which the metrics exporter (pg_monitor) reads.
+GRANT USAGE ON SCHEMA cdc_data TO cdc_reconciler;
+GRANT SELECT ON ALL TABLES IN SCHEMA cdc_data TO cdc_reconciler;
+ALTER DEFAULT PRIVILEGES FOR ROLE cdc_sink IN SCHEMA cdc_data GRANT SELECT ON TABLES TO cdc_reconciler;
+SET ROLE app;
+CREATE SCHEMA IF NOT EXISTS reconciliation;
+CREATE TABLE IF NOT EXISTS reconciliation.cdc_reconciliation (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    table_name          text          NOT NULL,
+    checked_at          timestamptz   NOT NULL DEFAULT now(),
+    source_rows         bigint        NOT NULL CHECK (source_rows >= 0),
+    sink_rows           bigint        NOT NULL CHECK (sink_rows >= 0),
+    accuracy_percentage numeric(6, 3) NOT NULL CHECK (accuracy_percentage BETWEEN 0 AND 100)
+);
+CREATE INDEX IF NOT EXISTS idx_cdc_reconciliation_table_checked
+    ON reconciliation.cdc_reconciliation (table_name, checked_at DESC);
+CREATE OR REPLACE FUNCTION reconciliation.accuracy_percentage(source_rows bigint, sink_rows bigint)
+RETURNS numeric LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE WHEN greatest(source_rows, sink_rows) = 0 THEN 100::numeric
+                ELSE round(100.0 * least(source_rows, sink_rows) / greatest(source_rows, sink_rows), 3) END
+$$;
+CREATE OR REPLACE FUNCTION reconciliation.record(table_name text, source_rows bigint)
+RETURNS numeric LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    sink_rows bigint := 0;
+    accuracy  numeric;
+BEGIN
+    IF table_name !~ '^[a-z][a-z0-9_]{0,47}$' THEN
+        RAISE EXCEPTION 'not a CDC table name: %', table_name;
+    END IF;
+    IF to_regclass(format('%I.%I', 'cdc_data', table_name)) IS NOT NULL THEN
+        EXECUTE format('SELECT count(*) FROM %I.%I', 'cdc_data', table_name) INTO sink_rows;
+    END IF;
+    accuracy := reconciliation.accuracy_percentage(source_rows, sink_rows);
+    INSERT INTO reconciliation.cdc_reconciliation
+        (table_name, source_rows, sink_rows, accuracy_percentage)
+        VALUES (table_name, source_rows, sink_rows, accuracy);
+    RETURN accuracy;
+END
+$$;
+REVOKE ALL ON FUNCTION reconciliation.record(text, bigint) FROM PUBLIC;
+GRANT USAGE ON SCHEMA reconciliation TO cdc_reconciler, pg_monitor;
+GRANT EXECUTE ON FUNCTION reconciliation.record(text, bigint) TO cdc_reconciler;
+GRANT SELECT, INSERT ON reconciliation.cdc_reconciliation TO cdc_reconciler;
+GRANT SELECT ON reconciliation.cdc_reconciliation TO pg_monitor;
+
+RESET ROLE;
 
 -- pipeline_db: module state (seed 003 Database Maintenance), owned by pipeline_owner.
 \connect pipeline_db
