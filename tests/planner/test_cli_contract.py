@@ -16,9 +16,9 @@ from planner.runtime import REPO, RecordingMonitor, run_plan
 from stacks.settings import SettingsError
 
 STACKS = ["local", "staging", "prod", "prod-blue", "prod-green", "prod-dr"]
-# Exit 1: a plan that evaluated but has estate errors or failed mandatory checks (the known findings,
-# tests/planner/known_findings.py: prod-dr's ScyllaDB seeds); 0: none (local, staging, prod, the
-# colours); 2 is a settings error.
+# Exit 1: a plan that evaluated but has estate errors or failed mandatory checks (prod-dr planned alone:
+# its estate holds prod but not the colour stacks whose fleets prod's scrape jobs discover, so
+# fleet-traffic fails for prod); 0: none (local, staging, prod); 2 is a settings error.
 FINDINGS = 1
 CLEAN = 0
 
