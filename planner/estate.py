@@ -60,6 +60,8 @@ class Estate:
     unresolved: dict[str, list[str]] = field(default_factory=dict)
     cycles: list[list[str]] = field(default_factory=list)
     errors: list[EstateError] = field(default_factory=list)
+    # committed stacks this evaluation did not select and no selected stack references
+    left_out: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def fqn(self, stack: str) -> str:
@@ -231,6 +233,7 @@ def evaluate(
         unresolved=unresolved,
         cycles=cycles,
         errors=errors,
+        left_out=sorted(set(files) - set(plans)),
         seconds=time.perf_counter() - started,
     )
 

@@ -265,5 +265,6 @@ def estate_json(estate: Any, documented: list[str] | None = None) -> dict[str, A
         "cycles": estate.cycles,
         "documented_order": documented_order() if documented is None else documented,
         "errors": [e.to_json() for e in estate.errors],
+        "left_out": list(estate.left_out),
         "stacks": stacks,
     }

@@ -648,6 +648,15 @@ def test_fleet_traffic_both_colours_idle():
     assert "(blue (prod-blue): idle, green (prod-green): idle)" in f.message
 
 
+def test_fleet_traffic_judges_only_a_whole_estate():
+    # `plan --stack prod` evaluates prod alone: the colour stacks that hold its fleets are committed
+    # but left out, so an absent colour cannot be told from an unevaluated one
+    e = _traffic_estate(active="green", colours=("blue",))
+    assert traffic.run(e)
+    e["left_out"] = ["prod-green"]
+    assert traffic.run(e) == []
+
+
 def test_fleet_traffic_no_fleet_discovered():
     # fleets of another environment or region are not this environment's
     e = _traffic_estate(colours=())

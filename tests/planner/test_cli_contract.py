@@ -16,8 +16,8 @@ from planner.runtime import REPO, RecordingMonitor, run_plan
 from stacks.settings import SettingsError
 
 STACKS = ["local", "staging", "prod", "prod-blue", "prod-green", "prod-dr"]
-# Exit 1: a plan that evaluated but has estate errors or failed mandatory checks (prod and prod-dr
-# planned alone: fleet-traffic, without the colour stacks in their estate); 0: none (local, staging);
+# Exit 1: a plan that evaluated but has estate errors or failed mandatory checks (a what-if below:
+# more PostgreSQL instances than prod's node group holds); 0: none (every committed stack);
 # 2 is a settings error.
 FINDINGS = 1
 CLEAN = 0
@@ -43,7 +43,7 @@ def plan_ok(proc: subprocess.CompletedProcess) -> None:
 @pytest.fixture(scope="module")
 def prod_json():
     proc = planner("plan", "--stack", "prod", "--format", "json")
-    assert proc.returncode == FINDINGS, proc.stderr
+    assert proc.returncode == CLEAN, proc.stderr
     return json.loads(proc.stdout)  # only JSON on stdout: this fails on any other line
 
 
@@ -76,9 +76,18 @@ def test_every_parent_is_a_declared_resource_or_the_stack(prod_json):
         ]
 
 
+def test_a_failed_mandatory_check_exits_1():
+    # nine PostgreSQL instances, one per node: prod's postgres node group has fewer nodes
+    proc = planner("plan", "--stack", "prod", "--set", "postgres.instances=9")
+    assert proc.returncode == FINDINGS, proc.stderr
+    assert [ln.split()[:4] for ln in proc.stdout.splitlines() if " FAIL " in ln] == [
+        ["scheduling", "critical", "mandatory", "FAIL"]
+    ]
+
+
 def test_human_form_exit_code_and_sections():
     proc = planner("plan", "--stack", "prod")
-    assert proc.returncode == FINDINGS, proc.stderr
+    assert proc.returncode == CLEAN, proc.stderr
     for section in ("Resource tree", "Counts by type", "Capacity", "Policy:", "Outputs", "Estate errors:",
                     "Checks"):
         assert section in proc.stdout
@@ -121,6 +130,7 @@ def test_config_evaluates_any_stack_file(tmp_path):
     path = tmp_path / "Pulumi.what-if.yaml"
     path.write_text(yaml.safe_dump(cfg))
     proc = planner("plan", "--config", str(path), "--format", "json")
+    # a stack the README's deployment order does not name: the order check's finding
     assert proc.returncode == FINDINGS, proc.stderr
     assert json.loads(proc.stdout)["stack"] == "what-if"
     cfg["config"]["pipeline-infra:fleets"]["colour"] = "red"
@@ -161,7 +171,7 @@ def test_render_writes_artifacts_named_after_resources(tmp_path):
 def test_no_secret_value_in_rendered_artifacts(tmp_path):
     from stacks.settings import OFFLINE_SECRET
 
-    for stack, status in (("local", CLEAN), ("prod", FINDINGS)):
+    for stack, status in (("local", CLEAN), ("prod", CLEAN)):
         out = tmp_path / stack
         proc = planner("plan", "--stack", stack, "--render", str(out), "--format", "json")
         assert proc.returncode == status, proc.stderr
