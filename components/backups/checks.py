@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from lib import versions
+from lib.kube import cron
 from lib.kube.jobs import SCRIPT_DIR, UID
 
 DATA = Path(__file__).with_name("checks.yaml")
@@ -64,17 +65,11 @@ def cron_job(
     """A CronJob running `command` on the scripts of `configmap` (under SCRIPT_DIR): never two runs at
     once, no retry (a failed verification must stay failed until the next day), the last run of each
     outcome kept for `kubectl logs`, non-root with a read-only root filesystem."""
-    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "pipeline-infra"}
     pod: dict[str, Any] = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
         **placement,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": uid,
-            "runAsGroup": uid,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": cron.pod_security_context(uid),
         "containers": [
             {
                 "name": "check",
@@ -107,26 +102,8 @@ def cron_job(
     }
     if service_account is not None:
         pod["serviceAccountName"] = service_account
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {
-            "schedule": schedule,
-            "timeZone": "Etc/UTC",
-            "concurrencyPolicy": "Forbid",
-            "startingDeadlineSeconds": 3600,
-            "successfulJobsHistoryLimit": 1,
-            "failedJobsHistoryLimit": 1,
-            "jobTemplate": {
-                "spec": {
-                    "backoffLimit": 0,
-                    "activeDeadlineSeconds": 3600,
-                    "template": {"metadata": {"labels": labels}, "spec": pod},
-                }
-            },
-        },
-    }
+    # no retry: a failed verification stays failed until the next day
+    return cron.cron_job(name=name, namespace=namespace, schedule=schedule, pod=pod, backoff_limit=0)
 
 
 def postgres_job(

@@ -29,6 +29,7 @@ from components.dataplane.postgres.sql import (
     WAREHOUSE_DB,
 )
 from lib import versions
+from lib.kube import cron
 from lib.kube.jobs import SCRIPT_DIR, UID
 
 DATA = Path(__file__).with_name("reconciliation.yaml")
@@ -126,7 +127,6 @@ def cron_job(
     `kubectl logs`, non-root with a read-only root filesystem and no service account token.
     `suspend`: a standby site's (its database is a read-only replica; promotion resumes it)."""
     s = settings()
-    labels = {"app.kubernetes.io/name": JOB, "app.kubernetes.io/part-of": "pipeline-infra"}
     common_env = [
         {"name": "HOME", "value": "/tmp"},
         {"name": "TABLES", "value": ",".join(tables)},
@@ -175,13 +175,7 @@ def cron_job(
         "automountServiceAccountToken": False,
         **placement,
         # fsGroup: the Secret's files are group-readable by the job's user only (root:fsGroup, 0440).
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": UID,
-            "runAsGroup": UID,
-            "fsGroup": UID,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": cron.pod_security_context(UID, fs_group=True),
         "initContainers": [count],
         "containers": [record],
         "volumes": [
@@ -191,24 +185,7 @@ def cron_job(
             {"name": "credentials", "secret": {"secretName": credentials_secret, "defaultMode": 0o440}},
         ],
     }
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": JOB, "namespace": namespace, "labels": labels},
-        "spec": {
-            "schedule": s["schedule"],
-            "timeZone": "Etc/UTC",
-            "suspend": suspend,
-            "concurrencyPolicy": "Forbid",
-            "startingDeadlineSeconds": 3600,
-            "successfulJobsHistoryLimit": 1,
-            "failedJobsHistoryLimit": 1,
-            "jobTemplate": {
-                "spec": {
-                    "backoffLimit": 2,
-                    "activeDeadlineSeconds": 3600,
-                    "template": {"metadata": {"labels": labels}, "spec": pod},
-                }
-            },
-        },
-    }
+    # two retries: a count that timed out may pass on the next attempt
+    return cron.cron_job(
+        name=JOB, namespace=namespace, schedule=s["schedule"], pod=pod, backoff_limit=2, suspend=suspend
+    )
