@@ -1,6 +1,6 @@
 """The committed stacks run every check in CI: their findings today are exactly the known ones
-(tests/planner/known_findings.py, each with its review item). `make plan-all` exits 1 on them; the
-[deployable] issue fixes the stacks and deletes the lines it fixes. A check is never weakened to pass."""
+(tests/planner/known_findings.py, each with its review item; empty now, so `make plan-all` exits 0).
+A fix deletes the lines it fixes; a check is never weakened to pass."""
 
 from __future__ import annotations
 
