@@ -16,6 +16,7 @@ from components.observability.dashboards import all_dashboards
 from components.observability.rules import rule_groups
 from components.observability.settings import ObservabilitySettings
 from lib import versions
+from lib.kube.load_balancer import INTERNAL_NLB_CROSS_ZONE
 from lib.kube.placement import placement
 
 MONITORING_API = "monitoring.coreos.com/v1"
@@ -447,12 +448,7 @@ def otlp_service(*, namespace: str) -> dict[str, Any]:
             "name": "otlp",
             "namespace": namespace,
             "labels": dict(PART_OF),
-            "annotations": {
-                "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-                "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-                "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
-            },
+            "annotations": dict(INTERNAL_NLB_CROSS_ZONE),
         },
         "spec": {
             "type": "LoadBalancer",

@@ -9,6 +9,7 @@ from components.dataplane.postgres.settings import PostgresSettings
 from components.dataplane.postgres.sql import LOGIN_ROLES, WAREHOUSE_DB, WAREHOUSE_OWNER
 from lib import versions
 from lib.kube.jobs import SCRIPT_DIR, script_job
+from lib.kube.load_balancer import INTERNAL_NLB, INTERNAL_NLB_CROSS_ZONE
 
 PLUGIN = "barman-cloud.cloudnative-pg.io"
 # the external cluster a restore (postgres.restore) recovers from: this environment's ObjectStore
@@ -21,11 +22,6 @@ BACKUP_PREFIX = "postgres"
 # only); each site's own copy has its own password, which the peer reads as a Pulumi secret.
 REPLICATION_ROLE = "dr_replicator"
 PG_PORT = 5432
-INTERNAL_NLB = {
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-}
 # The barman-cloud plugin's sidecar in every instance pod (WAL archiving, up to 4 uploads at once).
 SIDECAR_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
 
@@ -354,12 +350,6 @@ POOLER_PORT_NAME = "pgbouncer"
 POOLER_LABEL = "cnpg.io/poolerName"  # CloudNativePG labels a Pooler's pods with their Pooler's name
 POOLER_INSTANCES = 2  # one pod may go (node drain, upgrade) without the fleets losing the database
 POOLER_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}
-INTERNAL_LB = {
-    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
-}
 
 
 def pooler_name(cluster: str) -> str:
@@ -427,7 +417,7 @@ def fleet_service(*, cluster_name: str, namespace: str, source_ranges: list[str]
         "metadata": {
             "name": fleet_service_name(cluster_name),
             "namespace": namespace,
-            "annotations": dict(INTERNAL_LB),
+            "annotations": dict(INTERNAL_NLB_CROSS_ZONE),
         },
         "spec": {
             "type": "LoadBalancer",

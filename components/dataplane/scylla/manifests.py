@@ -7,6 +7,7 @@ from typing import Any
 from components.dataplane.scylla.settings import ScyllaSettings
 from lib import versions
 from lib.kube.jobs import SCRIPT_DIR, script_job
+from lib.kube.load_balancer import INTERNAL_NLB
 
 WORKLOAD = "scylla"
 WORKLOAD_LABEL = "pipeline-infra/workload"
@@ -15,11 +16,6 @@ CQL_PORT = 9042
 # Inter-node ports: gossip and streaming (7000), and the same over TLS (7001, internode encryption).
 INTER_NODE_PORTS = {"inter-node": 7000, "inter-node-tls": 7001}
 # An internal NLB of the in-tree AWS cloud provider (as the PostgreSQL replication endpoint).
-INTERNAL_NLB = {
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-}
 # The label the StatefulSet controller puts on each of its pods (the operator's own member Services
 # select a node's pod by it).
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"

@@ -19,6 +19,7 @@ from components.streaming.connect.config import (
 )
 from components.streaming.spec import StreamingSpec
 from lib import versions
+from lib.kube.load_balancer import INTERNAL_NLB
 
 API = "kafka.strimzi.io/v1"
 CLUSTER = "pipeline"  # the Kafka cluster's name (services: pipeline-kafka-bootstrap, ...)
@@ -42,12 +43,6 @@ MM2_GROUP = "mirrormaker2-cluster"
 IDENTITY_POLICY = "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"
 
 _HOUR_MS = 3_600_000
-# Service annotations of an internal network load balancer (AWS cloud provider / Load Balancer Controller).
-INTERNAL_LB = {
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-}
 
 
 def bootstrap_address(namespace: str, cluster: str = CLUSTER) -> str:
@@ -169,8 +164,8 @@ def kafka(settings: StreamingSpec, *, namespace: str, cluster: str = CLUSTER) ->
         # Every load balancer listener is internal (the template applies to all external listeners'
         # services): never internet-facing.
         template = {
-            "externalBootstrapService": {"metadata": {"annotations": dict(INTERNAL_LB)}},
-            "perPodService": {"metadata": {"annotations": dict(INTERNAL_LB)}},
+            "externalBootstrapService": {"metadata": {"annotations": dict(INTERNAL_NLB)}},
+            "perPodService": {"metadata": {"annotations": dict(INTERNAL_NLB)}},
         }
     config = {
         "default.replication.factor": k.replication_factor,
