@@ -53,7 +53,7 @@ def years_in_days(years: int) -> int:
     return math.ceil(years * 365.25)
 
 
-def _housekeeping() -> dict[str, Any]:
+def housekeeping_rule() -> dict[str, Any]:
     """Whole bucket: versions that were overwritten or deleted (by a lifecycle expiry or by a backup
     tool's own retention) go after NONCURRENT_DAYS; dangling delete markers and uploads too."""
     return {
@@ -82,7 +82,7 @@ def backup_lifecycle_rules(b: BackupSettings) -> list[dict[str, Any]]:
                 "expiration": {"days": days},
             }
         )
-    return [*rules, _housekeeping()]
+    return [*rules, housekeeping_rule()]
 
 
 def audit_lifecycle_rules(b: BackupSettings) -> list[dict[str, Any]]:
@@ -109,7 +109,7 @@ def audit_lifecycle_rules(b: BackupSettings) -> list[dict[str, Any]]:
 
 
 def artifact_lifecycle_rules() -> list[dict[str, Any]]:
-    return [{**_housekeeping(), "noncurrent_version_expiration": {"noncurrent_days": 90}}]
+    return [{**housekeeping_rule(), "noncurrent_version_expiration": {"noncurrent_days": 90}}]
 
 
 def check_prefix(prefix: str) -> str:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from components.backups.layout import housekeeping_rule
 from lib import logs
 
 # the audit class has its own bucket (components/backups/component.py, Object Lock) and writer
 ARCHIVED_CLASSES: tuple[str, ...] = logs.archived_classes()
-NONCURRENT_DAYS = 7
-ABORT_MULTIPART_DAYS = 7
 # Firehose buffering: an object every 5 minutes or 64 MiB (at least 64 MiB with decompression on)
 BUFFER_SECONDS = 300
 BUFFER_MIB = 64
@@ -61,16 +60,7 @@ def archive_lifecycle_rules() -> list[dict[str, Any]]:
         }
         for c in ARCHIVED_CLASSES
     ]
-    rules.append(
-        {
-            "id": "housekeeping",
-            "status": "Enabled",
-            "filter": {},
-            "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
-            "expiration": {"expired_object_delete_marker": True},
-            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_DAYS},
-        }
-    )
+    rules.append(housekeeping_rule())
     return rules
 
 
