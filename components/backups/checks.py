@@ -282,12 +282,9 @@ def audit_export_job(
     pod = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     container = pod["containers"][0]
     container["env"].append({"name": "CREDENTIALS_DIR", "value": AUDIT_CREDENTIALS_DIR})
-    container["volumeMounts"].append(
-        {"name": "credentials", "mountPath": AUDIT_CREDENTIALS_DIR, "readOnly": True}
-    )
+    mount, volume = cron.credentials_files(credentials_secret, AUDIT_CREDENTIALS_DIR)
+    container["volumeMounts"].append(mount)
     # Group-readable by the image's user only (the files belong to root:fsGroup).
     pod["securityContext"]["fsGroup"] = BARMAN_UID
-    pod["volumes"].append(
-        {"name": "credentials", "secret": {"secretName": credentials_secret, "defaultMode": 0o440}}
-    )
+    pod["volumes"].append(volume)
     return doc

@@ -25,6 +25,14 @@ def pod_security_context(uid: int, *, fs_group: bool = False) -> dict[str, Any]:
     }
 
 
+def credentials_files(secret: str, mount_path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(volume mount, volume) of a Secret's keys as read-only files under `mount_path`, readable by
+    the pod's fsGroup only (root:fsGroup, 0440): credentials as files, never environment variables."""
+    mount = {"name": "credentials", "mountPath": mount_path, "readOnly": True}
+    volume = {"name": "credentials", "secret": {"secretName": secret, "defaultMode": 0o440}}
+    return mount, volume
+
+
 def cron_job(
     *,
     name: str,

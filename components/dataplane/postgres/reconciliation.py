@@ -127,6 +127,7 @@ def cron_job(
     `kubectl logs`, non-root with a read-only root filesystem and no service account token.
     `suspend`: a standby site's (its database is a read-only replica; promotion resumes it)."""
     s = settings()
+    credentials_mount, credentials_volume = cron.credentials_files(credentials_secret, CREDENTIALS_DIR)
     common_env = [
         {"name": "HOME", "value": "/tmp"},
         {"name": "TABLES", "value": ",".join(tables)},
@@ -168,7 +169,7 @@ def cron_job(
         ],
         "resources": RESOURCES,
         "securityContext": SECURITY,
-        "volumeMounts": [*mounts, {"name": "credentials", "mountPath": CREDENTIALS_DIR, "readOnly": True}],
+        "volumeMounts": [*mounts, credentials_mount],
     }
     pod: dict[str, Any] = {
         "restartPolicy": "Never",
@@ -182,7 +183,7 @@ def cron_job(
             {"name": "script", "configMap": {"name": configmap}},
             {"name": "tmp", "emptyDir": {}},
             {"name": "counts", "emptyDir": {}},
-            {"name": "credentials", "secret": {"secretName": credentials_secret, "defaultMode": 0o440}},
+            credentials_volume,
         ],
     }
     # two retries: a count that timed out may pass on the next attempt
