@@ -25,7 +25,7 @@ import yaml
 
 from lib import versions
 from lib.kube import cron
-from lib.kube.jobs import SCRIPT_DIR, UID
+from lib.kube.jobs import CONTAINER_SECURITY, SCRIPT_DIR, UID, job_resources
 
 DATA = Path(__file__).with_name("checks.yaml")
 SCRIPTS = Path(__file__).with_name("scripts")
@@ -80,15 +80,8 @@ def cron_job(
                     {"name": "HOME", "value": "/tmp"},
                     *({"name": k, "value": v} for k, v in env.items()),
                 ],
-                "resources": {
-                    "requests": {"cpu": "100m", "memory": "256Mi"},
-                    "limits": {"cpu": "500m", "memory": "256Mi"},
-                },
-                "securityContext": {
-                    "allowPrivilegeEscalation": False,
-                    "readOnlyRootFilesystem": True,
-                    "capabilities": {"drop": ["ALL"]},
-                },
+                "resources": job_resources("256Mi"),
+                "securityContext": dict(CONTAINER_SECURITY),
                 "volumeMounts": [
                     {"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True},
                     {"name": "tmp", "mountPath": "/tmp"},

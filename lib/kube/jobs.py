@@ -22,6 +22,18 @@ UID = 10001
 SCRIPT_DIGEST_ANNOTATION = "pipeline-infra/script-sha256"
 # Characters of the digest in object names (the Job's and its ConfigMap's).
 NAME_DIGEST_CHARS = 10
+# A job container's own restrictions: no privilege escalation, a read-only root filesystem (scratch
+# space is an emptyDir on /tmp), no Linux capability.
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+def job_resources(memory: str) -> dict[str, dict[str, str]]:
+    """A client job's container: a tenth of a core requested, half a core at most, `memory` fixed."""
+    return {"requests": {"cpu": "100m", "memory": memory}, "limits": {"cpu": "500m", "memory": memory}}
 
 
 def script_digest(files: dict[str, str]) -> str:
@@ -94,15 +106,8 @@ def script_job(
                             "imagePullPolicy": "Always",
                             "command": command,
                             "env": [{"name": "HOME", "value": "/tmp"}, *env],
-                            "resources": {
-                                "requests": {"cpu": "100m", "memory": memory},
-                                "limits": {"cpu": "500m", "memory": memory},
-                            },
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
+                            "resources": job_resources(memory),
+                            "securityContext": dict(CONTAINER_SECURITY),
                             "volumeMounts": [
                                 {"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True},
                                 {"name": "tmp", "mountPath": "/tmp"},

@@ -30,7 +30,7 @@ from components.dataplane.postgres.sql import (
 )
 from lib import versions
 from lib.kube import cron
-from lib.kube.jobs import SCRIPT_DIR, UID
+from lib.kube.jobs import CONTAINER_SECURITY, SCRIPT_DIR, UID, job_resources
 
 DATA = Path(__file__).with_name("reconciliation.yaml")
 SCRIPTS = Path(__file__).with_name("scripts")
@@ -39,12 +39,7 @@ QUERY = "cdc_reconciliation"  # the custom query: metric names cnpg_<QUERY>_<col
 QUERIES_KEY = "queries.yaml"  # the ConfigMap key the Cluster's monitoring reads
 COUNTS_DIR = "/counts"  # emptyDir: the source counts, from the init container to the recording one
 CREDENTIALS_DIR = "/etc/pipeline/credentials"  # the reconciler role's Secret: username, password
-RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
-SECURITY = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "capabilities": {"drop": ["ALL"]},
-}
+RESOURCES = job_resources("256Mi")
 
 
 @functools.cache
@@ -151,7 +146,7 @@ def cron_job(
             {"name": "REQUEST_TIMEOUT", "value": str(s["scylla_request_timeout_seconds"])},
         ],
         "resources": RESOURCES,
-        "securityContext": SECURITY,
+        "securityContext": dict(CONTAINER_SECURITY),
         "volumeMounts": mounts,
     }
     record = {
@@ -168,7 +163,7 @@ def cron_job(
             {"name": "PGSSLMODE", "value": "require"},
         ],
         "resources": RESOURCES,
-        "securityContext": SECURITY,
+        "securityContext": dict(CONTAINER_SECURITY),
         "volumeMounts": [*mounts, credentials_mount],
     }
     pod: dict[str, Any] = {
